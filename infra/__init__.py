@@ -1,0 +1,1 @@
+"""Herald's CDK infrastructure (never imported by the Lambda code)."""

@@ -1,0 +1,87 @@
+"""The public REST API: API Gateway proxies every path and method to the api function."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+F = apigw.AccessLogField
+# One JSON object per request, so Logs Insights can query the access log field by field.
+# Every value is quoted: absent values render as "-", which is not a JSON number.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": F.context_request_id(),
+        "ip": F.context_identity_source_ip(),
+        "requestTime": F.context_request_time(),
+        "httpMethod": F.context_http_method(),
+        "resourcePath": F.context_resource_path(),
+        "path": F.context_path(),
+        "status": F.context_status(),
+        "protocol": F.context_protocol(),
+        "responseLength": F.context_response_length(),
+        "responseLatency": F.context_response_latency(),
+        "integrationLatency": F.context_integration_latency(),
+        "integrationStatus": F.context_integration_status(),
+        "errorMessage": F.context_error_message(),
+        "xrayTraceId": F.context_xray_trace_id(),
+    }
+)
+
+
+class Api(Construct):
+    """Creates the REST API (regional, `{proxy+}` ANY), its stage settings and access log group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: lambda_.IFunction,
+        stage_name: str,
+        throttle_rate: float,
+        throttle_burst: int,
+        prod: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigw.LambdaRestApi(
+            self,
+            "RestApi",
+            handler=handler,
+            proxy=True,
+            description="Herald events, channels and subscriptions API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Stage logging needs the account-level API Gateway CloudWatch role; create it (kept
+            # on stack deletion: it is one per account and region, possibly shared).
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage_name,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                # Execution logs at ERROR only: INFO would log request bodies (user payloads).
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+            ),
+        )
+        # LambdaRestApi adds an "Endpoint" output with a generated id; the stack's stable `ApiUrl`
+        # output replaces it.
+        self.rest_api.node.try_remove_child("Endpoint")
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

@@ -1,0 +1,197 @@
+"""Deployment configuration: the `herald:*` context keys, parsed and validated in one place.
+
+Values come from `cdk.json` (defaults) and `-c key=value` (overrides). The CDK CLI hands `-c`
+values over as strings, so every parser accepts both the JSON type and its string spelling.
+A bad value raises `ValueError` naming the context key, before any resource is built.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from herald import names
+
+PREFIX = "herald:"
+KEY_STAGE = "herald:stage"
+KEY_RETENTION_DAYS = "herald:retentionDays"
+KEY_RETRY_SCHEDULE = "herald:retrySchedule"
+KEY_SES_SENDER = "herald:sesSender"
+KEY_PRODUCER_ACCOUNT_IDS = "herald:producerAccountIds"
+KEY_CONSUMER_ACCOUNT_IDS = "herald:consumerAccountIds"
+KEY_API_THROTTLE_RATE = "herald:apiThrottleRate"
+KEY_API_THROTTLE_BURST = "herald:apiThrottleBurst"
+KEY_DELIVER_MAX_CONCURRENCY = "herald:deliverMaxConcurrency"
+
+PROD_STAGE = "prod"
+# The deliveries queue keeps a message at most this long (SQS maximum, 14 days); the whole retry
+# schedule must fit well inside it or the last retries would silently expire.
+QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+class ContextReader(Protocol):
+    """What `from_context` needs of a construct node (`constructs.Node` satisfies it)."""
+
+    def get_all_context(self, defaults: Mapping[str, Any] | None = None) -> Any: ...
+
+
+def _int(key: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    # bool is an int subclass; `true` is never a meaningful count.
+    if isinstance(value, bool):
+        raise ValueError(f"{key}: expected an integer, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ValueError(f"{key}: expected an integer, got {value!r}") from None
+    if not isinstance(value, int):
+        raise ValueError(f"{key}: expected an integer, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ValueError(f"{key}: must be {bound}, got {value}")
+    return value
+
+
+def _positive_float(key: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{key}: expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: expected a number, got {value!r}") from None
+    if not number > 0:
+        raise ValueError(f"{key}: must be > 0, got {value!r}")
+    return number
+
+
+def _list(key: str, value: Any) -> list[Any]:
+    """A list from JSON (`[...]`), a JSON string, or a comma-separated string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{key}: not a valid JSON list: {exc}") from None
+        else:
+            value = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key}: expected a list, got {value!r}")
+    return list(value)
+
+
+def parse_retry_schedule(value: Any, key: str = KEY_RETRY_SCHEDULE) -> tuple[int, ...]:
+    """Seconds between delivery attempts; each delay becomes one SQS visibility timeout."""
+    entries = _list(key, value)
+    if not entries:
+        raise ValueError(f"{key}: the retry schedule needs at least one delay")
+    schedule = tuple(
+        _int(f"{key}[{index}]", entry, minimum=0, maximum=names.SQS_MAX_VISIBILITY_SECONDS)
+        for index, entry in enumerate(entries)
+    )
+    if sum(schedule) >= QUEUE_RETENTION_SECONDS:
+        raise ValueError(
+            f"{key}: the delays sum to {sum(schedule)} s, beyond the queue retention "
+            f"of {QUEUE_RETENTION_SECONDS} s"
+        )
+    return schedule
+
+
+def parse_account_ids(value: Any, key: str) -> tuple[str, ...]:
+    accounts = []
+    for entry in _list(key, value):
+        # JSON numbers lose leading zeros, so only strings are accepted.
+        account = entry.strip() if isinstance(entry, str) else entry
+        if not isinstance(account, str) or not _ACCOUNT_RE.match(account):
+            raise ValueError(f"{key}: {entry!r} is not a 12-digit AWS account id (quote it as a string)")
+        accounts.append(account)
+    return tuple(dict.fromkeys(accounts))
+
+
+@dataclass(frozen=True)
+class HeraldConfig:
+    stage: str = "dev"
+    retention_days: int = names.DEFAULT_RETENTION_DAYS
+    retry_schedule: tuple[int, ...] = names.DEFAULT_RETRY_SCHEDULE
+    ses_sender: str = ""
+    producer_account_ids: tuple[str, ...] = ()
+    consumer_account_ids: tuple[str, ...] = ()
+    api_throttle_rate: float = 100.0
+    api_throttle_burst: int = 200
+    deliver_max_concurrency: int = 20
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == PROD_STAGE
+
+    @property
+    def deliveries_max_receive_count(self) -> int:
+        return names.max_receive_count(self.retry_schedule)
+
+    @property
+    def retry_schedule_env(self) -> str:
+        """The schedule as the runtime reads it from names.ENV_RETRY_SCHEDULE."""
+        return ",".join(str(delay) for delay in self.retry_schedule)
+
+    @classmethod
+    def from_context(cls, node: ContextReader) -> HeraldConfig:
+        # All context, not just the known keys, so a misspelt `-c herald:…` fails loudly.
+        return cls.from_mapping(dict(node.get_all_context()))
+
+    @classmethod
+    def from_mapping(cls, context: Mapping[str, Any]) -> HeraldConfig:
+        """Parse `herald:*` keys; missing or null keys keep their defaults."""
+        unknown = sorted(k for k in context if k.startswith(PREFIX) and k not in _PARSERS)
+        if unknown:
+            raise ValueError(f"unknown context key(s): {', '.join(unknown)}; known: {', '.join(_PARSERS)}")
+        values: dict[str, Any] = {}
+        for key, (field, parse) in _PARSERS.items():
+            raw = context.get(key)
+            if raw is not None:
+                values[field] = parse(key, raw)
+        return cls(**values)
+
+
+def _stage(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _STAGE_RE.match(value):
+        raise ValueError(f"{key}: expected lower-case letters, digits and '-' (max 20), got {value!r}")
+    return value
+
+
+def _ses_sender(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: expected an e-mail address string, got {value!r}")
+    sender = value.strip()
+    if sender and "@" not in sender:
+        raise ValueError(f"{key}: {value!r} is not an e-mail address")
+    return sender
+
+
+_PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    KEY_STAGE: ("stage", _stage),
+    KEY_RETENTION_DAYS: ("retention_days", lambda k, v: _int(k, v, minimum=1, maximum=3650)),
+    KEY_RETRY_SCHEDULE: ("retry_schedule", lambda k, v: parse_retry_schedule(v, k)),
+    KEY_SES_SENDER: ("ses_sender", _ses_sender),
+    KEY_PRODUCER_ACCOUNT_IDS: ("producer_account_ids", lambda k, v: parse_account_ids(v, k)),
+    KEY_CONSUMER_ACCOUNT_IDS: ("consumer_account_ids", lambda k, v: parse_account_ids(v, k)),
+    KEY_API_THROTTLE_RATE: ("api_throttle_rate", _positive_float),
+    KEY_API_THROTTLE_BURST: ("api_throttle_burst", lambda k, v: _int(k, v, minimum=1)),
+    # Lambda's SQS maximum concurrency accepts 2..1000.
+    KEY_DELIVER_MAX_CONCURRENCY: (
+        "deliver_max_concurrency",
+        lambda k, v: _int(k, v, minimum=2, maximum=1000),
+    ),
+}
+
+
+def cdk_json_context(path: Path) -> dict[str, Any]:
+    """The `context` block of cdk.json, so `python app.py` sees what `cdk synth` sees."""
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))

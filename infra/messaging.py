@@ -1,0 +1,164 @@
+"""The queues between Herald's hops, each with its dead-letter queue and alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from herald import names
+
+# SQS keeps a message at most 14 days. A redriven message keeps its original enqueue time, so the
+# DLQ must keep messages at least as long as its source queue.
+RETENTION = Duration.days(14)
+# AWS's guidance for Lambda-consumed queues: visibility >= 6 x the function timeout, so retries of
+# a throttled or timed-out batch do not make a message visible while it is still being handled.
+VISIBILITY_FACTOR = 6
+# A DLQ is drained by the reprocess function within seconds; messages present in every one-minute
+# sample for this long mean reprocess is failing, and events or notifications are not marked failed.
+DLQ_STUCK_PERIOD = Duration.minutes(1)
+DLQ_STUCK_PERIODS = 15
+EVENTS_MAX_AGE_SECONDS = 900
+
+
+@dataclass
+class QueuePair:
+    """A work queue, its dead-letter queue and the alarms that watch them."""
+
+    queue: sqs.Queue
+    dlq: sqs.Queue
+    alarms: list[cloudwatch.Alarm] = field(default_factory=list)
+
+
+def deliveries_max_age_seconds(retry_schedule: tuple[int, ...]) -> int:
+    """Alarm threshold on the deliveries queue's ApproximateAgeOfOldestMessage.
+
+    Messages in backoff legitimately grow old, but SQS leaves a message out of this metric once it
+    has been received three times; so only the first delays are normal age, plus 15 minutes.
+    """
+    return sum(retry_schedule[:3]) + 900
+
+
+class Messaging(Construct):
+    """Creates the events and deliveries queues with their DLQs, all KMS-encrypted and TLS-only."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        retry_schedule: tuple[int, ...],
+        events_consumer_timeout: Duration,
+        deliveries_consumer_timeout: Duration,
+        dlq_consumer_timeout: Duration,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._key = key
+        self._dlq_consumer_timeout = dlq_consumer_timeout
+
+        # Routing failures are bugs or outages: a few quick retries, then the DLQ.
+        self.events = self.queue_with_dlq(
+            "Events",
+            max_receive_count=names.EVENTS_MAX_RECEIVE_COUNT,
+            consumer_timeout=events_consumer_timeout,
+            max_age_seconds=EVENTS_MAX_AGE_SECONDS,
+        )
+        # One receive per delivery attempt: the deliver function stretches each failed message's
+        # visibility to the next backoff delay, and the receive after the last attempt redrives it.
+        self.deliveries = self.queue_with_dlq(
+            "Deliveries",
+            max_receive_count=names.max_receive_count(retry_schedule),
+            consumer_timeout=deliveries_consumer_timeout,
+            max_age_seconds=deliveries_max_age_seconds(retry_schedule),
+        )
+
+    @property
+    def dlqs(self) -> list[sqs.Queue]:
+        return [self.events.dlq, self.deliveries.dlq]
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [*self.events.alarms, *self.deliveries.alarms]
+
+    def queue_with_dlq(
+        self,
+        name: str,
+        *,
+        max_receive_count: int,
+        consumer_timeout: Duration,
+        max_age_seconds: int,
+    ) -> QueuePair:
+        """A queue and its DLQ with Herald's settings; later hops (ingest) are built the same way."""
+        # The DLQ has no DLQ of its own: a message reprocess cannot handle is retried every
+        # visibility timeout until it expires, and the depth alarm below says so.
+        dlq = self._queue(f"{name}Dlq", consumer_timeout=self._dlq_consumer_timeout)
+        queue = self._queue(
+            f"{name}Queue",
+            consumer_timeout=consumer_timeout,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+        )
+        pair = QueuePair(queue=queue, dlq=dlq)
+        pair.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                f"{name}OldestMessageAlarm",
+                alarm_description=f"Herald {name.lower()} queue is falling behind",
+                metric=queue.metric_approximate_age_of_oldest_message(
+                    period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
+                ),
+                threshold=max_age_seconds,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        pair.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                f"{name}DlqDepthAlarm",
+                alarm_description=f"Herald {name.lower()} DLQ is not being drained by reprocess",
+                # Visible + in flight: a message reprocess keeps failing on is in flight most of
+                # the time, so "visible" alone would hide it.
+                metric=cloudwatch.MathExpression(
+                    expression="visible + inflight",
+                    label=f"{name} DLQ messages",
+                    period=DLQ_STUCK_PERIOD,
+                    using_metrics={
+                        "visible": dlq.metric_approximate_number_of_messages_visible(
+                            period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                        ),
+                        "inflight": dlq.metric_approximate_number_of_messages_not_visible(
+                            period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                        ),
+                    },
+                ),
+                threshold=1,
+                evaluation_periods=DLQ_STUCK_PERIODS,
+                datapoints_to_alarm=DLQ_STUCK_PERIODS,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        return pair
+
+    def _queue(
+        self,
+        construct_id: str,
+        *,
+        consumer_timeout: Duration,
+        dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    ) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self._key,
+            enforce_ssl=True,
+            retention_period=RETENTION,
+            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_FACTOR),
+            dead_letter_queue=dead_letter_queue,
+        )

@@ -1,0 +1,97 @@
+"""The `herald` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from herald import names
+
+DEV_KEY_FILE = Path(".herald") / "dev-api-key"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"herald: {name} must be a port number, got {value!r}") from None
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from herald.api.auth import new_key
+    from herald.local.runtime import DevConfig, run
+
+    key = args.api_key or os.environ.get(names.ENV_API_KEY) or new_key()
+    try:
+        DEV_KEY_FILE.parent.mkdir(exist_ok=True)
+        DEV_KEY_FILE.write_text(key + "\n")
+        DEV_KEY_FILE.chmod(0o600)
+    except OSError:
+        pass  # a read-only directory only loses the convenience file
+    config = DevConfig(
+        port=args.port, moto_port=args.moto_port, api_key=key, retry_schedule=args.retry_schedule
+    )
+    return run(config)
+
+
+def _receive(args: argparse.Namespace) -> int:
+    from herald.receiver import serve
+
+    return serve(args.host, args.port, args.secret, args.fail_first, args.status)
+
+
+def _filter_check(args: argparse.Namespace) -> int:
+    from herald.filters.cli import check
+
+    return check(args.expression, args.payload)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="herald", description="Herald event notifications")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the whole service locally (moto server, API, workers)")
+    dev.add_argument(
+        "--port", type=int, default=_env_int(names.ENV_PORT, 8000), help="API port (HERALD_PORT)"
+    )
+    dev.add_argument(
+        "--moto-port",
+        type=int,
+        default=_env_int(names.ENV_MOTO_PORT, 5000),
+        help="moto port (HERALD_MOTO_PORT)",
+    )
+    dev.add_argument("--api-key", help="development API key (HERALD_API_KEY; random if unset)")
+    dev.add_argument(
+        "--retry-schedule", help="seconds between attempts, e.g. 5,300,1800 (HERALD_RETRY_SCHEDULE)"
+    )
+    dev.set_defaults(func=_dev)
+
+    rec = sub.add_parser("receive", help="a local webhook receiver that prints and verifies deliveries")
+    rec.add_argument("--host", default="127.0.0.1")
+    rec.add_argument("--port", type=int, default=9000)
+    rec.add_argument("--secret", help="the channel's signing secret (whsec_...) to verify signatures")
+    rec.add_argument("--fail-first", type=int, default=0, help="answer 500 to the first N deliveries")
+    rec.add_argument("--status", type=int, default=200, help="HTTP status to answer with (default 200)")
+    rec.set_defaults(func=_receive)
+
+    flt = sub.add_parser("filter", help="subscription filters")
+    flt_sub = flt.add_subparsers(dest="filter_command", required=True)
+    chk = flt_sub.add_parser("check", help="validate a filter, and match it against a payload file")
+    chk.add_argument("expression", help="e.g. \"[?($.status == 'SUCCEEDED')]\"")
+    chk.add_argument("payload", nargs="?", help="a JSON file with the event payload")
+    chk.set_defaults(func=_filter_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One thin module per Lambda function: AWS event → core call → response."""

@@ -1,0 +1,58 @@
+"""Deliver function: deliveries queue → one attempt per notification, the batch sent concurrently.
+
+On a failed attempt the message's visibility timeout is set to the next backoff delay and the
+record is reported as a batch item failure, so SQS itself holds the retry: nothing sleeps, and a
+retrying notification never blocks the others. The receive after the last attempt moves the
+message to the dead-letter queue (redrive maxReceiveCount = attempts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from herald import delivery
+from herald.handlers.observability import logger, metrics
+from herald.messages import DeliverNotification
+from herald.services import get_services
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
+
+
+class RetryScheduled(Exception):
+    """Reported to the batch processor so SQS redelivers the message after the backoff."""
+
+
+def _deliver_record(record: SQSRecord) -> None:
+    services = get_services()
+    message = DeliverNotification.model_validate_json(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    decision = delivery.deliver(services, message, receive_count)
+    metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)
+    if decision.retry_in is None and not decision.exhausted:
+        return
+    # Visibility 0 after the last attempt: the next receive redrives it to the DLQ at once.
+    delay = 0 if decision.exhausted else int(decision.retry_in or 0)
+    services.queues.change_visibility(services.queues.deliveries_url, record.receipt_handle, delay)
+    raise RetryScheduled(f"{message.notificationId}: next attempt in {delay} s")
+
+
+async def record_handler(record: SQSRecord) -> None:
+    # The targets are blocking (urllib3, boto3); threads give the batch its concurrency.
+    await asyncio.to_thread(_deliver_record, record)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return async_process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

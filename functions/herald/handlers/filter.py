@@ -1,0 +1,33 @@
+"""Filter (routing) function: events queue → notifications on the deliveries queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from herald import routing
+from herald.handlers.observability import logger, metrics
+from herald.messages import RouteEvent
+from herald.services import get_services
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    # A malformed body raises: the record fails, and after the queue's maxReceiveCount it is
+    # parked in the events DLQ, where the reprocess function logs it.
+    message = RouteEvent.model_validate_json(record.body)
+    logger.append_keys(event_id=message.eventId)
+    routed = routing.route_event(get_services(), message.eventId)
+    metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=routed)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

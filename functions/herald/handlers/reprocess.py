@@ -1,0 +1,30 @@
+"""Reprocess function: consumes both dead-letter queues and makes every failure visible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from herald import dead_letters
+from herald.handlers.observability import logger, metrics
+from herald.services import get_services
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    result = dead_letters.settle(get_services(), record.body, receive_count)
+    metrics.add_metric(name="DeadLetters", unit=MetricUnit.Count, value=1)
+    logger.info("dead letter settled", result=result, message_id=record.message_id)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""The embedded local runtime (`herald dev`): moto plays AWS, the handlers run unchanged."""

@@ -1,0 +1,213 @@
+"""`herald dev`: the whole service on one machine, no AWS account.
+
+A moto server (child process) plays DynamoDB, SQS, SNS and SES on 127.0.0.1; the API handler
+runs behind a local HTTP adapter; pollers feed the filter, deliver and reprocess handlers the way
+Lambda's SQS event source mappings do. The handlers are the ones deployed to Lambda: only the
+endpoint and credentials in the environment differ.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from herald import names
+
+DEFAULT_PORT = 8000
+DEFAULT_MOTO_PORT = 5000
+LOCAL_REGION = "us-east-1"
+
+
+@dataclass
+class DevConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    moto_port: int = DEFAULT_MOTO_PORT
+    api_key: str = ""
+    retry_schedule: str | None = None
+    environ: dict[str, str] = field(default_factory=dict)
+
+
+class LocalRuntime:
+    def __init__(self, config: DevConfig, out: TextIO = sys.stdout) -> None:
+        self.config, self.out = config, out
+        self._stopping = threading.Event()
+        self._pollers: list[Any] = []
+        self._api: Any = None
+        self._moto: Any = None
+
+    def _configure_environment(self, endpoint: str) -> None:
+        env = {
+            # Everything AWS goes to the local moto server, never to a real account.
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION),
+            "AWS_REGION": os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION),
+            names.ENV_ALLOW_PRIVATE_TARGETS: os.environ.get(names.ENV_ALLOW_PRIVATE_TARGETS, "1"),
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }
+        if self.config.retry_schedule is not None:
+            env[names.ENV_RETRY_SCHEDULE] = self.config.retry_schedule
+        env.update(self.config.environ)
+        os.environ.update(env)
+        # Settings and clients are per process and lazy: make sure none was built before this.
+        from herald import aws, services, settings
+
+        aws.reset_clients()
+        settings.reset_settings()
+        services.reset_services()
+
+    def start(self) -> None:
+        from herald.local.moto_process import MotoServer
+
+        self._moto = MotoServer(self.config.moto_port, self.config.host)
+        self._moto.start()
+        try:
+            self._start_service()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_service(self) -> None:
+        self._configure_environment(self._moto.endpoint)
+        from herald import aws
+        from herald.api import auth
+        from herald.local.resources import create_resources
+        from herald.settings import get_settings
+
+        settings = get_settings()
+        res = create_resources(aws.client("dynamodb"), aws.client("sqs"), settings)
+        os.environ.update(
+            {
+                names.ENV_TABLE_NAME: res.table_name,
+                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
+                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+            }
+        )
+        from herald import services
+        from herald import settings as settings_module
+
+        settings_module.reset_settings()
+        services.reset_services()
+        svc = services.get_services()
+        auth.register_key(svc.store, self.config.api_key, projects=[], admin=True, name="herald dev")
+
+        from herald.handlers import api, deliver, reprocess
+        from herald.handlers import filter as filter_handler
+        from herald.local.api_server import ApiServer
+        from herald.local.pollers import SqsPoller
+
+        sqs = aws.client("sqs")
+        self._pollers = [
+            SqsPoller(
+                sqs,
+                res.events_queue_url,
+                filter_handler.handler,
+                "herald-filter",
+                names.EVENTS_BATCH_SIZE,
+                on_error=self._report,
+            ),
+            SqsPoller(
+                sqs,
+                res.deliveries_queue_url,
+                deliver.handler,
+                "herald-deliver",
+                names.DELIVERIES_BATCH_SIZE,
+                on_error=self._report,
+            ),
+            SqsPoller(
+                sqs,
+                res.events_dlq_url,
+                reprocess.handler,
+                "herald-reprocess-events",
+                10,
+                on_error=self._report,
+            ),
+            SqsPoller(
+                sqs,
+                res.deliveries_dlq_url,
+                reprocess.handler,
+                "herald-reprocess-deliveries",
+                10,
+                on_error=self._report,
+            ),
+        ]
+        # Both DLQ pollers call the reprocess handler; like one Lambda instance, never at once.
+        reprocess_lock = threading.Lock()
+        for poller in self._pollers[2:]:
+            poller.handler = _serialized(reprocess.handler, reprocess_lock)
+        self._api = ApiServer(api.handler, self.config.host, self.config.port)
+        self._api.start()
+        for poller in self._pollers:
+            poller.start()
+        self._banner(res)
+
+    def _report(self, function: str, exc: BaseException) -> None:
+        print(f"[herald dev] {function}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+    def _banner(self, res: Any) -> None:
+        endpoint = self._moto.endpoint
+        print(
+            f"""Herald is running (embedded local runtime; state lives in memory until you stop it).
+
+  API            {self._api.url}
+  API key        {self.config.api_key}      (send it as the X-API-Key header; admin)
+  AWS endpoint   {endpoint}  (moto: DynamoDB, SQS, SNS, SES)
+  events queue   {res.events_queue_url}
+  deliveries     {res.deliveries_queue_url}
+
+Point boto3 or the AWS CLI at the local AWS endpoint:
+  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
+         AWS_DEFAULT_REGION={os.environ["AWS_DEFAULT_REGION"]}
+
+Ctrl-C stops everything.""",
+            file=self.out,
+            flush=True,
+        )
+
+    def wait(self) -> None:
+        self._stopping.wait()
+
+    def request_stop(self, *_: Any) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
+        for poller in self._pollers:
+            poller.join(timeout=5)
+        if self._api is not None:
+            self._api.stop()
+        if self._moto is not None:
+            self._moto.stop()
+
+
+def _serialized(handler: Any, lock: threading.Lock) -> Any:
+    def call(event: dict[str, Any], context: Any) -> Any:
+        with lock:
+            return handler(event, context)
+
+    return call
+
+
+def run(config: DevConfig, out: TextIO = sys.stdout) -> int:
+    runtime = LocalRuntime(config, out)
+    signal.signal(signal.SIGINT, runtime.request_stop)
+    signal.signal(signal.SIGTERM, runtime.request_stop)
+    try:
+        runtime.start()
+    except (RuntimeError, OSError) as exc:
+        print(f"herald dev: {exc}", file=sys.stderr)
+        return 1
+    runtime.wait()
+    print("Stopping Herald…", file=out, flush=True)
+    runtime.stop()
+    print("Stopped.", file=out, flush=True)
+    return 0

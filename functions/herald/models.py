@@ -1,0 +1,121 @@
+"""Domain models: what Herald stores and what its API shows.
+
+Field names follow ICA's API (camelCase: `notificationChannelId`, `eventCode`, `filterExpression`)
+so that ICA users recognise them; the events API follows One Codex (`$uri`, `status`, `payload`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChannelType(StrEnum):
+    HTTP = "HTTP"
+    SQS = "SQS"
+    SNS = "SNS"
+    MAIL = "MAIL"
+
+
+class NotificationStatus(StrEnum):
+    """One Codex's four delivery states, used for notifications and (aggregated) for events."""
+
+    PENDING = "pending"  # no attempt made yet
+    RETRYABLE = "retryable"  # an attempt failed, retries remain
+    SUCCESS = "success"  # delivered
+    FAILED = "failed"  # every attempt failed and retries are exhausted
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    type: ChannelType
+    address: str
+    awsRegion: str | None = None
+    enabled: bool = True
+    projects: list[str] = Field(default_factory=list)
+    secret: str = Field(repr=False)  # never logged, never shown after creation
+    createdAt: str
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type.value,
+            "address": self.address,
+            "awsRegion": self.awsRegion,
+            "enabled": self.enabled,
+            "createdAt": self.createdAt,
+        }
+
+
+class Subscription(BaseModel):
+    id: str
+    projectId: str
+    eventCode: str
+    notificationChannelId: str
+    filterExpression: str | None = None
+    payloadVersion: str | None = None
+    enabled: bool = True
+    createdAt: str
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class Event(BaseModel):
+    id: str
+    projectId: str
+    eventCode: str
+    description: str
+    payload: dict[str, Any]
+    correlationId: str
+    timestamp: str  # ISO 8601, when the event was accepted
+    createdAt: float  # epoch seconds, for ordering and TTL
+    status: NotificationStatus = NotificationStatus.PENDING
+    routed: bool = False
+    routingError: str | None = None
+    payloadVersion: str | None = None
+
+
+class Attempt(BaseModel):
+    """One try at delivering a notification."""
+
+    at: str
+    durationMs: int
+    success: bool
+    httpStatus: int | None = None
+    error: str | None = None
+    responseExcerpt: str | None = None
+
+
+class Notification(BaseModel):
+    """The delivery of one event to one subscription; updated in place on every attempt."""
+
+    id: str
+    eventId: str
+    subscriptionId: str
+    projectId: str
+    channelId: str
+    status: NotificationStatus = NotificationStatus.PENDING
+    attempts: list[Attempt] = Field(default_factory=list)
+    lastError: str | None = None
+    createdAt: str
+    updatedAt: str
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class ApiKey(BaseModel):
+    keyHash: str
+    keyId: str
+    projects: list[str] = Field(default_factory=list)
+    admin: bool = False
+    name: str = ""
+    createdAt: str
+
+    def can_access(self, project_id: str) -> bool:
+        return self.admin or project_id in self.projects

@@ -1,0 +1,72 @@
+"""Names shared by the runtime and the CDK infrastructure.
+
+This module is the single place where table keys, index names, queue names and environment
+variable names are spelled. It imports nothing, so `infra/` can read it without pulling in any
+runtime dependency, and the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+SERVICE_NAME = "herald"
+METRICS_NAMESPACE = "Herald"
+
+# --- DynamoDB: one table, overloaded keys -------------------------------------------------------
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+TABLE_TTL_ATTRIBUTE = "expiresAt"
+# GSI1: subscriptions by (project, event code); events by project (newest first).
+GSI1_NAME = "gsi1"
+GSI1_PARTITION_KEY = "gsi1pk"
+GSI1_SORT_KEY = "gsi1sk"
+# GSI2: events by day bucket (global newest-first listing); open notifications by subscription.
+GSI2_NAME = "gsi2"
+GSI2_PARTITION_KEY = "gsi2pk"
+GSI2_SORT_KEY = "gsi2sk"
+
+# --- Logical resource names (the local runtime uses them verbatim; CDK lets CloudFormation name
+# the real resources and passes them to the functions through the environment variables below).
+TABLE_NAME = "herald"
+EVENTS_QUEUE_NAME = "herald-events"
+EVENTS_DLQ_NAME = "herald-events-dlq"
+DELIVERIES_QUEUE_NAME = "herald-deliveries"
+DELIVERIES_DLQ_NAME = "herald-deliveries-dlq"
+
+# --- Environment variables read by `herald.settings` and set by CDK / `herald dev` ---------------
+ENV_TABLE_NAME = "HERALD_TABLE_NAME"
+ENV_EVENTS_QUEUE_URL = "HERALD_EVENTS_QUEUE_URL"
+ENV_DELIVERIES_QUEUE_URL = "HERALD_DELIVERIES_QUEUE_URL"
+ENV_RETRY_SCHEDULE = "HERALD_RETRY_SCHEDULE"
+ENV_RETENTION_DAYS = "HERALD_RETENTION_DAYS"
+ENV_API_BASE_URL = "HERALD_API_BASE_URL"
+ENV_ALLOW_PRIVATE_TARGETS = "HERALD_ALLOW_PRIVATE_TARGETS"
+ENV_HTTP_TIMEOUT_SECONDS = "HERALD_HTTP_TIMEOUT_SECONDS"
+ENV_API_KEY = "HERALD_API_KEY"
+ENV_PORT = "HERALD_PORT"
+ENV_MOTO_PORT = "HERALD_MOTO_PORT"
+ENV_SES_SENDER = "HERALD_SES_SENDER"
+
+# --- Defaults ------------------------------------------------------------------------------------
+# Seconds between attempts after the immediate first one (Svix-like, ~27.6 h in all).
+DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+DEFAULT_RETENTION_DAYS = 30
+DEFAULT_HTTP_TIMEOUT_SECONDS = 15.0
+# SQS: the longest visibility timeout one receive may be given (12 hours).
+SQS_MAX_VISIBILITY_SECONDS = 43200
+# Lambda batch sizes for the SQS event sources (the local pollers use the same).
+EVENTS_BATCH_SIZE = 10
+DELIVERIES_BATCH_SIZE = 10
+
+
+def max_receive_count(retry_schedule: tuple[int, ...] | list[int]) -> int:
+    """Redrive threshold of the deliveries queue: one receive per attempt.
+
+    The first attempt plus one per scheduled retry; the receive after the last failed attempt
+    moves the message to the dead-letter queue, where the reprocess function marks the
+    notification failed.
+    """
+    return len(retry_schedule) + 1
+
+
+# Routing failures (a bug or an outage, not a receiver) get a few quick retries before the
+# event is parked in the events DLQ and marked failed.
+EVENTS_MAX_RECEIVE_COUNT = 5

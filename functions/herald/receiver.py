@@ -1,0 +1,83 @@
+"""`herald receive`: a local webhook receiver that prints deliveries and checks their signatures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+
+from herald import signing
+
+
+def make_server(
+    host: str,
+    port: int,
+    secret: str | None,
+    out: TextIO = sys.stdout,
+    fail_first: int = 0,
+    status: int = 200,
+) -> ThreadingHTTPServer:
+    counter = {"n": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                counter["n"] += 1
+                n = counter["n"]
+            code = 500 if n <= fail_first else status
+            verdict = "not checked (no --secret)"
+            if secret:
+                try:
+                    verdict = "valid (" + signing.verify(body, dict(self.headers.items()), secret) + ")"
+                except signing.SignatureError as exc:
+                    verdict = f"INVALID: {exc}"
+            try:
+                pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+            except ValueError:
+                pretty = body.decode("utf-8", errors="replace")
+            print(
+                f"--- delivery #{n} {self.path} webhook-id={self.headers.get('webhook-id')} "
+                f"signature: {verdict}; answering {code}\n{pretty}",
+                file=out,
+                flush=True,
+            )
+            reply = json.dumps({"received": code < 300}).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(host: str, port: int, secret: str | None, fail_first: int, status: int) -> int:
+    try:
+        server = make_server(host, port, secret, fail_first=fail_first, status=status)
+    except OSError as exc:
+        print(f"herald receive: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

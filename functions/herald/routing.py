@@ -1,0 +1,70 @@
+"""Routing: which subscriptions an event goes to, and the notifications that follow."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from herald import clock
+from herald.filters import FilterSyntaxError, compile_filter
+from herald.messages import DeliverNotification
+from herald.models import Event, Notification, NotificationStatus, Subscription
+from herald.services import Services
+
+logger = Logger(child=True)
+
+
+def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> list[Subscription]:
+    matched = []
+    for sub in subscriptions:
+        if not sub.enabled:
+            continue
+        if sub.filterExpression:
+            try:
+                result = compile_filter(sub.filterExpression).evaluate(event.payload)
+            except FilterSyntaxError as exc:  # stored before validation tightened: skip, loudly
+                logger.error("subscription filter no longer compiles", subscription=sub.id, error=str(exc))
+                continue
+            if result.error:
+                # One hostile or failing filter costs only its own subscription.
+                logger.warning("filter evaluation failed", subscription=sub.id, error=result.error)
+            if not result.matched:
+                continue
+        matched.append(sub)
+    return matched
+
+
+def route_event(services: Services, event_id: str) -> int:
+    """Create a notification per matching subscription and queue each; returns how many.
+
+    Safe to run twice: notification ids are deterministic and created only once; a notification
+    that exists but has no attempt yet is queued again in case the first run died before sending.
+    """
+    store = services.store
+    event = store.get_event(event_id, consistent=True)
+    if event is None:
+        logger.warning("event to route no longer exists (expired?)", event_id=event_id)
+        return 0
+    subs = matching_subscriptions(event, store.subscriptions_for(event.projectId, event.eventCode))
+    to_send: list[DeliverNotification] = []
+    stamp = clock.utc_iso()
+    for sub in subs:
+        notification = Notification(
+            id=clock.notification_id_for(event.id, sub.id),
+            eventId=event.id,
+            subscriptionId=sub.id,
+            projectId=event.projectId,
+            channelId=sub.notificationChannelId,
+            createdAt=stamp,
+            updatedAt=stamp,
+        )
+        if not store.create_notification_if_new(notification, event):
+            existing = store.get_notification(event.id, sub.id)
+            if existing is None or existing.attempts or existing.status != NotificationStatus.PENDING:
+                continue
+        to_send.append(
+            DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=notification.id)
+        )
+    services.queues.send(services.queues.deliveries_url, to_send)
+    store.mark_routed(event.id)
+    store.refresh_event_status(event.id)
+    return len(to_send)

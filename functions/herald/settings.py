@@ -1,0 +1,103 @@
+"""Runtime settings, parsed once from the environment.
+
+CDK sets these variables on every function; `herald dev` sets them for the local runtime. They
+are read lazily (on first use, never at import time) so tests can set the environment first.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from herald import names
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseModel):
+    table_name: str = names.TABLE_NAME
+    events_queue_url: str = ""
+    deliveries_queue_url: str = ""
+    retry_schedule: tuple[int, ...] = names.DEFAULT_RETRY_SCHEDULE
+    retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=1, le=3650)
+    api_base_url: str = ""
+    allow_private_targets: bool = False
+    http_timeout_seconds: float = Field(default=names.DEFAULT_HTTP_TIMEOUT_SECONDS, gt=0, le=900)
+    ses_sender: str = ""
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _schedule_fits_sqs(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for delay in value:
+            if delay < 0 or delay > names.SQS_MAX_VISIBILITY_SECONDS:
+                raise ValueError(
+                    f"each delay must be between 0 and {names.SQS_MAX_VISIBILITY_SECONDS} seconds "
+                    f"(SQS's longest visibility timeout), got {delay}"
+                )
+        return value
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.retention_days * 86400
+
+    @property
+    def max_attempts(self) -> int:
+        return names.max_receive_count(self.retry_schedule)
+
+
+_ENV_FIELDS = {
+    "table_name": names.ENV_TABLE_NAME,
+    "events_queue_url": names.ENV_EVENTS_QUEUE_URL,
+    "deliveries_queue_url": names.ENV_DELIVERIES_QUEUE_URL,
+    "retry_schedule": names.ENV_RETRY_SCHEDULE,
+    "retention_days": names.ENV_RETENTION_DAYS,
+    "api_base_url": names.ENV_API_BASE_URL,
+    "allow_private_targets": names.ENV_ALLOW_PRIVATE_TARGETS,
+    "http_timeout_seconds": names.ENV_HTTP_TIMEOUT_SECONDS,
+    "ses_sender": names.ENV_SES_SENDER,
+}
+
+
+def parse_retry_schedule(text: str) -> tuple[int, ...]:
+    """`"5,300,1800"` → `(5, 300, 1800)`; an empty string means no retries."""
+    text = text.strip()
+    if not text:
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise SettingsError(
+            f"{names.ENV_RETRY_SCHEDULE} must be comma-separated whole seconds, e.g. '5,300,1800'; "
+            f"got {text!r}"
+        ) from None
+
+
+def settings_from_env(environ: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field, variable in _ENV_FIELDS.items():
+        if variable in env:
+            raw[field] = env[variable]
+    if isinstance(raw.get("retry_schedule"), str):
+        raw["retry_schedule"] = parse_retry_schedule(str(raw["retry_schedule"]))
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_ENV_FIELDS.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid Herald configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env()
+
+
+def reset_settings() -> None:
+    """Forget the parsed settings (tests and the local runtime change the environment)."""
+    get_settings.cache_clear()

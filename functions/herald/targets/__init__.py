@@ -1,0 +1,56 @@
+"""Delivery targets: one module per kind, one `send` that picks by the channel's type."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+
+from herald import signing
+from herald.models import Channel, ChannelType, Event
+from herald.targets import aws_targets, http
+from herald.targets.base import Outcome
+
+__all__ = ["Outcome", "send"]
+
+
+def send(
+    channel: Channel,
+    event: Event,
+    body: bytes,
+    notification_id: str,
+    timeout_seconds: float,
+    ses_sender: str,
+) -> Outcome:
+    attributes = {"eventCode": event.eventCode, "correlationId": event.correlationId}
+    if channel.type is ChannelType.HTTP:
+        headers = signing.sign(notification_id, body, [channel.secret])
+        return http.post(channel.address, body, headers, timeout_seconds)
+    if channel.type is ChannelType.SQS:
+        return aws_targets.send_sqs(
+            channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
+        )
+    if channel.type is ChannelType.SNS:
+        return aws_targets.publish_sns(
+            channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
+        )
+    subject, text, html = _mail(event, body)
+    return aws_targets.send_mail(channel.address, ses_sender, subject, text, html, channel.awsRegion)
+
+
+def _mail(event: Event, body: bytes) -> tuple[str, str, str]:
+    subject = f"[Herald] {event.eventCode}: {event.description} (project {event.projectId})"
+    pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    fields = [
+        ("Event", event.eventCode),
+        ("Description", event.description),
+        ("Project", event.projectId),
+        ("Correlation id", event.correlationId),
+        ("Time", event.timestamp),
+    ]
+    text = "\n".join(f"{k}: {v}" for k, v in fields) + "\n\n" + pretty + "\n"
+    rows = "".join(
+        f"<tr><th align='left'>{html_lib.escape(k)}</th><td>{html_lib.escape(str(v))}</td></tr>"
+        for k, v in fields
+    )
+    html = f"<table>{rows}</table><pre>{html_lib.escape(pretty)}</pre>"
+    return subject, text, html

@@ -1,0 +1,39 @@
+"""Small builders for stored configuration, so tests state only what they are about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald import clock, signing
+from herald.models import Channel, ChannelType, Subscription
+from herald.store import Store
+
+ANALYSIS = {"id": "0c2ed19d", "status": "SUCCEEDED", "pipeline": {"code": "CopyToolDev"}}
+
+
+def channel(store: Store, address: str, type_: ChannelType = ChannelType.HTTP, **extra: Any) -> Channel:
+    ch = Channel(
+        id=clock.new_id(),
+        type=type_,
+        address=address,
+        secret=signing.generate_secret(),
+        createdAt=clock.utc_iso(),
+        **extra,
+    )
+    store.put_channel(ch)
+    return ch
+
+
+def subscription(
+    store: Store, channel_id: str, project: str = "p1", code: str = "ICA_EXEC_002", **extra: Any
+) -> Subscription:
+    sub = Subscription(
+        id=clock.new_id(),
+        projectId=project,
+        eventCode=code,
+        notificationChannelId=channel_id,
+        createdAt=clock.utc_iso(),
+        **extra,
+    )
+    store.put_subscription(sub)
+    return sub

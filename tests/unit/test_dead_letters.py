@@ -1,0 +1,39 @@
+"""The reprocess function: every dead letter ends as a visible failure."""
+
+from __future__ import annotations
+
+from herald import dead_letters, ingest, routing
+from herald.messages import DeliverNotification, RouteEvent
+from herald.services import Services
+
+from tests.unit.builders import ANALYSIS, channel, subscription
+
+
+def test_dead_delivery_marks_the_notification_and_event_failed(services: Services) -> None:
+    ch = channel(services.store, "http://127.0.0.1:9/hook")
+    sub = subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    routing.route_event(services, event.id)
+    [n] = services.store.get_event_with_notifications(event.id)[1]
+    body = DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=n.id).model_dump_json()
+
+    assert dead_letters.settle(services, body, receive_count=9) == "notification failed"
+
+    stored, [failed] = services.store.get_event_with_notifications(event.id)
+    assert (stored.status, failed.status) == ("failed", "failed")
+    assert failed.lastError.startswith("retries exhausted: no attempt could be made")
+
+
+def test_dead_route_message_marks_the_event_failed(services: Services) -> None:
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    body = RouteEvent(eventId=event.id, projectId="p1").model_dump_json()
+
+    assert dead_letters.settle(services, body, receive_count=5) == "event failed"
+
+    stored = services.store.get_event(event.id)
+    assert stored.status == "failed"
+    assert "routing failed" in stored.routingError
+
+
+def test_unreadable_dead_letter_is_reported_not_raised(services: Services) -> None:
+    assert dead_letters.settle(services, "not json", receive_count=1) == "unreadable"

@@ -1,0 +1,122 @@
+"""Delivering a notification: one attempt, recorded in place, and what happens next."""
+
+from __future__ import annotations
+
+import json
+
+from herald import delivery, ingest, routing
+from herald.messages import DeliverNotification
+from herald.models import ChannelType
+from herald.services import Services
+from standardwebhooks import Webhook
+
+from tests.conftest import Receiver
+from tests.unit.builders import ANALYSIS, channel, subscription
+
+
+def _routed(services: Services, address: str, **channel_extra: object) -> tuple[DeliverNotification, str]:
+    ch = channel(services.store, address, **channel_extra)
+    subscription(services.store, ch.id, payloadVersion="V4")
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, description="Analysis success")
+    routing.route_event(services, event.id)
+    body = services.queues.sqs.receive_message(QueueUrl=services.queues.deliveries_url)["Messages"][0]["Body"]
+    return DeliverNotification.model_validate_json(body), ch.secret
+
+
+def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Receiver) -> None:
+    message, secret = _routed(services, receiver.url)
+
+    decision = delivery.deliver(services, message, receive_count=1)
+
+    assert decision == delivery.Decision("delivered")
+    request = receiver.requests[0]
+    envelope = Webhook(secret).verify(request["body"], request["headers"])
+    event = services.store.get_event(message.eventId)
+    assert envelope == {
+        "correlationId": event.correlationId,
+        "timestamp": event.timestamp,
+        "eventCode": "ICA_EXEC_002",
+        "description": "Analysis success",
+        "projectId": "p1",
+        "payloadVersion": "V4",
+        "payload": ANALYSIS,
+    }
+    assert request["headers"]["webhook-id"] == message.notificationId
+
+
+def test_success_is_recorded_with_its_attempt(services: Services, receiver: Receiver) -> None:
+    message, _ = _routed(services, receiver.url)
+    delivery.deliver(services, message, receive_count=1)
+    event, notifications = services.store.get_event_with_notifications(message.eventId)
+    assert event.status == "success"
+    [n] = notifications
+    assert n.status == "success"
+    assert [(a.success, a.httpStatus) for a in n.attempts] == [(True, 200)]
+
+
+def test_failure_schedules_the_next_attempt(services: Services, receiver: Receiver) -> None:
+    receiver.statuses = [500]
+    message, _ = _routed(services, receiver.url)
+
+    decision = delivery.deliver(services, message, receive_count=1)
+
+    assert decision == delivery.Decision("retry", retry_in=0)
+    event, [n] = services.store.get_event_with_notifications(message.eventId)
+    assert (event.status, n.status, n.lastError) == ("retryable", "retryable", "HTTP 500")
+
+
+def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
+    services: Services, receiver: Receiver
+) -> None:
+    receiver.statuses = [500, 500, 503]
+    message, _ = _routed(services, receiver.url)
+    decisions = [delivery.deliver(services, message, receive_count=n) for n in (1, 2, 3)]
+    assert decisions[-1] == delivery.Decision("failed", exhausted=True)
+    event, [n] = services.store.get_event_with_notifications(message.eventId)
+    assert (event.status, n.status, len(n.attempts)) == ("failed", "failed", 3)
+
+
+def test_connection_refused_is_a_failed_attempt_with_a_reason(services: Services) -> None:
+    message, _ = _routed(services, "http://127.0.0.1:9/hook")
+    delivery.deliver(services, message, receive_count=1)
+    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    assert n.attempts[0].error == "connection refused or unreachable"
+    assert n.attempts[0].httpStatus is None
+
+
+def test_redirect_is_a_failure_not_followed(services: Services, receiver: Receiver) -> None:
+    receiver.statuses = [302]
+    message, _ = _routed(services, receiver.url)
+    delivery.deliver(services, message, receive_count=1)
+    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    assert (n.attempts[0].httpStatus, n.status) == (302, "retryable")
+    assert len(receiver.requests) == 1
+
+
+def test_duplicate_message_for_a_delivered_notification_is_skipped(
+    services: Services, receiver: Receiver
+) -> None:
+    message, _ = _routed(services, receiver.url)
+    delivery.deliver(services, message, receive_count=1)
+    assert delivery.deliver(services, message, receive_count=1) == delivery.Decision("skipped")
+    assert len(receiver.requests) == 1
+
+
+def test_sqs_target_receives_the_envelope_with_attributes(services: Services) -> None:
+    sqs = services.queues.sqs
+    url = sqs.create_queue(QueueName="customer-target")["QueueUrl"]
+    message, _ = _routed(services, url, type_=ChannelType.SQS)
+
+    assert delivery.deliver(services, message, receive_count=1).outcome == "delivered"
+
+    [got] = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(got["Body"])["payload"] == ANALYSIS
+    assert got["MessageAttributes"]["eventCode"]["StringValue"] == "ICA_EXEC_002"
+
+
+def test_missing_sqs_target_fails_with_a_reason_that_says_what_to_check(services: Services) -> None:
+    url = services.queues.events_url.rsplit("/", 1)[0] + "/no-such-queue"
+    message, _ = _routed(services, url, type_=ChannelType.SQS)
+    delivery.deliver(services, message, receive_count=1)
+    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    assert "check the SQS address exists" in (n.lastError or "")

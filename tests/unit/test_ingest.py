@@ -1,0 +1,67 @@
+"""Accepting events: stored once per idempotency id, queued for routing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from herald import ingest
+from herald.services import Services
+
+from tests.unit.builders import ANALYSIS
+
+
+def _queued(services: Services) -> list[dict]:
+    sqs = services.queues.sqs
+    msgs = sqs.receive_message(QueueUrl=services.queues.events_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    )
+    return [json.loads(m["Body"]) for m in msgs]
+
+
+def test_accepted_event_is_stored_pending_and_queued(services: Services) -> None:
+    event, created = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    assert created
+    stored = services.store.get_event(event.id)
+    assert stored is not None and stored.payload == ANALYSIS and stored.status == "pending"
+    assert _queued(services) == [{"kind": "event", "eventId": event.id, "projectId": "p1"}]
+
+
+def test_same_client_id_returns_the_same_event_once(services: Services) -> None:
+    first, created1 = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    services.store.mark_routed(first.id)
+    second, created2 = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    assert (created1, created2) == (True, False)
+    assert second.id == first.id
+    assert second.correlationId == "abc"
+    assert len(_queued(services)) == 1
+
+
+def test_same_client_id_in_another_project_is_another_event(services: Services) -> None:
+    a, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    b, created = ingest.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    assert created and a.id != b.id
+
+
+def test_reused_client_id_with_different_content_is_a_conflict(services: Services) -> None:
+    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    with pytest.raises(ingest.EventConflictError, match="already used for a different event"):
+        ingest.accept_event(services, "p1", "ICA_EXEC_002", {"status": "FAILED"}, client_id="abc")
+
+
+def test_unrouted_duplicate_is_queued_again(services: Services) -> None:
+    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    assert len(_queued(services)) == 2
+
+
+def test_oversized_payload_is_refused_before_storing(services: Services) -> None:
+    with pytest.raises(ingest.PayloadTooLargeError, match="limit is 262144"):
+        ingest.accept_event(services, "p1", "ICA_EXEC_002", {"blob": "x" * 300_000})
+
+
+def test_event_expires_after_the_retention_period(services: Services) -> None:
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    item = services.store._get(f"EVENT#{event.id}", "EVENT")
+    assert item is not None
+    assert item["expiresAt"] == int(event.createdAt) + 30 * 86400

@@ -37,8 +37,8 @@ def principal() -> ApiKey:
     return app.context["principal"]
 
 
-def _json(status: int, body: Any) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 # --- middleware and errors ----------------------------------------------------------------------
@@ -50,7 +50,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         return error_response(
             413, "payload_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
         )
-    presented = app.current_event.get_header_value("X-API-Key", case_sensitive=False)
+    presented = app.current_event.headers.get("X-API-Key")
     key = auth.authenticate(services().store, presented)
     if key is None:
         message = "missing X-API-Key header" if not presented else "the API key is not valid"
@@ -126,7 +126,7 @@ def health() -> dict[str, str]:
 
 
 @app.post("/api/notificationChannels")
-def create_channel(body: Annotated[ChannelIn, Body()]) -> Response:
+def create_channel(body: Annotated[ChannelIn, Body()]) -> Response[dict[str, Any]]:
     key = principal()
     channel = Channel(
         id=clock.new_id(),
@@ -163,7 +163,9 @@ def get_channel(channel_id: str) -> dict[str, Any]:
 
 
 @app.post("/api/projects/<project_id>/notificationSubscriptions")
-def create_subscription(project_id: ProjectId, body: Annotated[SubscriptionIn, Body()]) -> Response:
+def create_subscription(
+    project_id: ProjectId, body: Annotated[SubscriptionIn, Body()]
+) -> Response[dict[str, Any]]:
     _check_project(project_id)
     if _visible_channel(body.notificationChannelId) is None:
         raise ApiError(
@@ -207,7 +209,7 @@ def get_subscription(project_id: ProjectId, subscription_id: str) -> dict[str, A
 
 
 @app.post("/api/projects/<project_id>/events")
-def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Response:
+def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Response[dict[str, Any]]:
     _check_project(project_id)
     try:
         event, created = ingest.accept_event(

@@ -14,7 +14,7 @@ USER_AGENT = "Herald-Webhooks/1.0"
 
 # One pool per process, reused across invocations; redirects are never followed (a 3xx is a
 # failure) and urllib3's own retries are off because Herald's schedule owns retrying.
-_pool = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False, redirect=False)
+_pool = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout_seconds: float) -> Outcome:
@@ -64,16 +64,17 @@ def _ms(started: float) -> int:
 
 
 def _describe(exc: Exception, timeout_seconds: float) -> str:
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return f"timed out after {timeout_seconds:g} s"
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return "connection refused or unreachable"
+    # Order matters: in urllib3 2, NameResolutionError < NewConnectionError < ConnectTimeoutError.
     if isinstance(exc, urllib3.exceptions.NameResolutionError):
         return "host name could not be resolved"
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
-        return "connection reset or closed by the receiver"
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return "connection refused or unreachable"
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return f"timed out after {timeout_seconds:g} s"
     if isinstance(exc, urllib3.exceptions.SSLError):
         return "TLS handshake failed"
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return "connection reset or closed by the receiver"
     return f"{type(exc).__name__}: {exc}"
 
 

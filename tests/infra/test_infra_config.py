@@ -1,0 +1,113 @@
+"""Context parsing: defaults, `-c` string spellings, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from herald import names
+
+from infra import config as cfg
+from infra.config import HeraldConfig, cdk_json_context
+
+
+def test_cdk_json_defaults_match_the_dataclass_defaults(repo_root: Path) -> None:
+    # `python app.py` and tests read cdk.json; a bare HeraldConfig() must mean the same thing.
+    assert HeraldConfig.from_mapping(cdk_json_context(repo_root / "cdk.json")) == HeraldConfig()
+
+
+def test_defaults() -> None:
+    config = HeraldConfig()
+    assert config.stage == "dev"
+    assert not config.is_prod
+    assert config.retention_days == names.DEFAULT_RETENTION_DAYS == 30
+    assert config.retry_schedule == names.DEFAULT_RETRY_SCHEDULE
+    assert config.retry_schedule_env == "5,300,1800,7200,18000,36000,36000"
+    assert config.deliveries_max_receive_count == names.max_receive_count(names.DEFAULT_RETRY_SCHEDULE)
+    assert config.ses_sender == ""
+    assert config.producer_account_ids == config.consumer_account_ids == ()
+
+
+def test_cli_strings_are_parsed() -> None:
+    # `cdk synth -c key=value` delivers strings.
+    config = HeraldConfig.from_mapping(
+        {
+            cfg.KEY_STAGE: "prod",
+            cfg.KEY_RETENTION_DAYS: "7",
+            cfg.KEY_RETRY_SCHEDULE: " 1, 2 ,3",
+            cfg.KEY_SES_SENDER: "Herald <noreply@example.org>",
+            cfg.KEY_PRODUCER_ACCOUNT_IDS: "111111111111,222222222222",
+            cfg.KEY_CONSUMER_ACCOUNT_IDS: '["333333333333"]',
+            cfg.KEY_API_THROTTLE_RATE: "12.5",
+            cfg.KEY_API_THROTTLE_BURST: "25",
+            cfg.KEY_DELIVER_MAX_CONCURRENCY: "5",
+        }
+    )
+    assert config == HeraldConfig(
+        stage="prod",
+        retention_days=7,
+        retry_schedule=(1, 2, 3),
+        ses_sender="Herald <noreply@example.org>",
+        producer_account_ids=("111111111111", "222222222222"),
+        consumer_account_ids=("333333333333",),
+        api_throttle_rate=12.5,
+        api_throttle_burst=25,
+        deliver_max_concurrency=5,
+    )
+    assert config.is_prod
+    assert config.deliveries_max_receive_count == 4
+
+
+def test_json_types_are_parsed_and_null_keeps_the_default() -> None:
+    config = HeraldConfig.from_mapping(
+        {cfg.KEY_RETRY_SCHEDULE: [10, 20], cfg.KEY_RETENTION_DAYS: 90, cfg.KEY_SES_SENDER: None}
+    )
+    assert config.retry_schedule == (10, 20)
+    assert config.retention_days == 90
+    assert config.ses_sender == ""
+
+
+def test_from_context_reads_the_construct_tree() -> None:
+    app = cdk.App(context={cfg.KEY_STAGE: "qa", cfg.KEY_RETRY_SCHEDULE: "60"})
+    config = HeraldConfig.from_context(app.node)
+    assert (config.stage, config.retry_schedule) == ("qa", (60,))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (cfg.KEY_RETRY_SCHEDULE, "5,abc,30", r"herald:retrySchedule\[1\]: expected an integer, got 'abc'"),
+        (cfg.KEY_RETRY_SCHEDULE, [5, 1.5], r"herald:retrySchedule\[1\]: expected an integer"),
+        (cfg.KEY_RETRY_SCHEDULE, "5,-1", r"herald:retrySchedule\[1\]: must be between 0 and 43200"),
+        (cfg.KEY_RETRY_SCHEDULE, "50000", r"herald:retrySchedule\[0\]: must be between 0 and 43200"),
+        (cfg.KEY_RETRY_SCHEDULE, "", r"herald:retrySchedule: the retry schedule needs at least one delay"),
+        (cfg.KEY_RETRY_SCHEDULE, ",".join(["43200"] * 28), r"herald:retrySchedule: .*queue retention"),
+        (cfg.KEY_RETRY_SCHEDULE, "[1,", r"herald:retrySchedule: not a valid JSON list"),
+        (cfg.KEY_RETENTION_DAYS, "thirty", r"herald:retentionDays: expected an integer, got 'thirty'"),
+        (cfg.KEY_RETENTION_DAYS, 0, r"herald:retentionDays: must be between 1 and 3650"),
+        (cfg.KEY_RETENTION_DAYS, True, r"herald:retentionDays: expected an integer"),
+        (cfg.KEY_STAGE, "Prod!", r"herald:stage: expected lower-case"),
+        (cfg.KEY_SES_SENDER, "nobody", r"herald:sesSender: 'nobody' is not an e-mail address"),
+        (cfg.KEY_PRODUCER_ACCOUNT_IDS, "12345", r"herald:producerAccountIds: '12345' is not a 12-digit"),
+        (cfg.KEY_CONSUMER_ACCOUNT_IDS, [123456789012], r"herald:consumerAccountIds: .* 12-digit"),
+        (cfg.KEY_API_THROTTLE_RATE, "0", r"herald:apiThrottleRate: must be > 0"),
+        (cfg.KEY_API_THROTTLE_RATE, "fast", r"herald:apiThrottleRate: expected a number"),
+        (cfg.KEY_API_THROTTLE_BURST, "0", r"herald:apiThrottleBurst: must be >= 1"),
+        (cfg.KEY_DELIVER_MAX_CONCURRENCY, 1, r"herald:deliverMaxConcurrency: must be between 2 and 1000"),
+    ],
+)
+def test_bad_values_raise_naming_the_key(key: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HeraldConfig.from_mapping({key: value})
+
+
+def test_unknown_herald_key_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"unknown context key.*herald:retryschedule"):
+        HeraldConfig.from_mapping({"herald:retryschedule": "1,2"})
+
+
+def test_unknown_key_via_construct_tree_is_rejected() -> None:
+    app = cdk.App(context={"herald:retentiondays": "7"})
+    with pytest.raises(ValueError, match="herald:retentiondays"):
+        HeraldConfig.from_context(app.node)

@@ -1,0 +1,133 @@
+"""End-to-end fixtures: `herald dev` started as a user would, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+API_KEY = "e2e-admin-key"
+# Three attempts, no waiting: retries and exhaustion happen within a test.
+RETRY_SCHEDULE = "0,0"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Herald:
+    url: str
+    aws_endpoint: str
+    key: str
+    process: subprocess.Popen[str]
+
+    def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        req.add_header("X-API-Key", key if key is not None else self.key)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, json.loads(raw) if raw else None
+
+    def boto3(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+    def event_when(self, event_id: str, status: str, timeout: float = 30.0) -> dict[str, Any]:
+        def check() -> dict[str, Any] | None:
+            code, event = self.call("GET", f"/v1/events/{event_id}")
+            return event if code == 200 and event["status"] == status else None
+
+        return self.wait_for(check, timeout, f"event {event_id} to be {status}")
+
+
+@pytest.fixture(scope="session")
+def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
+    port, moto_port = free_port(), free_port()
+    workdir: Path = tmp_path_factory.mktemp("herald-dev")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"HERALD_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "herald.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--moto-port",
+            str(moto_port),
+            "--retry-schedule",
+            RETRY_SCHEDULE,
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    instance = Herald(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", API_KEY, proc)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"herald dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if instance.call("GET", "/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("herald dev did not come up within 60 s")
+        time.sleep(0.2)
+    yield instance
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest) -> str:
+    """A project of its own for each test, so tests never see each other's events."""
+    name = re.sub(r"[^A-Za-z0-9-]", "-", request.node.name)[:40]
+    return f"prj-{name}-{time.monotonic_ns() % 100000}"

@@ -20,8 +20,15 @@ class Client:
     def __init__(self, key: str | None) -> None:
         self.key = key
 
-    def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, Any]:
+        headers = {"Content-Type": content_type}
         if self.key:
             headers["X-API-Key"] = self.key
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
@@ -83,6 +90,21 @@ def test_bad_channel_is_400_naming_the_problem(
     assert fragment in resp["error"]["message"]
     if field:
         assert resp["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/vnd.illumina.v3+json", "application/x-www-form-urlencoded", "text/plain"],
+    ids=["ica-vendor-json", "curl-default-form", "text-plain"],
+)
+def test_json_body_is_accepted_whatever_the_content_type(admin: Client, content_type: str) -> None:
+    status, _ = admin.call(
+        "POST",
+        "/api/notificationChannels",
+        {"type": "HTTP", "address": "http://x/h"},
+        content_type=content_type,
+    )
+    assert status == 201
 
 
 def test_invalid_json_body_is_400(admin: Client) -> None:

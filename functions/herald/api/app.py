@@ -59,6 +59,28 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     return next_middleware(app)
 
 
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("body"):
+        _treat_body_as_json(event)
+    return app.resolve(event, context)
+
+
+def _treat_body_as_json(raw_event: dict[str, Any]) -> None:
+    """Herald speaks only JSON: parse every body as JSON, whatever Content-Type says.
+
+    ICA's clients send `application/vnd.illumina.v3+json` and curl defaults to form encoding;
+    both would otherwise be refused before reaching the JSON parser, which names real problems.
+    """
+    headers = {k: v for k, v in (raw_event.get("headers") or {}).items() if k.lower() != "content-type"}
+    headers["Content-Type"] = "application/json"
+    raw_event["headers"] = headers
+    multi = raw_event.get("multiValueHeaders")
+    if multi:
+        multi = {k: v for k, v in multi.items() if k.lower() != "content-type"}
+        multi["Content-Type"] = ["application/json"]
+        raw_event["multiValueHeaders"] = multi
+
+
 app.use(middlewares=[authenticate])
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from herald.api.app import app
+from herald.api.app import resolve
 from herald.handlers.observability import logger
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(event, context)

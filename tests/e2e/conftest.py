@@ -36,6 +36,7 @@ class Herald:
     aws_endpoint: str
     key: str
     process: subprocess.Popen[str]
+    workdir: Path
 
     def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
@@ -103,7 +104,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    instance = Herald(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", API_KEY, proc)
+    instance = Herald(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", API_KEY, proc, workdir)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:

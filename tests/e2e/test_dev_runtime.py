@@ -1,0 +1,77 @@
+"""`herald dev` as a process: it starts, says where everything is, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def _start(tmp_path: Path, port: int, moto_port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=tmp_path,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"{needle!r} not printed; got:\n{''.join(seen)}")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_banner_then_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port, moto_port = free_port(), free_port()
+    proc = _start(tmp_path, port, moto_port)
+    banner = _wait_for_line(proc, "Ctrl-C stops everything")
+    key = (tmp_path / ".herald" / "dev-api-key").read_text().strip()
+    assert f"http://127.0.0.1:{port}" in banner
+    assert f"http://127.0.0.1:{moto_port}" in banner
+    assert key in banner and key.startswith("hrld_")
+
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+
+    assert proc.returncode == 0
+    assert "Stopped." in out
+    assert "Traceback" not in out
+    assert not _port_open(port) and not _port_open(moto_port)
+
+
+def test_busy_moto_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = _start(tmp_path, free_port(), busy.getsockname()[1])
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert "already in use; set HERALD_MOTO_PORT" in out
+    assert "Traceback" not in out

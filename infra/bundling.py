@@ -32,6 +32,7 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # The runtime ships boto3/botocore; bundling them would add ~35 MB for no gain.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 IGNORED = ("__pycache__", "*.pyc", "*.pyo", "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+PIP_TIMEOUT_SECONDS = 900
 # Bump when the bundling recipe changes, so the asset hash changes with it.
 RECIPE_VERSION = "1"
 
@@ -82,7 +83,11 @@ class PipLocalBundling:
         out = Path(output_dir)
         if self._requirements:
             result = subprocess.run(
-                pip_command(self._requirements, out), capture_output=True, text=True, check=False
+                pip_command(self._requirements, out),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=PIP_TIMEOUT_SECONDS,
             )
             if result.returncode != 0:
                 # Raise rather than return False: False would make CDK fall back to Docker.

@@ -11,9 +11,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from herald import names
 
+from infra.config import QUEUE_RETENTION_SECONDS
+
 # SQS keeps a message at most 14 days. A redriven message keeps its original enqueue time, so the
 # DLQ must keep messages at least as long as its source queue.
-RETENTION = Duration.days(14)
+RETENTION = Duration.seconds(QUEUE_RETENTION_SECONDS)
 # AWS's guidance for Lambda-consumed queues: visibility >= 6 x the function timeout, so retries of
 # a throttled or timed-out batch do not make a message visible while it is still being handled.
 VISIBILITY_FACTOR = 6

@@ -20,6 +20,9 @@ from infra.stack import (
     OUTPUT_TABLE_NAME,
 )
 
+# One xdist worker runs this module, so `make test -n 2` still synthesizes each variant once.
+pytestmark = pytest.mark.xdist_group(name="infra_stack")
+
 PROD_SCHEDULE = (1, 2, 3)
 PROD_OVERRIDES = {
     "herald:stage": "prod",

@@ -491,3 +491,15 @@ def test_synthesis_reports_no_errors_or_warnings(dev: Any) -> None:
     annotations = Annotations.from_stack(dev.stack)
     annotations.has_no_error("*", Match.any_value())
     annotations.has_no_warning("*", Match.any_value())
+
+
+def test_template_passes_cfn_lint(dev: Any) -> None:
+    cfnlint_api = pytest.importorskip("cfnlint.api")
+    config = cfnlint_api.ManualArgs(
+        regions=["us-east-1", "eu-west-1"],
+        # W3005: CDK adds DependsOn next to an implicit GetAtt dependency on purpose (ordering of
+        # the role's policy); harmless and not ours to change.
+        ignore_checks=["W3005"],
+    )
+    matches = cfnlint_api.lint(json.dumps(dev.template.to_json()), config=config)
+    assert not matches, "\n".join(str(m) for m in matches)

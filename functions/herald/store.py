@@ -343,21 +343,28 @@ class Store:
         )
 
     def refresh_event_status(self, event_id: str) -> NotificationStatus | None:
-        """Recompute the event's aggregate status from its notifications; write it if it changed.
+        """Recompute the event's aggregate status from its notifications and store it if it changed.
 
-        Derived, never incremented: any later call repairs a status a crash left stale.
+        Derived, never incremented, so any later call repairs a stale status. Concurrent deliveries
+        of one event each call this; a writer whose read was stale could overwrite a newer status,
+        so every write is followed by another read until read and stored status agree: whoever
+        writes last has also read last.
         """
-        event, notifications = self.get_event_with_notifications(event_id, consistent=True)
-        if event is None:
-            return None
-        status = aggregate_status(event, notifications)
-        if status != event.status:
+        status: NotificationStatus | None = None
+        for _ in range(10):
+            event, notifications = self.get_event_with_notifications(event_id, consistent=True)
+            if event is None:
+                return None
+            status = aggregate_status(event, notifications)
+            if status == event.status:
+                return status
             self.ddb.update_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
                 UpdateExpression="SET #s = :s",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb({":s": status.value}),
+                ConditionExpression=f"attribute_exists({PK})",
             )
         return status
 

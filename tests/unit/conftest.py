@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from herald import aws, names
 from herald.api import auth
 from herald.local.resources import LocalResources, create_resources
 from herald.services import Services, build_services, reset_services
 from herald.settings import Settings, reset_settings
-from moto import mock_aws
 
 SCHEDULE = "0,0"  # three attempts, no waiting
 

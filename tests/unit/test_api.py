@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from herald.api import auth
 from herald.handlers import api
 from herald.local.api_server import proxy_event

@@ -5,7 +5,6 @@ from __future__ import annotations
 from herald import dead_letters, ingest, routing
 from herald.messages import DeliverNotification, RouteEvent
 from herald.services import Services
-
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from standardwebhooks import Webhook
+
 from herald import delivery, ingest, routing
 from herald.messages import DeliverNotification
 from herald.models import ChannelType
 from herald.services import Services
-from standardwebhooks import Webhook
-
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 
@@ -120,3 +120,21 @@ def test_missing_sqs_target_fails_with_a_reason_that_says_what_to_check(services
     delivery.deliver(services, message, receive_count=1)
     _, [n] = services.store.get_event_with_notifications(message.eventId)
     assert "check the SQS address exists" in (n.lastError or "")
+
+
+def test_concurrent_deliveries_of_one_event_leave_it_success(services: Services, receiver: Receiver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ch = channel(services.store, receiver.url)
+    for _ in range(6):
+        subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    routing.route_event(services, event.id)
+    _, notifications = services.store.get_event_with_notifications(event.id)
+    messages = [
+        DeliverNotification(eventId=event.id, subscriptionId=n.subscriptionId, notificationId=n.id)
+        for n in notifications
+    ]
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda m: delivery.deliver(services, m, 1), messages))
+    assert services.store.get_event(event.id).status == "success"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from herald import ingest
 from herald.services import Services
-
 from tests.unit.builders import ANALYSIS
 
 

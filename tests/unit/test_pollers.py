@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from herald.local.pollers import SqsPoller
 from herald.local.resources import _queue
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from herald import names, retry
 from herald.settings import SettingsError, settings_from_env
 

@@ -6,7 +6,6 @@ import json
 
 from herald import ingest, routing
 from herald.services import Services
-
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from herald import signing
 from standardwebhooks import Webhook, WebhookVerificationError
+
+from herald import signing
 
 BODY = b'{"eventCode":"ICA_EXEC_002","payload":{"status":"SUCCEEDED"}}'
 

@@ -24,7 +24,8 @@ from herald.handlers.observability import logger, metrics
 from herald.messages import DeliverNotification
 from herald.services import get_services
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
+# Report an all-failed batch item by item too: a failing receiver is not a function error.
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class RetryScheduled(Exception):
@@ -34,6 +35,8 @@ class RetryScheduled(Exception):
 def _deliver_record(record: SQSRecord) -> None:
     services = get_services()
     message = DeliverNotification.model_validate_json(record.body)
+    # Records run in threads: per-thread keys, so each log line names its own event.
+    logger.thread_safe_append_keys(correlation_id=message.eventId, notification_id=message.notificationId)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     decision = delivery.deliver(services, message, receive_count)
     metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)

@@ -13,14 +13,15 @@ from herald.handlers.observability import logger, metrics
 from herald.messages import RouteEvent
 from herald.services import get_services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report an all-failed batch item by item too: a failing receiver is not a function error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
     # A malformed body raises: the record fails, and after the queue's maxReceiveCount it is
     # parked in the events DLQ, where the reprocess function logs it.
     message = RouteEvent.model_validate_json(record.body)
-    logger.append_keys(event_id=message.eventId)
+    logger.set_correlation_id(message.eventId)
     routed = routing.route_event(get_services(), message.eventId)
     metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=routed)
 

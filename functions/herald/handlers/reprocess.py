@@ -12,7 +12,8 @@ from herald import dead_letters
 from herald.handlers.observability import logger, metrics
 from herald.services import get_services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report an all-failed batch item by item too: a failing receiver is not a function error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -11,8 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from herald import names
 
+from herald import names
 from infra.config import HeraldConfig
 from infra.messaging import Messaging
 from infra.storage import Storage

@@ -9,8 +9,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from herald import names
 
+from herald import names
 from infra.config import QUEUE_RETENTION_SECONDS
 
 # SQS keeps a message at most 14 days. A redriven message keeps its original enqueue time, so the

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
-from herald import names
 
+from herald import names
 from infra.api import Api
 from infra.bundling import code_asset
 from infra.config import HeraldConfig

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from herald import names
 
+from herald import names
 from infra import config as cfg
 from infra.config import HeraldConfig, cdk_json_context
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
-from herald import names
 
+from herald import names
 from infra import functions as fns
 from infra.config import QUEUE_RETENTION_SECONDS
 from infra.messaging import VISIBILITY_FACTOR, deliveries_max_age_seconds

@@ -1,0 +1,60 @@
+"""Subscription filters: the Jayway JsonPath filter language, as Illumina Connected Analytics accepts it.
+
+Usage::
+
+    from herald.filters import compile_filter, FilterSyntaxError
+
+    f = compile_filter("[?($.status == 'SUCCEEDED')]")   # FilterSyntaxError if invalid
+    f.matches(payload)          # bool; never raises
+    f.evaluate(payload)         # MatchResult(matched, error) -- error says why evaluation failed
+    f.expression                # the source text
+
+The reference is Jayway JsonPath 2.9.0 (github.com/json-path/JsonPath), read from its source:
+``FilterCompiler`` (grammar), ``CharacterIndex`` (scanning), ``ValueNode``/``ValueNodes`` (value
+conversion and equality), ``EvaluatorFactory``/``RelationalOperator`` (operators),
+``LogicalExpressionNode`` (``&&``/``||``/``!``), ``PathCompiler`` and the ``*PathToken`` classes (paths),
+``PredicatePathToken`` (error handling), ``PatternFlag`` (regex flags) and ``Utils.unescape``.
+Module docstrings list the behaviours each part reproduces.
+
+Decisions:
+
+* **Context.** ICA applies the filter to the event payload itself, so ``$`` and ``@`` both mean the
+  payload. The predicate is evaluated once, whatever the payload's JSON type (a top-level array is
+  *not* iterated element by element as Jayway's ``$[?(...)]`` would; ICA payloads are objects).
+* **Form.** Only ``[?(<expression>)]`` is accepted (surrounding whitespace is ignored); a bare
+  ``$.status == 'X'`` is a FilterSyntaxError naming the expected form, as ICA requires the wrapper.
+* **Errors.** What Jayway reports as ``InvalidPathException`` during evaluation makes the element
+  under test not match (inside a nested ``[?(...)]`` the other elements are still tried); any other
+  evaluation failure (e.g. ``in`` over an array of objects, ``empty`` on an object, a regex timeout)
+  makes the payload not match. Either way :meth:`Filter.evaluate` records the reason. An error is
+  not a ``false`` that ``!`` can invert: ``!(A)`` fails too when ``A`` fails.
+* **Version.** Jayway's unreleased master (2025) makes an existence test of an empty array false;
+  2.9.0, the current release, treats ``[?($.tags)]`` with ``tags: []`` -- and any indefinite path,
+  even one selecting nothing -- as existing. We follow 2.9.0.
+* **Stricter than Jayway** (rejected at compile time instead of silently never matching): a malformed
+  JSON literal (Jayway parses it lazily), ``[?]`` placeholders, functions with parameters, functions
+  after an indefinite path, ``concat/append/first/last/index()``, and Java regex features ``regex``
+  cannot run faithfully (see :mod:`.regexes`).
+* **Limits.** At most 2000 characters (ICA's limit) and 32 levels of nesting (parentheses, ``!``,
+  nested filters); regexes that can backtrack catastrophically are bounded to 50 ms per match.
+* **Speed.** Filters compile to nested closures with direct dict lookups for simple paths; compiled
+  filters are cached by expression text. No jsonpath-ng: see :mod:`.paths`.
+"""
+
+from __future__ import annotations
+
+from .compiler import Filter, MatchResult, compile_filter
+from .errors import FilterEvaluationError, FilterSyntaxError
+from .parser import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH
+from .regexes import REGEX_TIMEOUT_SECONDS
+
+__all__ = [
+    "MAX_EXPRESSION_LENGTH",
+    "MAX_NESTING_DEPTH",
+    "REGEX_TIMEOUT_SECONDS",
+    "Filter",
+    "FilterEvaluationError",
+    "FilterSyntaxError",
+    "MatchResult",
+    "compile_filter",
+]

@@ -1,0 +1,231 @@
+"""Turns a parsed filter into nested Python closures, and the public :class:`Filter` object.
+
+Each node becomes ``predicate(item, root, require) -> bool``: ``item`` is what ``@`` refers to,
+``root`` what ``$`` refers to (the same payload at the top level; the array element inside a nested
+``[?(...)]``), and ``require`` is Jayway's REQUIRE_PROPERTIES option, switched on while evaluating an
+existence test (it changes how indefinite paths inside nested filters treat missing properties).
+
+The common shapes -- a simple path compared with a string, a regex or a list -- get dedicated
+closures that look the value up directly and only fall back to the general comparison when the value
+is not a plain string. Everything else goes through :data:`.compare.OPERATORS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from . import compare
+from .errors import FilterEvaluationError, FilterSyntaxError
+from .parser import MAX_EXPRESSION_LENGTH, FilterParser
+from .paths import CompiledPath, Predicate, register_nested_compiler
+from .regexes import JavaPattern
+from .syntax import And, Comparison, Exists, Literal, Node, Not, Operand, Or, PathOperand
+from .values import MISSING, UNDEFINED, node_of
+
+Evaluator = Any  # Callable[[Any, Any, bool], Any]: an operand's value node
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Outcome of :meth:`Filter.evaluate`. ``error`` says why evaluation failed (then no match)."""
+
+    matched: bool
+    error: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.matched
+
+
+class Filter:
+    """A compiled filter. Compile once with :func:`compile_filter`, evaluate many times."""
+
+    __slots__ = ("_predicate", "expression")
+
+    def __init__(self, expression: str, predicate: Predicate) -> None:
+        self.expression = expression
+        self._predicate = predicate
+
+    def matches(self, payload: Any) -> bool:
+        """True if the payload matches. Never raises: a failed evaluation is "no match"."""
+        try:
+            return self._predicate(payload, payload, False)
+        except Exception:
+            return False
+
+    def evaluate(self, payload: Any) -> MatchResult:
+        """Like :meth:`matches`, also telling why an evaluation failed."""
+        try:
+            return MatchResult(self._predicate(payload, payload, False))
+        except FilterEvaluationError as exc:
+            return MatchResult(False, str(exc))
+        except RecursionError:
+            return MatchResult(False, "the payload is nested too deeply to evaluate")
+        except Exception as exc:  # a bug here must not break delivery for other subscriptions
+            return MatchResult(
+                False, f"internal error while evaluating the filter: {type(exc).__name__}: {exc}"
+            )
+
+    def __repr__(self) -> str:
+        return f"Filter({self.expression!r})"
+
+
+def compile_filter(expression: str) -> Filter:
+    """Compile a Jayway filter ``[?(<expression>)]``; raise FilterSyntaxError if it is invalid."""
+    if not isinstance(expression, str):
+        raise TypeError(f"a filter expression must be a str, not {type(expression).__name__}")
+    return _compile_cached(expression)
+
+
+@lru_cache(maxsize=4096)
+def _compile_cached(expression: str) -> Filter:
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise FilterSyntaxError(
+            f"the filter is longer than {MAX_EXPRESSION_LENGTH} characters",
+            expression=expression,
+            position=MAX_EXPRESSION_LENGTH,
+            expected=f"at most {MAX_EXPRESSION_LENGTH} characters",
+        )
+    lo, hi = 0, len(expression) - 1
+    # Lenient about surrounding whitespace of any kind (Jayway trims only spaces).
+    while lo <= hi and expression[lo].isspace():
+        lo += 1
+    while hi >= lo and expression[hi].isspace():
+        hi -= 1
+    if lo > hi:
+        raise FilterSyntaxError(
+            "the filter is empty",
+            expression=expression,
+            position=0,
+            expected="a filter of the form [?(<expression>)]",
+        )
+    node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
+    return Filter(expression, compile_node(node))
+
+
+def _compile_nested(expression: str, criteria: str, offset: int, depth: int) -> Predicate:
+    """A ``[?(...)]`` inside a path, which starts at ``expression[offset]``."""
+    node = FilterParser(expression, offset, offset + len(criteria) - 1, depth, _compile_nested).parse()
+    return compile_node(node)
+
+
+register_nested_compiler(_compile_nested)
+
+
+# -- node compilation ---------------------------------------------------------------------------
+
+
+def compile_node(node: Node) -> Predicate:
+    if isinstance(node, Comparison):
+        return _comparison(node)
+    if isinstance(node, Exists):
+        return _exists(node.path, node.should_exist)
+    if isinstance(node, Not):
+        inner = compile_node(node.operand)
+        return lambda item, root, require: not inner(item, root, require)
+    if isinstance(node, And):
+        return _and([compile_node(operand) for operand in node.operands])
+    if isinstance(node, Or):
+        return _or([compile_node(operand) for operand in node.operands])
+    raise TypeError(f"unknown filter node {node!r}")  # pragma: no cover
+
+
+def _and(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda item, root, require: first(item, root, require) and second(item, root, require)
+
+    def all_of(item: Any, root: Any, require: bool) -> bool:
+        return all(part(item, root, require) for part in parts)
+
+    return all_of
+
+
+def _or(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda item, root, require: first(item, root, require) or second(item, root, require)
+
+    def any_of(item: Any, root: Any, require: bool) -> bool:
+        return any(part(item, root, require) for part in parts)
+
+    return any_of
+
+
+def _exists(path: CompiledPath, should_exist: bool) -> Predicate:
+    # Jayway evaluates existence tests from the current item even for '$' paths.
+    if should_exist:
+        return lambda item, root, require: path.exists(item, root)
+    return lambda item, root, require: not path.exists(item, root)
+
+
+def _operand(operand: Operand) -> Evaluator:
+    if isinstance(operand, Literal):
+        value = operand.value
+        return lambda item, root, require: value
+    path = operand.path
+    getter = path.simple_getter
+    if getter is None:
+        return path.value
+    if path.from_root:
+
+        def from_root(item: Any, root: Any, require: bool) -> Any:
+            raw = getter(root)
+            if type(raw) is str:
+                return raw
+            return UNDEFINED if raw is MISSING else node_of(raw)
+
+        return from_root
+
+    def from_item(item: Any, root: Any, require: bool) -> Any:
+        raw = getter(item)
+        if type(raw) is str:
+            return raw
+        return UNDEFINED if raw is MISSING else node_of(raw)
+
+    return from_item
+
+
+def _comparison(node: Comparison) -> Predicate:
+    special = _specialised(node)
+    if special is not None:
+        return special
+    evaluate = compare.OPERATORS[node.operator]
+    left, right = _operand(node.left), _operand(node.right)
+    return lambda item, root, require: evaluate(left(item, root, require), right(item, root, require))
+
+
+def _specialised(node: Comparison) -> Predicate | None:
+    """Fast closures for ``path == 'text'``, ``path != 'text'`` and ``path =~ /re/``."""
+    left, right, operator = node.left, node.right, node.operator
+    if not (isinstance(left, PathOperand) and isinstance(right, Literal)):
+        return None
+    getter = left.path.simple_getter
+    if getter is None:
+        return None
+    from_root = left.path.from_root
+    literal = right.value
+    if operator in ("==", "!=") and type(literal) is str:
+        negate = operator == "!="
+
+        def string_equality(item: Any, root: Any, require: bool) -> bool:
+            raw = getter(root if from_root else item)
+            if type(raw) is str:
+                return (raw == literal) is not negate
+            node_value = UNDEFINED if raw is MISSING else node_of(raw)
+            return compare.equals(node_value, literal) is not negate
+
+        return string_equality
+    if operator == "=~" and isinstance(literal, JavaPattern) and not literal.timed:
+        fullmatch = literal.compiled.fullmatch
+
+        def regex_match(item: Any, root: Any, require: bool) -> bool:
+            raw = getter(root if from_root else item)
+            if type(raw) is str:
+                return fullmatch(raw) is not None
+            node_value = UNDEFINED if raw is MISSING else node_of(raw)
+            return compare.regex_matches(node_value, literal)
+
+        return regex_match
+    return None

@@ -43,7 +43,8 @@ MAX_NESTING_DEPTH = 32
 FORM = "[?(<expression>)]"
 _OPERATOR_CHARS = "<>=~!"
 _OPERATOR_NAMES = "==, !=, <, <=, >, >=, =~, in, nin, subsetof, anyof, noneof, size, empty, contains"
-_VALUE = "a path ($... or @...), a 'string', a number, true, false, null, [...], {...} or /regex/"
+_WORD_OPERATORS = ("IN", "NIN", "SUBSETOF", "ANYOF", "NONEOF", "SIZE", "EMPTY", "CONTAINS")
+_VALUE = "a value: a path ($... or @...), a 'string', a number, true, false, null, [...], {...} or /regex/"
 
 
 class FilterParser:
@@ -197,8 +198,11 @@ class FilterParser:
         follows = self.s[operator_position : operator_position + 2]
         if not (follows in ("&&", "||") or follows[:1] == ")"):
             word = self._word_at(operator_position)
+            hint = ""
+            if any(word.upper().startswith(name) for name in _WORD_OPERATORS):
+                hint = " (word operators such as 'in' need a space after them)"
             raise self.error(
-                f"unknown operator {word!r}", operator_position, f"an operator ({_OPERATOR_NAMES})"
+                f"unknown operator {word!r}{hint}", operator_position, f"an operator ({_OPERATOR_NAMES})"
             )
         if not isinstance(left, PathOperand):
             raise self.error(

@@ -492,7 +492,7 @@ class CompiledPath:
 
     __slots__ = ("_definite", "_getter", "_leaf", "_upstream", "from_root", "text", "tokens")
 
-    def __init__(self, text: str, from_root: bool, tokens: list[Token]) -> None:
+    def __init__(self, text: str, from_root: bool, tokens: list[Token], fast: bool = True) -> None:
         self.text = text
         self.from_root = from_root
         self.tokens = tuple(tokens)
@@ -501,7 +501,8 @@ class CompiledPath:
         token_definite = [_token_definite(t, self._leaf[i]) for i, t in enumerate(self.tokens)]
         self._upstream = tuple(all(token_definite[:i]) for i in range(count))
         self._definite = all(token_definite)
-        self._getter = _fast_getter(self.tokens)
+        # ``fast=False`` forces the general walker (tests compare the two).
+        self._getter = _fast_getter(self.tokens) if fast else None
 
     @property
     def definite(self) -> bool:
@@ -813,8 +814,11 @@ def _aggregate(name: str, model: Any) -> float:
 
 
 def compile_path(
-    expression: str, text: str, base: int, nested: NestedCompiler | None, depth: int
+    expression: str, text: str, base: int = 0, nested: NestedCompiler | None = None, depth: int = 0
 ) -> CompiledPath:
-    """Parse a path that starts at ``expression[base]``; raise FilterSyntaxError with positions."""
-    tokens = _PathParser(expression, text, base, nested, depth).parse()
+    """Parse a path that starts at ``expression[base]``; raise FilterSyntaxError with positions.
+
+    Nested ``[?(...)]`` filters are compiled with ``nested``, by default the filter compiler's.
+    """
+    tokens = _PathParser(expression, text, base, nested or _nested_hook, depth).parse()
     return CompiledPath(text, java_trim(text)[:1] == "$", tokens)

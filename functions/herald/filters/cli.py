@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("expression", help="the filter, e.g. \"[?($.status == 'SUCCEEDED')]\"")
     check_parser.add_argument("payload", nargs="?", help="a JSON payload file ('-' for stdin)")
     args = parser.parse_args(argv)
-    return check(args.expression, args.payload)
+    return check(args.expression, args.payload, out=sys.stdout, err=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

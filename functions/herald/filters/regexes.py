@@ -89,6 +89,7 @@ _GENERAL_CATEGORIES = {
     "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Co", "Cs", "Cn",
 }  # fmt: skip
 _JAVA_FLAGS = "dixmsuU"
+_RANGE = "<range>"
 
 
 class RegexDialectError(ValueError):
@@ -144,6 +145,27 @@ class _State:
     unix_lines: bool
     unicode_classes: bool
     comments: bool
+    ignore_case: bool
+    unicode_case: bool
+
+    @property
+    def ascii_case(self) -> bool:
+        """Java's CASE_INSENSITIVE without UNICODE_CASE: only ASCII letters fold (done by hand)."""
+        return self.ignore_case and not self.unicode_case
+
+    @property
+    def python_ignore_case(self) -> bool:
+        return self.ignore_case and self.unicode_case
+
+    def copy(self) -> _State:
+        return _State(
+            self.dotall,
+            self.unix_lines,
+            self.unicode_classes,
+            self.comments,
+            self.ignore_case,
+            self.unicode_case,
+        )
 
 
 @dataclass
@@ -163,23 +185,24 @@ class _Translator:
             unix_lines="d" in flags,
             unicode_classes="U" in flags,
             comments="x" in flags,
+            ignore_case="i" in flags,
+            unicode_case="u" in flags or "U" in flags,
         )
         self.frames = [_Frame(state)]
-        self.py_flags = regex.V0
-        if "i" in flags:
+        # No regex.ASCII: it would also make \p{Lu} ASCII-only. ASCII classes are spelled out and
+        # ASCII-only case folding is done by expanding letters (see _State.ascii_case).
+        self.py_flags = regex.V0 | regex.UNICODE
+        if state.python_ignore_case:
             self.py_flags |= regex.IGNORECASE
         if "m" in flags:
             self.py_flags |= regex.MULTILINE
-        if "s" in flags:
-            self.py_flags |= regex.DOTALL
-        # Case folding is ASCII-only in Java unless UNICODE_CASE (u) or UNICODE_CHARACTER_CLASS (U).
-        self.py_flags |= regex.UNICODE if ("u" in flags or "U" in flags) else regex.ASCII
         self.groups = 0
         self.unbounded = 0
         self.quantifiers = 0
         self.risky = False
         # What a following quantifier would apply to: None (nothing), or a frame summary of the atom.
         self.last_atom: tuple[bool, bool] | None = None
+        self.last_literal: str | None = None  # the character the last escape stood for, if one
 
     @property
     def state(self) -> _State:
@@ -217,7 +240,7 @@ class _Translator:
                 self._quantifier()
             elif ch == ".":
                 st = self.state
-                self.out.append("." if st.dotall else (_DOT_UNIX if st.unix_lines else _DOT))
+                self.out.append("(?s:.)" if st.dotall else (_DOT_UNIX if st.unix_lines else _DOT))
                 self.pos += 1
                 self.last_atom = (False, False)
             elif ch in "^$":
@@ -225,7 +248,7 @@ class _Translator:
                 self.pos += 1
                 self.last_atom = None
             else:
-                self.out.append(_literal(ch))
+                self.out.append(self._lit(ch))
                 self.pos += 1
                 self.last_atom = (False, False)
         if len(self.frames) > 1:
@@ -237,8 +260,7 @@ class _Translator:
 
     def _open_group(self) -> None:
         src, start = self.src, self.pos
-        parent = self.state
-        state = _State(parent.dotall, parent.unix_lines, parent.unicode_classes, parent.comments)
+        state = self.state.copy()
         if src.startswith("(?", start):
             rest = src[start + 2 : start + 3]
             if rest == ":":
@@ -289,6 +311,7 @@ class _Translator:
         if "U" in on or "U" in off:
             raise self.fail("the inline flag (?U) is not supported; use the /.../U flag", start)
         target = state if src[i] == ":" else self.state
+        python_ignore_case_before = target.python_ignore_case
         for flag, value in [(f, True) for f in on] + [(f, False) for f in off]:
             if flag == "s":
                 target.dotall = value
@@ -296,10 +319,18 @@ class _Translator:
                 target.unix_lines = value
             elif flag == "x":
                 target.comments = value
-        py_on = "".join(f for f in on if f in "ims")
-        py_off = "".join(f for f in off if f in "ims")
-        if "u" in on:
-            py_on += "u"
+            elif flag == "i":
+                target.ignore_case = value
+            elif flag == "u":
+                target.unicode_case = value
+        # Python only sees 'm' and (Unicode) 'i'; '.', classes and ASCII case folding are translated.
+        py_on = "".join(f for f in on if f == "m")
+        py_off = "".join(f for f in off if f == "m")
+        if target.python_ignore_case != python_ignore_case_before:
+            if target.python_ignore_case:
+                py_on += "i"
+            else:
+                py_off += "i"
         text = "(?" + py_on + (f"-{py_off}" if py_off else "")
         if src[i] == ":":
             self.out.append((text if len(text) > 2 else "(?") + ":")
@@ -348,6 +379,18 @@ class _Translator:
             frame.has_quantifier = True
         self.last_atom = None
 
+    def _lit(self, ch: str) -> str:
+        """A literal character outside a class, folded by hand under ASCII-only case-insensitivity."""
+        if self.state.ascii_case and ch.isascii() and ch.isalpha():
+            return f"[{ch.lower()}{ch.upper()}]"
+        return _literal(ch)
+
+    def _char(self, in_class: bool, ch: str) -> str:
+        self.last_literal = ch
+        if in_class:
+            return _class_literal(ch)
+        return self._lit(ch)
+
     # -- escapes ---------------------------------------------------------------------------------
 
     def _escape_outside(self) -> None:
@@ -360,7 +403,7 @@ class _Translator:
             end = src.find("\\E", start + 2)
             end = len(src) if end == -1 else end
             literal = src[start + 2 : end]
-            self.out.append("".join(_literal(c) for c in literal))
+            self.out.append("".join(self._lit(c) for c in literal))
             self.pos = min(len(src), end + 2)
             self.last_atom = (False, False) if literal else self.last_atom
             return
@@ -445,7 +488,7 @@ class _Translator:
             return src[start : end + 1]
         simple = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "a": "\x07", "e": "\x1b"}
         if nxt in simple:
-            return _char(in_class, simple[nxt])
+            return self._char(in_class, simple[nxt])
         if nxt == "0":
             digits = ""
             limit = 3 if src[start + 2 : start + 3] in ("0", "1", "2", "3") else 2
@@ -454,7 +497,7 @@ class _Translator:
                 self.pos += 1
             if not digits:
                 raise self.fail("illegal octal escape sequence", start)
-            return _char(in_class, chr(int(digits, 8)))
+            return self._char(in_class, chr(int(digits, 8)))
         if nxt == "x":
             if src.startswith("\\x{", start):
                 end = src.find("}", start)
@@ -471,7 +514,7 @@ class _Translator:
                 or int(digits, 16) > 0x10FFFF
             ):
                 raise self.fail("illegal hexadecimal escape sequence", start)
-            return _char(in_class, chr(int(digits, 16)))
+            return self._char(in_class, chr(int(digits, 16)))
         if nxt == "u":
             digits = src[start + 2 : start + 6]
             if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
@@ -487,16 +530,16 @@ class _Translator:
                 if 0xDC00 <= low_code < 0xE000:
                     code = 0x10000 + ((code - 0xD800) << 10) + (low_code - 0xDC00)
                     self.pos += 6
-            return _char(in_class, chr(code))
+            return self._char(in_class, chr(code))
         if nxt == "c":
             ctrl = src[start + 2 : start + 3]
             if not ctrl:
                 raise self.fail("illegal control escape sequence", start)
             self.pos = start + 3
-            return _char(in_class, chr(ord(ctrl) ^ 64))
+            return self._char(in_class, chr(ord(ctrl) ^ 64))
         if nxt.isascii() and nxt.isalpha():
             raise self.fail(f"illegal/unsupported escape sequence \\{nxt}", start)
-        return _char(in_class, nxt)
+        return self._char(in_class, nxt)
 
     def _property(self, negated: bool, in_class: bool, start: int) -> str:
         src = self.src
@@ -528,19 +571,19 @@ class _Translator:
     def _char_class(self) -> str:
         src, start = self.src, self.pos
         i = start + 1
-        parts = ["["]
-        if src[i : i + 1] == "^":
-            parts.append("^")
+        negated = src[i : i + 1] == "^"
+        if negated:
             i += 1
-        first = True
+        # (translated text, the literal character it stands for or None, or _RANGE for a '-')
+        items: list[tuple[str, str | None]] = []
         while True:
             if i >= len(src):
                 raise self.fail("unclosed character class", start)
             ch = src[i]
-            if ch == "]" and not first:
-                parts.append("]")
+            if ch == "]" and items:
                 self.pos = i + 1
-                return "".join(parts)
+                body = "".join(text for text, _ in items) + self._case_extras(items)
+                return f"[{'^' if negated else ''}{body}]"
             if ch == "[":
                 raise self.fail("nested character classes (union) are not supported", i)
             if ch == "&" and src[i + 1 : i + 2] == "&":
@@ -553,7 +596,7 @@ class _Translator:
                 if nxt == "Q":
                     end = src.find("\\E", i + 2)
                     end = len(src) if end == -1 else end
-                    parts.extend(_class_literal(c) for c in src[i + 2 : end])
+                    items.extend((_class_literal(c), c) for c in src[i + 2 : end])
                     i = min(len(src), end + 2)
                 elif not nxt:
                     raise self.fail("trailing backslash", i)
@@ -561,15 +604,43 @@ class _Translator:
                     raise self.fail(f"\\{nxt} is not allowed inside a character class", i)
                 else:
                     self.pos = i
-                    parts.append(self._escape_common(in_class=True))
+                    self.last_literal = None
+                    items.append((self._escape_common(in_class=True), self.last_literal))
                     i = self.pos
             elif ch == "-":
-                parts.append("-")
+                items.append(("-", _RANGE))
                 i += 1
             else:
-                parts.append(_class_literal(ch))
+                items.append((_class_literal(ch), ch))
                 i += 1
-            first = False
+
+    def _case_extras(self, items: list[tuple[str, str | None]]) -> str:
+        """Under ASCII-only case folding, add the other case of ASCII letters and letter ranges."""
+        if not self.state.ascii_case:
+            return ""
+        extras: list[str] = []
+        k = 0
+        while k < len(items):
+            char = items[k][1]
+            is_range = (
+                k + 2 < len(items)
+                and items[k + 1][1] == _RANGE
+                and char not in (None, _RANGE)
+                and items[k + 2][1] not in (None, _RANGE)
+            )
+            if is_range:
+                low, high = char, items[k + 2][1]
+                assert low is not None and high is not None
+                for first, last in (("a", "z"), ("A", "Z")):
+                    a, b = max(low, first), min(high, last)
+                    if a <= b:
+                        extras.append(f"{a.swapcase()}-{b.swapcase()}")
+                k += 3
+                continue
+            if char not in (None, _RANGE) and char.isascii() and char.isalpha():
+                extras.append(char.swapcase())
+            k += 1
+        return "".join(extras)
 
 
 def _literal(ch: str) -> str:
@@ -588,7 +659,3 @@ def _class_literal(ch: str) -> str:
     if " " <= ch <= "~":
         return "\\" + ch if ch in "\\]^[-" else ch
     return f"\\U{ord(ch):08x}"
-
-
-def _char(in_class: bool, ch: str) -> str:
-    return _class_literal(ch) if in_class else _literal(ch)

@@ -727,39 +727,35 @@ def _fast_getter(tokens: tuple[Token, ...]) -> Callable[[Any], Any] | None:
 
 
 def _key_getter(*keys: str) -> Callable[[Any], Any]:
-    # Indexing a list, string or number with a str key raises TypeError: that is "no value" too.
-    missing = (KeyError, TypeError)
+    # dict.get with a sentinel: no exception on the common "key absent" path.
     if len(keys) == 1:
         (k1,) = keys
 
         def get1(model: Any) -> Any:
-            try:
-                return model[k1] if isinstance(model, dict) else MISSING
-            except missing:
-                return MISSING
+            return model.get(k1, MISSING) if isinstance(model, dict) else MISSING
 
         return get1
     if len(keys) == 2:
         k1, k2 = keys
 
         def get2(model: Any) -> Any:
-            try:
-                value = model[k1]
-                return value[k2] if isinstance(value, dict) and isinstance(model, dict) else MISSING
-            except missing:
-                return MISSING
+            if isinstance(model, dict):
+                value = model.get(k1, MISSING)
+                if isinstance(value, dict):
+                    return value.get(k2, MISSING)
+            return MISSING
 
         return get2
     k1, k2, k3 = keys
 
     def get3(model: Any) -> Any:
-        try:
-            a = model[k1]
-            b = a[k2]
-            ok = isinstance(model, dict) and isinstance(a, dict) and isinstance(b, dict)
-            return b[k3] if ok else MISSING
-        except missing:
-            return MISSING
+        if isinstance(model, dict):
+            value = model.get(k1, MISSING)
+            if isinstance(value, dict):
+                value = value.get(k2, MISSING)
+                if isinstance(value, dict):
+                    return value.get(k3, MISSING)
+        return MISSING
 
     return get3
 

@@ -46,6 +46,8 @@ def syntax_error(expression: str) -> FilterSyntaxError:
         pytest.param("[?($.a[?] == 1)]", 6, "valid path", id="placeholder-needs-java-predicates"),
         pytest.param("[?($.a == '\\uZZZZ')]", 10, "escape", id="bad-unicode-escape"),
         pytest.param("[?(\t@.a == 1)]", 3, "value", id="tab-is-not-whitespace-between-tokens"),
+        pytest.param("[?($['a']['b c'] == 1)]", 10, "'", id="second-adjacent-bracket-is-not-protected"),
+        pytest.param("[?($.items[?(@.x = 1)] size 1)]", 17, "operator", id="error-inside-a-nested-filter"),
     ],
 )
 def test_invalid_filter_reports_position_and_expectation(
@@ -78,6 +80,7 @@ def test_invalid_filter_reports_position_and_expectation(
         pytest.param("[?(@.a =~ /a\\/b/)]", id="regex-with-escaped-slash"),
         pytest.param("[?(@.a.foo() == 1)]", id="unknown-function-compiles-like-jayway"),
         pytest.param("[?(@.a exists true)]", id="exists-operator"),
+        pytest.param("[?($['a'].b['c d'] == 1)]", id="bracket-after-a-dot-segment-is-protected"),
     ],
 )
 def test_valid_filter_compiles(expression: str) -> None:

@@ -36,7 +36,9 @@ Decisions:
   after an indefinite path, ``concat/append/first/last/index()``, and Java regex features ``regex``
   cannot run faithfully (see :mod:`.regexes`).
 * **Limits.** At most 2000 characters (ICA's limit) and 32 levels of nesting (parentheses, ``!``,
-  nested filters); regexes that can backtrack catastrophically are bounded to 50 ms per match.
+  nested filters); regexes that can backtrack catastrophically are bounded to 50 ms per match; one
+  evaluation may visit at most 200,000 nodes along its paths (``$..a..a..a`` explodes otherwise).
+  Hitting a runtime bound fails that evaluation only, with a recorded reason.
 * **Speed.** Filters compile to nested closures with direct dict lookups for simple paths; compiled
   filters are cached by expression text. No jsonpath-ng: see :mod:`.paths`.
 """
@@ -46,9 +48,11 @@ from __future__ import annotations
 from .compiler import Filter, MatchResult, compile_filter
 from .errors import FilterEvaluationError, FilterSyntaxError
 from .parser import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH
+from .paths import MAX_EVALUATION_STEPS
 from .regexes import REGEX_TIMEOUT_SECONDS
 
 __all__ = [
+    "MAX_EVALUATION_STEPS",
     "MAX_EXPRESSION_LENGTH",
     "MAX_NESTING_DEPTH",
     "REGEX_TIMEOUT_SECONDS",

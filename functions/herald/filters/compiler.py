@@ -1,9 +1,10 @@
 """Turns a parsed filter into nested Python closures, and the public :class:`Filter` object.
 
-Each node becomes ``predicate(item, root, require) -> bool``: ``item`` is what ``@`` refers to,
-``root`` what ``$`` refers to (the same payload at the top level; the array element inside a nested
-``[?(...)]``), and ``require`` is Jayway's REQUIRE_PROPERTIES option, switched on while evaluating an
-existence test (it changes how indefinite paths inside nested filters treat missing properties).
+Each node becomes ``predicate(item, root, context) -> bool``: ``item`` is what ``@`` refers to (the
+payload at the top level, the element under test inside a nested ``[?(...)]``), ``root`` what ``$``
+refers to (always the payload), and ``context`` an :class:`~.paths.EvalContext` carrying Jayway's
+REQUIRE_PROPERTIES option (on while evaluating an existence test) and the evaluation's step budget.
+Filters whose paths are all simple lookups never need a context and get ``None``.
 
 The common shapes -- a simple path compared with a string, a regex or a list -- get dedicated
 closures that look the value up directly and only fall back to the general comparison when the value
@@ -19,7 +20,7 @@ from typing import Any
 from . import compare
 from .errors import FilterEvaluationError, FilterSyntaxError
 from .parser import MAX_EXPRESSION_LENGTH, FilterParser
-from .paths import CompiledPath, Predicate, register_nested_compiler
+from .paths import CompiledPath, EvalContext, Predicate, register_nested_compiler
 from .regexes import JavaPattern
 from .syntax import And, Comparison, Exists, Literal, Node, Not, Operand, Or, PathOperand
 from .values import MISSING, UNDEFINED, node_of
@@ -41,23 +42,25 @@ class MatchResult:
 class Filter:
     """A compiled filter. Compile once with :func:`compile_filter`, evaluate many times."""
 
-    __slots__ = ("_predicate", "expression")
+    __slots__ = ("_needs_context", "_predicate", "expression")
 
-    def __init__(self, expression: str, predicate: Predicate) -> None:
+    def __init__(self, expression: str, predicate: Predicate, needs_context: bool = True) -> None:
         self.expression = expression
         self._predicate = predicate
+        self._needs_context = needs_context
 
     def matches(self, payload: Any) -> bool:
         """True if the payload matches. Never raises: a failed evaluation is "no match"."""
         try:
-            return self._predicate(payload, payload, False)
+            return self._predicate(payload, payload, EvalContext() if self._needs_context else None)
         except Exception:
             return False
 
     def evaluate(self, payload: Any) -> MatchResult:
         """Like :meth:`matches`, also telling why an evaluation failed."""
         try:
-            return MatchResult(self._predicate(payload, payload, False))
+            context = EvalContext() if self._needs_context else None
+            return MatchResult(self._predicate(payload, payload, context))
         except FilterEvaluationError as exc:
             return MatchResult(False, str(exc))
         except RecursionError:
@@ -101,7 +104,7 @@ def _compile_cached(expression: str) -> Filter:
             expected="a filter of the form [?(<expression>)]",
         )
     node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
-    return Filter(expression, compile_node(node))
+    return Filter(expression, compile_node(node), _needs_context(node))
 
 
 def _compile_nested(expression: str, criteria: str, offset: int, depth: int) -> Predicate:
@@ -111,6 +114,18 @@ def _compile_nested(expression: str, criteria: str, offset: int, depth: int) -> 
 
 
 register_nested_compiler(_compile_nested)
+
+
+def _needs_context(node: Node) -> bool:
+    """Does any path need the general walker (which uses the context)?"""
+    if isinstance(node, Comparison):
+        operands = (node.left, node.right)
+        return any(isinstance(o, PathOperand) and o.path.simple_getter is None for o in operands)
+    if isinstance(node, Exists):
+        return node.path.simple_getter is None
+    if isinstance(node, Not):
+        return _needs_context(node.operand)
+    return any(_needs_context(operand) for operand in node.operands)
 
 
 # -- node compilation ---------------------------------------------------------------------------
@@ -123,7 +138,7 @@ def compile_node(node: Node) -> Predicate:
         return _exists(node.path, node.should_exist)
     if isinstance(node, Not):
         inner = compile_node(node.operand)
-        return lambda item, root, require: not inner(item, root, require)
+        return lambda item, root, context: not inner(item, root, context)
     if isinstance(node, And):
         return _and([compile_node(operand) for operand in node.operands])
     if isinstance(node, Or):
@@ -134,10 +149,10 @@ def compile_node(node: Node) -> Predicate:
 def _and(parts: list[Predicate]) -> Predicate:
     if len(parts) == 2:
         first, second = parts
-        return lambda item, root, require: first(item, root, require) and second(item, root, require)
+        return lambda item, root, context: first(item, root, context) and second(item, root, context)
 
-    def all_of(item: Any, root: Any, require: bool) -> bool:
-        return all(part(item, root, require) for part in parts)
+    def all_of(item: Any, root: Any, context: EvalContext | None) -> bool:
+        return all(part(item, root, context) for part in parts)
 
     return all_of
 
@@ -145,10 +160,10 @@ def _and(parts: list[Predicate]) -> Predicate:
 def _or(parts: list[Predicate]) -> Predicate:
     if len(parts) == 2:
         first, second = parts
-        return lambda item, root, require: first(item, root, require) or second(item, root, require)
+        return lambda item, root, context: first(item, root, context) or second(item, root, context)
 
-    def any_of(item: Any, root: Any, require: bool) -> bool:
-        return any(part(item, root, require) for part in parts)
+    def any_of(item: Any, root: Any, context: EvalContext | None) -> bool:
+        return any(part(item, root, context) for part in parts)
 
     return any_of
 
@@ -156,21 +171,21 @@ def _or(parts: list[Predicate]) -> Predicate:
 def _exists(path: CompiledPath, should_exist: bool) -> Predicate:
     # Jayway evaluates existence tests from the current item even for '$' paths.
     if should_exist:
-        return lambda item, root, require: path.exists(item, root)
-    return lambda item, root, require: not path.exists(item, root)
+        return lambda item, root, context: path.exists(item, root, context)
+    return lambda item, root, context: not path.exists(item, root, context)
 
 
 def _operand(operand: Operand) -> Evaluator:
     if isinstance(operand, Literal):
         value = operand.value
-        return lambda item, root, require: value
+        return lambda item, root, context: value
     path = operand.path
     getter = path.simple_getter
     if getter is None:
         return path.value
     if path.from_root:
 
-        def from_root(item: Any, root: Any, require: bool) -> Any:
+        def from_root(item: Any, root: Any, context: EvalContext | None) -> Any:
             raw = getter(root)
             if type(raw) is str:
                 return raw
@@ -178,7 +193,7 @@ def _operand(operand: Operand) -> Evaluator:
 
         return from_root
 
-    def from_item(item: Any, root: Any, require: bool) -> Any:
+    def from_item(item: Any, root: Any, context: EvalContext | None) -> Any:
         raw = getter(item)
         if type(raw) is str:
             return raw
@@ -193,7 +208,7 @@ def _comparison(node: Comparison) -> Predicate:
         return special
     evaluate = compare.OPERATORS[node.operator]
     left, right = _operand(node.left), _operand(node.right)
-    return lambda item, root, require: evaluate(left(item, root, require), right(item, root, require))
+    return lambda item, root, context: evaluate(left(item, root, context), right(item, root, context))
 
 
 def _specialised(node: Comparison) -> Predicate | None:
@@ -209,7 +224,7 @@ def _specialised(node: Comparison) -> Predicate | None:
     if operator in ("==", "!=") and type(literal) is str:
         negate = operator == "!="
 
-        def string_equality(item: Any, root: Any, require: bool) -> bool:
+        def string_equality(item: Any, root: Any, context: EvalContext | None) -> bool:
             raw = getter(root if from_root else item)
             if type(raw) is str:
                 return (raw == literal) is not negate
@@ -220,7 +235,7 @@ def _specialised(node: Comparison) -> Predicate | None:
     if operator == "=~" and isinstance(literal, JavaPattern) and not literal.timed:
         fullmatch = literal.compiled.fullmatch
 
-        def regex_match(item: Any, root: Any, require: bool) -> bool:
+        def regex_match(item: Any, root: Any, context: EvalContext | None) -> bool:
             raw = getter(root if from_root else item)
             if type(raw) is str:
                 return fullmatch(raw) is not None

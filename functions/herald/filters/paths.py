@@ -37,14 +37,42 @@ from .errors import FilterEvaluationError, FilterSyntaxError, PathNotFound, Soft
 from .javatext import java_trim, unescape
 from .values import MISSING, UNDEFINED, node_of
 
-Predicate = Callable[[Any, Any, bool], bool]
-"""A compiled filter: ``predicate(item, root, require_properties) -> bool``."""
+Predicate = Callable[[Any, Any, "EvalContext"], bool]
+"""A compiled filter: ``predicate(item, root, context) -> bool``."""
 NestedCompiler = Callable[[str, str, int, int], Predicate]
 """Compiles a nested ``[?(...)]``: ``(expression, criteria_text, offset, depth) -> Predicate``."""
 
 _INT32 = re.compile(r"-?\d+")
 _SUPPORTED_FUNCTIONS = {"length", "size", "min", "max", "avg", "sum", "stddev", "keys"}
 _UNSUPPORTED_FUNCTIONS = {"concat", "append", "first", "last", "index"}
+
+
+MAX_EVALUATION_STEPS = 200_000
+"""Path steps (nodes visited) one filter evaluation may take; ``$..a..a..a`` can otherwise explode."""
+
+
+class EvalContext:
+    """Per-evaluation state: Jayway's REQUIRE_PROPERTIES option and a step budget shared by all paths.
+
+    Only filters with paths that need the general walker get one; simple lookups never touch it.
+    """
+
+    __slots__ = ("_strict", "budget", "require")
+
+    def __init__(self, require: bool = False, budget: list[int] | None = None) -> None:
+        self.require = require
+        self.budget = budget if budget is not None else [MAX_EVALUATION_STEPS]
+        self._strict: EvalContext | None = self if require else None
+
+    def strict(self) -> EvalContext:
+        """The same evaluation with REQUIRE_PROPERTIES on (existence tests)."""
+        if self._strict is None:
+            self._strict = EvalContext(True, self.budget)
+        return self._strict
+
+
+def _exhausted() -> FilterEvaluationError:
+    return FilterEvaluationError(f"the filter's paths visited more than {MAX_EVALUATION_STEPS:,} nodes")
 
 
 # -- tokens -------------------------------------------------------------------------------------
@@ -471,9 +499,18 @@ def register_nested_compiler(compiler: NestedCompiler) -> None:
     _nested_hook = compiler
 
 
-@lru_cache(maxsize=1024)
 def is_path(text: str) -> bool:
     """``ValueNode.isPath``: would Jayway read this array element string as a path?"""
+    # Only short strings are cached: payload strings are unbounded and the cache keeps them alive.
+    return _is_path_cached(text) if len(text) <= 256 else _is_path(text)
+
+
+@lru_cache(maxsize=1024)
+def _is_path_cached(text: str) -> bool:
+    return _is_path(text)
+
+
+def _is_path(text: str) -> bool:
     trimmed = java_trim(text)
     if not trimmed or trimmed[0] not in "$@":
         return False
@@ -513,7 +550,7 @@ class CompiledPath:
         """A direct lookup returning the raw value or MISSING, when the path allows one."""
         return self._getter
 
-    def value(self, item: Any, root: Any, require: bool) -> Any:
+    def value(self, item: Any, root: Any, context: EvalContext) -> Any:
         """The node Jayway compares: the value, UNDEFINED, or (indefinite paths) the result list."""
         start = root if self.from_root else item
         if self._getter is not None:
@@ -521,14 +558,14 @@ class CompiledPath:
             return UNDEFINED if raw is MISSING else node_of(raw)
         results: list[Any] = []
         try:
-            self._walk(0, start, root, require, results)
+            self._walk(0, start, root, context, results)
         except PathNotFound:
             return UNDEFINED
         if self._definite:
             return node_of(results[-1]) if results else UNDEFINED
         return results
 
-    def exists(self, item: Any, root: Any) -> bool:
+    def exists(self, item: Any, root: Any, context: EvalContext) -> bool:
         """The bare-path test ``[?(@.x)]``: evaluated with REQUIRE_PROPERTIES.
 
         Jayway evaluates it from the current item even for a ``$`` path (``PathNode.evaluate``
@@ -539,13 +576,17 @@ class CompiledPath:
             return self._getter(start) is not MISSING
         results: list[Any] = []
         try:
-            self._walk(0, start, root, True, results)
+            self._walk(0, start, root, context.strict(), results)
         except PathNotFound:
             return False
         return bool(results) if self._definite else True
 
     # The walker mirrors Jayway's PathToken.evaluate implementations.
-    def _walk(self, i: int, model: Any, root: Any, require: bool, out: list[Any]) -> None:
+    def _walk(self, i: int, model: Any, root: Any, context: EvalContext, out: list[Any]) -> None:
+        budget = context.budget
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _exhausted()
         tokens = self.tokens
         if i == len(tokens):
             out.append(model)
@@ -559,47 +600,47 @@ class CompiledPath:
                 return
             names = token.names  # type: ignore[union-attr]
             if len(names) == 1:
-                self._property(i, names[0], model, root, require, out, True)
+                self._property(i, names[0], model, root, context, out, True)
             elif self._leaf[i]:
                 merged = {}
                 for name in names:
                     if name in model:
                         merged[name] = model[name]
-                    elif require:
+                    elif context.require:
                         raise PathNotFound
                 out.append(merged)
             else:
                 for name in names:
-                    self._property(i, name, model, root, require, out, False)
+                    self._property(i, name, model, root, context, out, False)
         elif kind is Index or kind is Slice:
             if not isinstance(model, (list, tuple)):
                 if self._upstream[i]:
                     raise PathNotFound
                 return
             for index in _array_indexes(token, len(model)):  # type: ignore[arg-type]
-                self._walk(i + 1, model[index], root, require, out)
+                self._walk(i + 1, model[index], root, context, out)
         elif kind is Wildcard:
             if isinstance(model, dict):
                 for key in model:
-                    self._property(i, key, model, root, require, out, False)
+                    self._property(i, key, model, root, context, out, False)
             elif isinstance(model, (list, tuple)):
                 for element in model:
                     try:
-                        self._walk(i + 1, element, root, require, out)
+                        self._walk(i + 1, element, root, context, out)
                     except PathNotFound:
-                        if require:
+                        if context.require:
                             raise
         elif kind is Scan:
-            self._scan(i + 1, model, root, require, out)
+            self._scan(i + 1, model, root, context, out)
         elif kind is FilterStep:
             predicate = token.predicate  # type: ignore[union-attr]
             if isinstance(model, dict):
-                if _accept(predicate, model, root, require):
-                    self._walk(i + 1, model, root, require, out)
+                if _accept(predicate, model, root, context):
+                    self._walk(i + 1, model, root, context, out)
             elif isinstance(model, (list, tuple)):
                 for element in model:
-                    if _accept(predicate, element, root, require):
-                        self._walk(i + 1, element, root, require, out)
+                    if _accept(predicate, element, root, context):
+                        self._walk(i + 1, element, root, context, out)
             elif self._upstream[i]:
                 raise SoftEvaluationError(f"the filter {token.text} cannot be applied to a primitive value")  # type: ignore[union-attr]
         else:
@@ -611,43 +652,47 @@ class CompiledPath:
         name: str,
         model: dict[str, Any],
         root: Any,
-        require: bool,
+        context: EvalContext,
         out: list[Any],
         definite: bool,
     ) -> None:
         if name not in model:
             if self._leaf[i]:
-                if require:
+                if context.require:
                     raise PathNotFound
                 return
-            if not (self._upstream[i] and definite) and not require:
+            if not (self._upstream[i] and definite) and not context.require:
                 return
             raise PathNotFound
-        self._walk(i + 1, model[name], root, require, out)
+        self._walk(i + 1, model[name], root, context, out)
 
-    def _scan(self, target: int, model: Any, root: Any, require: bool, out: list[Any]) -> None:
+    def _scan(self, target: int, model: Any, root: Any, context: EvalContext, out: list[Any]) -> None:
         """``ScanPathToken.walk``: visit every node, applying the next token where its kind fits."""
         token = self.tokens[target]
         leaf = self._leaf[target]
         stack = [model]
         # Iterative pre-order walk (payloads may be deeper than Python's recursion limit).
+        budget = context.budget
         while stack:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _exhausted()
             node = stack.pop()
             if isinstance(node, dict):
-                if self._scan_matches(token, target, node, root, require):
-                    self._walk(target, node, root, require, out)
+                if self._scan_matches(token, target, node, root, context):
+                    self._walk(target, node, root, context, out)
                 stack.extend(reversed(list(node.values())))
             elif isinstance(node, (list, tuple)):
-                if self._scan_matches(token, target, node, root, require):
+                if self._scan_matches(token, target, node, root, context):
                     if leaf:
-                        self._walk(target, node, root, require, out)
+                        self._walk(target, node, root, context, out)
                     else:
                         # Jayway applies the token *after* the matched one to each element here.
                         for element in node:
-                            self._walk(target + 1, element, root, require, out)
+                            self._walk(target + 1, element, root, context, out)
                 stack.extend(reversed(node))
 
-    def _scan_matches(self, token: Token, index: int, node: Any, root: Any, require: bool) -> bool:
+    def _scan_matches(self, token: Token, index: int, node: Any, root: Any, context: EvalContext) -> bool:
         kind = type(token)
         if kind is Property:
             if not isinstance(node, dict):
@@ -660,14 +705,14 @@ class CompiledPath:
         if kind is Wildcard:
             return True
         if kind is FilterStep:
-            return _accept(token.predicate, node, root, require)  # type: ignore[union-attr]
+            return _accept(token.predicate, node, root, context)  # type: ignore[union-attr]
         return False
 
 
-def _accept(predicate: Predicate, item: Any, root: Any, require: bool) -> bool:
+def _accept(predicate: Predicate, item: Any, root: Any, context: EvalContext) -> bool:
     """``PredicatePathToken.accept``: an InvalidPathException means "this element does not match"."""
     try:
-        return predicate(item, root, require)
+        return predicate(item, root, context)
     except SoftEvaluationError:
         return False
 

@@ -4,13 +4,18 @@ Jayway compiles ``/pattern/flags`` with ``Pattern.compile`` and tests it with ``
 i.e. the whole input must match. The dialect differences that change results are translated:
 
 * ``\\d \\w \\s \\b`` and the POSIX classes (``\\p{Alpha}``...) are ASCII in Java unless the ``U`` flag
-  is given; case-insensitivity (``i``) is ASCII-only unless ``u`` or ``U`` is given.
+  is given: they are spelled out as ASCII classes. Unicode properties (``\\p{Lu}``) stay Unicode.
+* Case-insensitivity (``i``) is ASCII-only unless ``u`` or ``U`` is given: ASCII letters are
+  expanded by hand (``a`` -> ``[aA]``, ``[a-c]`` -> ``[a-cA-C]``) because ``regex``'s ASCII flag
+  would also make ``\\p{..}`` ASCII-only. Back-references are compared case-sensitively then.
 * ``.`` excludes every Java line terminator (``\\n \\r \\u0085 \\u2028 \\u2029``), not only ``\\n``
   (with ``d``, UNIX_LINES, only ``\\n``; with ``s``, nothing).
 * ``\\z`` / ``\\Z``, ``\\h \\H \\v \\V \\R``, ``\\x{h..h}``, ``\\0ooo``, ``\\cX``, ``\\e``, ``\\Q..\\E``,
   ``\\k<name>``, ``\\p{IsL}`` / ``\\p{javaLowerCase}`` become their ``regex`` equivalents.
 * Flags: ``d i x m s u U`` (Jayway's ``PatternFlag``), also as inline groups ``(?imsxdu-...)``.
 * Possessive quantifiers, atomic groups, lookaround and named groups work as in Java.
+* Known approximations: ``$``/``^`` (multiline) know only ``\\n`` as a line end; in ``x`` mode ``#``
+  starts a comment outside classes only.
 
 Not supported (rejected as a syntax error rather than silently matching differently): character-class
 union/intersection (``[a-z&&[^q]]``, nested ``[...]``), ``\\b{g}``, and the ``(?U)`` inline flag.

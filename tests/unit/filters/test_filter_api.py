@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -91,3 +92,16 @@ def test_non_finite_number_fails_evaluation_like_bigdecimal() -> None:
 def test_top_level_array_payload_is_the_root_not_iterated() -> None:
     assert compile_filter("[?($[0] == 1)]").matches([1, 2]) is True
     assert compile_filter("[?(@.a == 1)]").matches([{"a": 1}]) is False
+
+
+def test_exploding_deep_scan_is_cut_off_with_a_reason() -> None:
+    payload: Any = "x"
+    for _ in range(40):
+        payload = {"a": payload}
+    started = time.perf_counter()
+
+    result = compile_filter("[?($..a..a..a..a..a..a..a..a..a..a size 1)]").evaluate(payload)
+
+    assert result.matched is False
+    assert result.error is not None and "visited more than" in result.error
+    assert time.perf_counter() - started < 5.0

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from herald.filters import compile_filter
-from herald.filters.paths import CompiledPath, compile_path
+from herald.filters.paths import CompiledPath, EvalContext, compile_path
 from herald.filters.values import UNDEFINED
 
 DOC: dict[str, Any] = {
@@ -29,7 +29,8 @@ DOC: dict[str, Any] = {
 
 def value_of(path_text: str, doc: Any = DOC, fast: bool = True) -> Any:
     tokens = compile_path(path_text, path_text).tokens
-    return CompiledPath(path_text, path_text.startswith("$"), list(tokens), fast=fast).value(doc, doc, False)
+    compiled = CompiledPath(path_text, path_text.startswith("$"), list(tokens), fast=fast)
+    return compiled.value(doc, doc, EvalContext())
 
 
 def matches(expression: str, doc: Any = DOC) -> bool:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from herald.filters import compile_filter
 from herald.filters.javatext import double_to_string, java_trim, parse_big_decimal, unescape
-from herald.filters.paths import CompiledPath, compile_path
+from herald.filters.paths import CompiledPath, EvalContext, compile_path
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = st.sampled_from(["a", "b", "c", "x y", "0"])
@@ -165,12 +165,12 @@ def test_direct_lookup_agrees_with_the_token_walker(path: str, payload: dict[str
 
     def value(compiled: CompiledPath) -> Any:
         try:
-            return ("ok", compiled.value(payload, payload, False))
+            return ("ok", compiled.value(payload, payload, EvalContext()))
         except Exception as exc:  # NaN floats cannot become numbers either way
             return ("error", type(exc).__name__)
 
     assert repr(value(fast)) == repr(value(slow))
-    assert fast.exists(payload, payload) == slow.exists(payload, payload)
+    assert fast.exists(payload, payload, EvalContext()) == slow.exists(payload, payload, EvalContext())
 
 
 @SETTINGS

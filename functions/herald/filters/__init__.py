@@ -28,9 +28,15 @@ Decisions:
   evaluation failure (e.g. ``in`` over an array of objects, ``empty`` on an object, a regex timeout)
   makes the payload not match. Either way :meth:`Filter.evaluate` records the reason. An error is
   not a ``false`` that ``!`` can invert: ``!(A)`` fails too when ``A`` fails.
-* **Version.** Jayway's unreleased master (2025) makes an existence test of an empty array false;
-  2.9.0, the current release, treats ``[?($.tags)]`` with ``tags: []`` -- and any indefinite path,
-  even one selecting nothing -- as existing. We follow 2.9.0.
+* **Version.** Jayway's master branch (2025, PR #1044, after 2.9.0) makes an existence test of an
+  empty array false; 2.9.0, the release ICA can be running, treats ``[?($.tags)]`` with
+  ``tags: []`` -- and any indefinite path, even one selecting nothing -- as existing. We follow 2.9.0.
+* **Surprises kept on purpose** (each has a test): numbers compare as BigDecimal (``1 == 1.0``,
+  ``0.1`` is exact); ``1 == '1.0'`` is true but ``'1.0' == 1`` is false; ``$.missing != 'x'`` and
+  ``$.missing nin [...]`` are true; ``$.missing =~ /.*/`` is true; ``'10' > 9`` compares text;
+  ``=~`` must match the whole value; ``$.a&&$.b`` is one path (spaces separate tokens, and only
+  spaces: a tab is part of a name); word operators need a space after them; ``!$.a == 1`` ignores
+  the ``!``; an existence test of a ``$`` path inside a nested filter reads the current element.
 * **Stricter than Jayway** (rejected at compile time instead of silently never matching): a malformed
   JSON literal (Jayway parses it lazily), ``[?]`` placeholders, functions with parameters, functions
   after an indefinite path, ``concat/append/first/last/index()``, and Java regex features ``regex``

@@ -103,7 +103,12 @@ def _compile_cached(expression: str) -> Filter:
             position=0,
             expected="a filter of the form [?(<expression>)]",
         )
-    node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
+    try:
+        node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
+    except RecursionError:  # defence in depth: every nesting construct is bounded already
+        raise FilterSyntaxError(
+            "the filter is nested too deeply", expression=expression, position=lo, expected="less nesting"
+        ) from None
     return Filter(expression, compile_node(node), _needs_context(node))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _WHITESPACE = " \t\r\n"
+MAX_DEPTH = 64
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -40,6 +41,12 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise JsonLiteralError(f"JSON literal nested more than {MAX_DEPTH} levels deep", self.pos)
 
     def skip_ws(self) -> None:
         text, pos = self.text, self.pos
@@ -60,12 +67,14 @@ class _Reader:
         return self.word(stop)
 
     def array(self) -> list[Any]:
+        self.enter()
         self.pos += 1
         items: list[Any] = []
         while True:
             self.skip_ws()
             if self._peek() == "]":
                 self.pos += 1
+                self.depth -= 1
                 return items
             items.append(self.value(stop=",]"))
             self.skip_ws()
@@ -76,12 +85,14 @@ class _Reader:
                 raise JsonLiteralError("expected ',' or ']' in the JSON array", self.pos)
 
     def obj(self) -> dict[str, Any]:
+        self.enter()
         self.pos += 1
         items: dict[str, Any] = {}
         while True:
             self.skip_ws()
             if self._peek() == "}":
                 self.pos += 1
+                self.depth -= 1
                 return items
             ch = self._peek()
             key = self.string(ch) if ch in "\"'" else self._raw_word(":")

@@ -37,6 +37,7 @@ import regex
 from .errors import FilterEvaluationError
 
 REGEX_TIMEOUT_SECONDS = 0.050
+MAX_GROUP_DEPTH = 64
 
 _LINE_TERMINATORS = "\\n\\r\\u0085\\u2028\\u2029"
 _DOT = f"[^{_LINE_TERMINATORS}]"
@@ -138,6 +139,8 @@ def compile_java_pattern(source: str, flags: str) -> JavaPattern:
     translated, py_flags, timed = _Translator(source, flags).run()
     try:
         compiled = regex.compile(translated, py_flags)
+    except RecursionError:
+        raise RegexDialectError("the regex is nested too deeply", 0) from None
     except regex.error as exc:
         # regex positions refer to the translated text, so point at the start of the pattern.
         raise RegexDialectError(f"invalid regex: {exc.msg}", 0) from None
@@ -297,8 +300,13 @@ class _Translator:
             self.groups += 1
             self.out.append("(")
             self.pos += 1
-        self.frames.append(_Frame(state))
+        self._push(_Frame(state))
         self.last_atom = None
+
+    def _push(self, frame: _Frame) -> None:
+        if len(self.frames) > MAX_GROUP_DEPTH:
+            raise self.fail(f"groups nested more than {MAX_GROUP_DEPTH} levels deep")
+        self.frames.append(frame)
 
     def _inline_flags(self, state: _State) -> None:
         """``(?idmsux-idmsux)`` changes the enclosing group; ``(?flags:X)`` opens a group."""
@@ -339,7 +347,7 @@ class _Translator:
         text = "(?" + py_on + (f"-{py_off}" if py_off else "")
         if src[i] == ":":
             self.out.append((text if len(text) > 2 else "(?") + ":")
-            self.frames.append(_Frame(state))
+            self._push(_Frame(state))
         elif len(text) > 2:
             self.out.append(text + ")")
         self.pos = i + 1

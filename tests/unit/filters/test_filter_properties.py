@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from herald.filters import compile_filter
+from herald.filters import FilterSyntaxError, compile_filter
 from herald.filters.javatext import double_to_string, java_trim, parse_big_decimal, unescape
 from herald.filters.paths import CompiledPath, EvalContext, compile_path
 
@@ -215,3 +215,49 @@ def test_double_text_examples_match_java() -> None:
         "0.001",
     ]
     assert math.isclose(float(double_to_string(math.pi)), math.pi)
+
+
+SEED_FILTERS = [
+    "[?($.status == 'SUCCEEDED')]",
+    "[?(($.pipeline.code =~ /Copy.*/i) && $.status == 'SUCCEEDED')]",
+    "[?('Demo' in $.pipeline.pipelineTags.technicalTags)]",
+    "[?($.a[?(@.b > 1)].c size 2 || !$.d)]",
+    "[?(@['x y', 'z'] nin [1, 'a', {b: 2}])]",
+    "[?($..a[0:2][-1].length() == 1)]",
+    "[?(@.a =~ /[a-z\\d]+(?i:x)\\p{Lu}/sU)]",
+]
+FRAGMENTS = [
+    *"[]()?$@.'\"/\\!=<>~&|*,:-019aeinstrufl {}\t",
+    "in",
+    "size",
+    "&&",
+    "||",
+    "=~",
+    "[?(",
+    ")]",
+    "..",
+]
+
+
+@SETTINGS
+@given(
+    seed=st.sampled_from(SEED_FILTERS),
+    edits=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(FRAGMENTS), st.booleans()), max_size=6),
+)
+def test_mangled_filters_either_compile_or_raise_a_positioned_syntax_error(
+    seed: str, edits: list[tuple[int, str, bool]]
+) -> None:
+    text = seed
+    for position, fragment, delete in edits:
+        position %= len(text) + 1
+        text = (
+            text[:position] + text[position + 1 :] if delete else text[:position] + fragment + text[position:]
+        )
+    try:
+        compiled = compile_filter(text)
+    except FilterSyntaxError as error:
+        assert 0 <= error.position <= len(text)
+        assert error.caret().count("\n") == 1
+        return
+    result = compiled.evaluate({"a": [1, {"b": 2}], "status": "SUCCEEDED", "x y": "q"})
+    assert result.error is None or not result.error.startswith("internal error")

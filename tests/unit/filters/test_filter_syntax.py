@@ -164,3 +164,14 @@ def test_non_string_expression_is_a_type_error() -> None:
 
 def test_compiling_the_same_text_twice_reuses_the_compiled_filter() -> None:
     assert compile_filter("[?($.cache == 1)]") is compile_filter("[?($.cache == 1)]")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        pytest.param("[?(@.a in " + "[" * 900 + "]" * 900 + ")]", id="json-literal-nested-900-deep"),
+        pytest.param("[?(@.a =~ /" + "(" * 900 + ")" * 900 + "/)]", id="regex-groups-nested-900-deep"),
+    ],
+)
+def test_absurdly_nested_literals_are_syntax_errors_not_crashes(expression: str) -> None:
+    assert "nested" in syntax_error(expression).message

@@ -261,7 +261,7 @@ class _Translator:
                 self.last_atom = (False, False)
         if len(self.frames) > 1:
             raise self.fail("unclosed group '('", len(src))
-        timed = self.risky or self.unbounded > 1 or self.quantifiers > 8
+        timed = self.risky or self.unbounded > 1 or self.quantifiers > 4
         return "".join(self.out), self.py_flags, timed
 
     # -- groups and quantifiers -------------------------------------------------------------------

@@ -19,6 +19,13 @@ class ChannelType(StrEnum):
     MAIL = "MAIL"
 
 
+class PayloadFormat(StrEnum):
+    """How a delivery's body is shaped: ICA's envelope or One Codex's webhook payload."""
+
+    ICA = "ica"
+    ONECODEX = "onecodex"
+
+
 class NotificationStatus(StrEnum):
     """One Codex's four delivery states, used for notifications and (aggregated) for events."""
 
@@ -38,7 +45,18 @@ class Channel(BaseModel):
     enabled: bool = True
     projects: list[str] = Field(default_factory=list)
     secret: str = Field(repr=False)  # never logged, never shown after creation
+    # During a rotation the previous secret still signs, until `previousSecretExpiresAt` (epoch s).
+    previousSecret: str | None = Field(default=None, repr=False)
+    previousSecretExpiresAt: float | None = None
+    timeoutSeconds: float | None = None  # HTTP per-attempt timeout; None: the deployment default
+    format: PayloadFormat | None = None  # default for its subscriptions; None: ICA's envelope
     createdAt: str
+
+    def signing_secrets(self, now: float) -> list[str]:
+        secrets = [self.secret]
+        if self.previousSecret and (self.previousSecretExpiresAt or 0) > now:
+            secrets.append(self.previousSecret)
+        return secrets
 
     def public(self) -> dict[str, Any]:
         return {
@@ -47,6 +65,8 @@ class Channel(BaseModel):
             "address": self.address,
             "awsRegion": self.awsRegion,
             "enabled": self.enabled,
+            "timeoutSeconds": self.timeoutSeconds,
+            "format": self.format.value if self.format else None,
             "createdAt": self.createdAt,
         }
 
@@ -58,11 +78,12 @@ class Subscription(BaseModel):
     notificationChannelId: str
     filterExpression: str | None = None
     payloadVersion: str | None = None
+    format: PayloadFormat | None = None  # None: the channel's default, else ICA's envelope
     enabled: bool = True
     createdAt: str
 
     def public(self) -> dict[str, Any]:
-        return self.model_dump()
+        return self.model_dump(mode="json")
 
 
 class Event(BaseModel):

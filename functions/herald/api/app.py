@@ -156,6 +156,8 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> Response[dict[str, Any
         address=body.address,
         awsRegion=body.awsRegion,
         enabled=body.enabled,
+        timeoutSeconds=body.timeoutSeconds,
+        format=body.format,
         projects=[] if key.admin else list(key.projects),
         secret=signing.generate_secret(),
         createdAt=clock.utc_iso(),
@@ -207,6 +209,7 @@ def create_subscription(
         notificationChannelId=body.notificationChannelId,
         filterExpression=body.filterExpression or None,
         payloadVersion=body.payloadVersion,
+        format=body.format,
         enabled=body.enabled,
         createdAt=clock.utc_iso(),
     )

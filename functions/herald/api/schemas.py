@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from herald.models import ChannelType
+from herald.models import ChannelType, PayloadFormat
 
 # Event codes: ICA's (ICA_EXEC_002), custom (ICA_CUSTOM_123) and One Codex's (analysis.failed).
 EVENT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$"
@@ -31,6 +31,8 @@ class ChannelIn(_Strict):
     address: str = Field(min_length=1, max_length=2048)
     awsRegion: str | None = None
     enabled: bool = True
+    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    format: PayloadFormat | None = None
 
     @model_validator(mode="after")
     def _address_fits_type(self) -> ChannelIn:
@@ -55,6 +57,7 @@ class SubscriptionIn(_Strict):
     notificationChannelId: str = Field(min_length=1, max_length=64)
     filterExpression: str | None = Field(default=None, max_length=MAX_FILTER_LENGTH)
     payloadVersion: Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")] | None = None
+    format: PayloadFormat | None = None
     enabled: bool = True
 
 

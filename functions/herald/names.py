@@ -30,6 +30,13 @@ EVENTS_QUEUE_NAME = "herald-events"
 EVENTS_DLQ_NAME = "herald-events-dlq"
 DELIVERIES_QUEUE_NAME = "herald-deliveries"
 DELIVERIES_DLQ_NAME = "herald-deliveries-dlq"
+# The bridge in: producers (ICA, cross-account) send to the ingest queue, or publish to the ingest
+# topic, which is subscribed to the ingest queue; the ingest function consumes the queue.
+INGEST_QUEUE_NAME = "herald-ingest"
+INGEST_DLQ_NAME = "herald-ingest-dlq"
+INGEST_TOPIC_NAME = "herald-ingest"
+# Every delivered event, for consumer accounts that prefer SNS fan-out (eventCode attribute).
+BROADCAST_TOPIC_NAME = "herald-broadcast"
 
 # --- Environment variables read by `herald.settings` and set by CDK / `herald dev` ---------------
 ENV_TABLE_NAME = "HERALD_TABLE_NAME"
@@ -44,6 +51,14 @@ ENV_API_KEY = "HERALD_API_KEY"
 ENV_PORT = "HERALD_PORT"
 ENV_MOTO_PORT = "HERALD_MOTO_PORT"
 ENV_SES_SENDER = "HERALD_SES_SENDER"
+ENV_BROADCAST_TOPIC_ARN = "HERALD_BROADCAST_TOPIC_ARN"
+# KMS key that encrypts channel signing secrets inside their items (envelope, per secret).
+ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
+ENV_ONECODEX_SECRET = "HERALD_ONECODEX_SECRET"  # local: the One Codex webhook secret itself
+ENV_ONECODEX_SECRET_ARN = "HERALD_ONECODEX_SECRET_ARN"  # deployed: a Secrets Manager secret
+ENV_STALL_AFTER_SECONDS = "HERALD_STALL_AFTER_SECONDS"
+# Project for bridged ICA events whose payload names none (see the ingest function).
+ENV_INGEST_DEFAULT_PROJECT = "HERALD_INGEST_DEFAULT_PROJECT"
 
 # --- Defaults ------------------------------------------------------------------------------------
 # Seconds between attempts after the immediate first one (Svix-like, ~27.6 h in all).
@@ -55,6 +70,11 @@ SQS_MAX_VISIBILITY_SECONDS = 43200
 # Lambda batch sizes for the SQS event sources (the local pollers use the same).
 EVENTS_BATCH_SIZE = 10
 DELIVERIES_BATCH_SIZE = 10
+INGEST_BATCH_SIZE = 10
+INGEST_MAX_RECEIVE_COUNT = 5
+# ICA's platform account (seed: "Amazon Resource Policy Settings"), a documented producer option.
+ICA_PLATFORM_ACCOUNT_ID = "079623148045"
+DEFAULT_STALL_AFTER_SECONDS = 120
 
 
 def max_receive_count(retry_schedule: tuple[int, ...] | list[int]) -> int:

@@ -48,10 +48,8 @@ def deliver(services: Services, message: DeliverNotification, receive_count: int
     elif not channel.enabled:
         outcome = Outcome(success=False, duration_ms=0, error="the channel is disabled")
     else:
-        body = formats.render(event, subscription)
-        outcome = targets.send(
-            channel, event, body, notification.id, settings.http_timeout_seconds, settings.ses_sender
-        )
+        body = formats.render(event, subscription, channel)
+        outcome = targets.send(channel, event, body, notification.id, settings)
 
     delay = retry.next_delay(settings.retry_schedule, receive_count) if outcome.retryable else None
     if outcome.success:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from herald import clock
+from herald import clock, formats
 from herald.filters import FilterSyntaxError, compile_filter
 from herald.messages import DeliverNotification
 from herald.models import Event, Notification, NotificationStatus, Subscription
@@ -18,9 +18,13 @@ def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> l
     for sub in subscriptions:
         if not sub.enabled:
             continue
+        payload = formats.subscriber_payload(event, sub)
+        if payload is None:  # e.g. a V4-only analysis state for a V3 subscriber
+            continue
         if sub.filterExpression:
             try:
-                result = compile_filter(sub.filterExpression).evaluate(event.payload)
+                # The filter sees what the subscriber will receive.
+                result = compile_filter(sub.filterExpression).evaluate(payload)
             except FilterSyntaxError as exc:  # stored before validation tightened: skip, loudly
                 logger.error("subscription filter no longer compiles", subscription=sub.id, error=str(exc))
                 continue

@@ -35,6 +35,8 @@ def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
         names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
         names.ENV_RETRY_SCHEDULE: SCHEDULE,
         names.ENV_HTTP_TIMEOUT_SECONDS: "2",
+        # The loopback receivers of these tests are private addresses.
+        names.ENV_ALLOW_PRIVATE_TARGETS: "1",
     }.items():
         monkeypatch.setenv(var, value)
     reset_settings()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html as html_lib
 import json
 
-from herald import signing
+from herald import clock, signing
 from herald.models import Channel, ChannelType, Event
+from herald.settings import Settings
 from herald.targets import aws_targets, http
 from herald.targets.base import Outcome
 
@@ -18,13 +19,16 @@ def send(
     event: Event,
     body: bytes,
     notification_id: str,
-    timeout_seconds: float,
-    ses_sender: str,
+    settings: Settings,
 ) -> Outcome:
     attributes = {"eventCode": event.eventCode, "correlationId": event.correlationId}
     if channel.type is ChannelType.HTTP:
-        headers = signing.sign(notification_id, body, [channel.secret])
-        return http.post(channel.address, body, headers, timeout_seconds)
+        # During a secret rotation both secrets sign, so receivers can switch at their pace.
+        headers = signing.sign(notification_id, body, channel.signing_secrets(clock.now()))
+        timeout = channel.timeoutSeconds or settings.http_timeout_seconds
+        return http.post(
+            channel.address, body, headers, timeout, allow_private=settings.allow_private_targets
+        )
     if channel.type is ChannelType.SQS:
         return aws_targets.send_sqs(
             channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
@@ -34,7 +38,7 @@ def send(
             channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
         )
     subject, text, html = _mail(event, body)
-    return aws_targets.send_mail(channel.address, ses_sender, subject, text, html, channel.awsRegion)
+    return aws_targets.send_mail(channel.address, settings.ses_sender, subject, text, html, channel.awsRegion)
 
 
 def _mail(event: Event, body: bytes) -> tuple[str, str, str]:

@@ -4,24 +4,71 @@ from __future__ import annotations
 
 import time
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from herald import ssrf
 from herald.targets.base import Outcome
 
 RESPONSE_EXCERPT_BYTES = 64 * 1024
 USER_AGENT = "Herald-Webhooks/1.0"
 
-# One pool per process, reused across invocations; redirects are never followed (a 3xx is a
-# failure) and urllib3's own retries are off because Herald's schedule owns retrying.
-_pool = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False)
+
+class _PublicOnly:
+    """Resolve, check every address is public, and connect to a checked one (see herald.ssrf).
+
+    urllib3 connects to `_dns_host`; TLS still verifies and sends SNI for `host`.
+    """
+
+    host: str
+    port: int
+    _dns_host: str
+
+    def _new_conn(self) -> Any:
+        self._dns_host = ssrf.resolve_public(self.host, self.port)[0]
+        return super()._new_conn()  # type: ignore[misc]
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout_seconds: float) -> Outcome:
+class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnly, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+def _pool_manager(public_only: bool) -> urllib3.PoolManager:
+    # Reused across invocations; redirects are never followed (a 3xx is a failure) and urllib3's
+    # own retries are off because Herald's schedule owns retrying.
+    manager = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False)
+    if public_only:
+        manager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+    return manager
+
+
+_public_pool = _pool_manager(public_only=True)
+_any_pool = _pool_manager(public_only=False)
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout_seconds: float, allow_private: bool = False
+) -> Outcome:
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    pool = _any_pool if allow_private else _public_pool
     started = time.perf_counter()
     try:
-        resp = _pool.request(
+        resp = pool.request(
             "POST",
             url,
             body=body,
@@ -31,8 +78,12 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout_seconds: float)
             redirect=False,
             retries=False,
         )
+    except ssrf.UnsafeTargetError as exc:
+        return Outcome(success=False, duration_ms=_ms(started), error=f"refused: {exc}", retryable=False)
     except urllib3.exceptions.HTTPError as exc:
         return Outcome(success=False, duration_ms=_ms(started), error=_describe(exc, timeout_seconds))
+    except OSError as exc:  # name resolution inside the public-only connection
+        return Outcome(success=False, duration_ms=_ms(started), error=str(exc))
     try:
         data = resp.read(RESPONSE_EXCERPT_BYTES + 1)
     except urllib3.exceptions.HTTPError as exc:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +23,20 @@ os.environ.update(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_SERVICE_NAME": "herald",
+        # Handlers run as in Lambda (Powertools keeps the async batch's event loop between calls).
+        "LAMBDA_TASK_ROOT": str(Path(__file__).resolve().parents[1] / "functions"),
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_delivery_pools() -> Iterator[None]:
+    yield
+    from herald.handlers import deliver
+
+    deliver.shutdown()
 
 
 @dataclass

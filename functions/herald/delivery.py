@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
 from herald import clock, formats, retry, targets
 from herald.messages import DeliverNotification
-from herald.models import Attempt, NotificationStatus
+from herald.models import Attempt, Channel, Event, Notification, NotificationStatus, Subscription
 from herald.services import Services
 from herald.targets.base import Outcome
 
@@ -26,8 +27,17 @@ class Decision:
     exhausted: bool = False
 
 
-def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:
-    store, settings = services.store, services.settings
+@dataclass(frozen=True)
+class _Prepared:
+    notification: Notification
+    outcome: Outcome | None = None  # set when no send is possible
+    event: Event | None = None
+    subscription: Subscription | None = None
+    channel: Channel | None = None
+
+
+def _prepare(services: Services, message: DeliverNotification) -> _Prepared | Decision:
+    store = services.store
     notification = store.get_notification(message.eventId, message.subscriptionId)
     if notification is None:
         logger.warning(
@@ -42,15 +52,36 @@ def deliver(services: Services, message: DeliverNotification, receive_count: int
     channel = store.get_channel(notification.channelId)
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"
-        outcome = Outcome(
-            success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False
+        gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
+        return _Prepared(notification, outcome=gone)
+    if not channel.enabled:
+        return _Prepared(
+            notification, outcome=Outcome(success=False, duration_ms=0, error="the channel is disabled")
         )
-    elif not channel.enabled:
-        outcome = Outcome(success=False, duration_ms=0, error="the channel is disabled")
-    else:
-        body = formats.render(event, subscription, channel)
-        outcome = targets.send(channel, event, body, notification.id, settings)
+    return _Prepared(notification, event=event, subscription=subscription, channel=channel)
 
+
+async def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:
+    """One attempt at one notification. Store access (blocking boto3) runs on a worker thread; the
+    send itself runs on the event loop, so a batch's sends overlap."""
+    settings = services.settings
+    prepared = await asyncio.to_thread(_prepare, services, message)
+    if isinstance(prepared, Decision):
+        return prepared
+    outcome = prepared.outcome
+    if outcome is None:
+        assert prepared.event and prepared.subscription and prepared.channel
+        body = formats.render(prepared.event, prepared.subscription, prepared.channel)
+        outcome = await targets.send(
+            prepared.channel, prepared.event, body, prepared.notification.id, settings
+        )
+    return await asyncio.to_thread(_settle_attempt, services, message, outcome, receive_count)
+
+
+def _settle_attempt(
+    services: Services, message: DeliverNotification, outcome: Outcome, receive_count: int
+) -> Decision:
+    store, settings = services.store, services.settings
     delay = retry.next_delay(settings.retry_schedule, receive_count) if outcome.retryable else None
     if outcome.success:
         status = NotificationStatus.SUCCESS
@@ -69,12 +100,23 @@ def deliver(services: Services, message: DeliverNotification, receive_count: int
     store.record_attempt(message.eventId, message.subscriptionId, attempt, status, attempt.at)
     store.refresh_event_status(message.eventId)
     if outcome.success:
-        logger.info("delivered", notification=notification.id, duration_ms=outcome.duration_ms)
+        logger.info(
+            "delivered",
+            event_id=message.eventId,
+            notification=message.notificationId,
+            duration_ms=outcome.duration_ms,
+        )
         return Decision("delivered")
-    logger.info("attempt failed", notification=notification.id, error=outcome.error, attempt=receive_count)
+    logger.info(
+        "attempt failed",
+        event_id=message.eventId,
+        notification=message.notificationId,
+        error=outcome.error,
+        attempt=receive_count,
+    )
     if delay is None:
         return Decision("failed", exhausted=outcome.retryable)
     if outcome.retry_after is not None:
-        # Honour the receiver's Retry-After, but never beyond the next step of the schedule.
-        delay = min(max(delay, outcome.retry_after), settings.retry_schedule[-1])
+        # Honour the receiver's Retry-After, within the schedule's longest delay.
+        delay = min(max(delay, outcome.retry_after), max(settings.retry_schedule))
     return Decision("retry", retry_in=delay)

@@ -52,6 +52,16 @@ def resolve_public(host: str, port: int) -> list[str]:
     return addresses
 
 
+def check_literal(url: str) -> None:
+    """Refuse a URL whose host is a non-public IP literal (names are checked when resolved)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return
+    check_address(host, host)
+
+
 def check_url(url: str, allow_private: bool, resolve: bool = True) -> None:
     """Validate a target URL when a channel is created or changed."""
     parts = urlsplit(url)
@@ -63,13 +73,8 @@ def check_url(url: str, allow_private: bool, resolve: bool = True) -> None:
         raise UnsafeTargetError("address must not carry credentials (user:password@)")
     if allow_private:
         return
-    host = parts.hostname
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        if resolve:
-            # Not resolvable yet is not unsafe: the delivery will say so, and retry.
-            with contextlib.suppress(OSError):
-                resolve_public(host, parts.port or (443 if parts.scheme == "https" else 80))
-        return
-    check_address(host, host)
+    check_literal(url)
+    if resolve:
+        # Not resolvable yet is not unsafe: the delivery will say so, and retry.
+        with contextlib.suppress(OSError):
+            resolve_public(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))

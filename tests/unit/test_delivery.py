@@ -10,6 +10,7 @@ from herald import delivery, ingest, routing
 from herald.messages import DeliverNotification
 from herald.models import ChannelType
 from herald.services import Services
+from herald.targets.http import run
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 
@@ -26,7 +27,7 @@ def _routed(services: Services, address: str, **channel_extra: object) -> tuple[
 def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Receiver) -> None:
     message, secret = _routed(services, receiver.url)
 
-    decision = delivery.deliver(services, message, receive_count=1)
+    decision = run(delivery.deliver(services, message, receive_count=1))
 
     assert decision == delivery.Decision("delivered")
     request = receiver.requests[0]
@@ -46,7 +47,7 @@ def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Rec
 
 def test_success_is_recorded_with_its_attempt(services: Services, receiver: Receiver) -> None:
     message, _ = _routed(services, receiver.url)
-    delivery.deliver(services, message, receive_count=1)
+    run(delivery.deliver(services, message, receive_count=1))
     event, notifications = services.store.get_event_with_notifications(message.eventId)
     assert event.status == "success"
     [n] = notifications
@@ -58,7 +59,7 @@ def test_failure_schedules_the_next_attempt(services: Services, receiver: Receiv
     receiver.statuses = [500]
     message, _ = _routed(services, receiver.url)
 
-    decision = delivery.deliver(services, message, receive_count=1)
+    decision = run(delivery.deliver(services, message, receive_count=1))
 
     assert decision == delivery.Decision("retry", retry_in=0)
     event, [n] = services.store.get_event_with_notifications(message.eventId)
@@ -70,7 +71,7 @@ def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
 ) -> None:
     receiver.statuses = [500, 500, 503]
     message, _ = _routed(services, receiver.url)
-    decisions = [delivery.deliver(services, message, receive_count=n) for n in (1, 2, 3)]
+    decisions = [run(delivery.deliver(services, message, receive_count=n)) for n in (1, 2, 3)]
     assert decisions[-1] == delivery.Decision("failed", exhausted=True)
     event, [n] = services.store.get_event_with_notifications(message.eventId)
     assert (event.status, n.status, len(n.attempts)) == ("failed", "failed", 3)
@@ -78,7 +79,7 @@ def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
 
 def test_connection_refused_is_a_failed_attempt_with_a_reason(services: Services) -> None:
     message, _ = _routed(services, "http://127.0.0.1:9/hook")
-    delivery.deliver(services, message, receive_count=1)
+    run(delivery.deliver(services, message, receive_count=1))
     _, [n] = services.store.get_event_with_notifications(message.eventId)
     assert n.attempts[0].error == "connection refused or unreachable"
     assert n.attempts[0].httpStatus is None
@@ -87,7 +88,7 @@ def test_connection_refused_is_a_failed_attempt_with_a_reason(services: Services
 def test_redirect_is_a_failure_not_followed(services: Services, receiver: Receiver) -> None:
     receiver.statuses = [302]
     message, _ = _routed(services, receiver.url)
-    delivery.deliver(services, message, receive_count=1)
+    run(delivery.deliver(services, message, receive_count=1))
     _, [n] = services.store.get_event_with_notifications(message.eventId)
     assert (n.attempts[0].httpStatus, n.status) == (302, "retryable")
     assert len(receiver.requests) == 1
@@ -97,8 +98,8 @@ def test_duplicate_message_for_a_delivered_notification_is_skipped(
     services: Services, receiver: Receiver
 ) -> None:
     message, _ = _routed(services, receiver.url)
-    delivery.deliver(services, message, receive_count=1)
-    assert delivery.deliver(services, message, receive_count=1) == delivery.Decision("skipped")
+    run(delivery.deliver(services, message, receive_count=1))
+    assert run(delivery.deliver(services, message, receive_count=1)) == delivery.Decision("skipped")
     assert len(receiver.requests) == 1
 
 
@@ -107,7 +108,7 @@ def test_sqs_target_receives_the_envelope_with_attributes(services: Services) ->
     url = sqs.create_queue(QueueName="customer-target")["QueueUrl"]
     message, _ = _routed(services, url, type_=ChannelType.SQS)
 
-    assert delivery.deliver(services, message, receive_count=1).outcome == "delivered"
+    assert run(delivery.deliver(services, message, receive_count=1)).outcome == "delivered"
 
     [got] = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
     assert json.loads(got["Body"])["payload"] == ANALYSIS
@@ -117,7 +118,7 @@ def test_sqs_target_receives_the_envelope_with_attributes(services: Services) ->
 def test_missing_sqs_target_fails_with_a_reason_that_says_what_to_check(services: Services) -> None:
     url = services.queues.events_url.rsplit("/", 1)[0] + "/no-such-queue"
     message, _ = _routed(services, url, type_=ChannelType.SQS)
-    delivery.deliver(services, message, receive_count=1)
+    run(delivery.deliver(services, message, receive_count=1))
     _, [n] = services.store.get_event_with_notifications(message.eventId)
     assert "check the SQS address exists" in (n.lastError or "")
 
@@ -136,5 +137,5 @@ def test_concurrent_deliveries_of_one_event_leave_it_success(services: Services,
         for n in notifications
     ]
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda m: delivery.deliver(services, m, 1), messages))
+        list(pool.map(lambda m: run(delivery.deliver(services, m, 1)), messages))
     assert services.store.get_event(event.id).status == "success"

@@ -8,6 +8,7 @@ import pytest
 
 from herald import ssrf
 from herald.targets import http
+from herald.targets.http import run
 from tests.conftest import Receiver
 
 REFUSED = [
@@ -81,15 +82,15 @@ def test_dns_rebinding_is_caught_at_connect_time(monkeypatch: pytest.MonkeyPatch
     # Public when the channel was created, loopback when the delivery connects.
     port = int(receiver.url.split(":")[2].split("/")[0])
     monkeypatch.setattr(socket, "getaddrinfo", _resolver("127.0.0.1"))
-    outcome = http.post(f"http://rebind.example.com:{port}/hook", b"{}", {}, 2.0, allow_private=False)
+    outcome = run(http.post(f"http://rebind.example.com:{port}/hook", b"{}", {}, 2.0, allow_private=False))
     assert not outcome.success and not outcome.retryable
     assert outcome.error.startswith("refused: rebind.example.com resolves to 127.0.0.1")
     assert receiver.requests == []
 
 
 def test_loopback_delivery_is_refused_unless_allowed(receiver: Receiver) -> None:
-    refused = http.post(receiver.url, b"{}", {}, 2.0, allow_private=False)
-    allowed = http.post(receiver.url, b"{}", {}, 2.0, allow_private=True)
+    refused = run(http.post(receiver.url, b"{}", {}, 2.0, allow_private=False))
+    allowed = run(http.post(receiver.url, b"{}", {}, 2.0, allow_private=True))
     assert (refused.success, allowed.success) == (False, True)
     assert len(receiver.requests) == 1
 

@@ -17,6 +17,7 @@ from herald import aws, signing, targets
 from herald.models import Channel, ChannelType, Event
 from herald.settings import Settings
 from herald.targets import aws_targets, http
+from herald.targets.http import run
 
 EVENT = Event(
     id="e1",
@@ -75,8 +76,10 @@ def _server(
 def test_http_timeout_comes_from_the_channel() -> None:
     server = _server(delay=1.0)
     try:
-        outcome = targets.send(
-            _channel(ChannelType.HTTP, server.url, timeoutSeconds=0.2), EVENT, BODY, "n1", SETTINGS
+        outcome = run(
+            targets.send(
+                _channel(ChannelType.HTTP, server.url, timeoutSeconds=0.2), EVENT, BODY, "n1", SETTINGS
+            )
         )
     finally:
         server.close()
@@ -86,7 +89,7 @@ def test_http_timeout_comes_from_the_channel() -> None:
 def test_http_429_retry_after_is_reported() -> None:
     server = _server(status=429, headers={"Retry-After": "120"})
     try:
-        outcome = http.post(server.url, BODY, {}, 2.0, allow_private=True)
+        outcome = run(http.post(server.url, BODY, {}, 2.0, allow_private=True))
     finally:
         server.close()
     assert (outcome.http_status, outcome.retry_after) == (429, 120)
@@ -95,7 +98,7 @@ def test_http_429_retry_after_is_reported() -> None:
 def test_http_response_excerpt_is_capped() -> None:
     server = _server(status=500, body=b"x" * 200_000)
     try:
-        outcome = http.post(server.url, BODY, {}, 2.0, allow_private=True)
+        outcome = run(http.post(server.url, BODY, {}, 2.0, allow_private=True))
     finally:
         server.close()
     assert outcome.error == "HTTP 500" and len(outcome.response_excerpt or "") == 1024
@@ -126,8 +129,8 @@ def test_rotation_window_signs_with_both_secrets_then_only_the_new() -> None:
         after = _channel(
             ChannelType.HTTP, server.url, previousSecret=old, previousSecretExpiresAt=time.time() - 1
         )
-        targets.send(within, EVENT, BODY, "n1", SETTINGS)
-        targets.send(after, EVENT, BODY, "n1", SETTINGS)
+        run(targets.send(within, EVENT, BODY, "n1", SETTINGS))
+        run(targets.send(after, EVENT, BODY, "n1", SETTINGS))
     finally:
         server.close()
     assert len(captured[0]["webhook-signature"].split()) == 2
@@ -151,7 +154,7 @@ def test_sns_delivery_is_read_by_a_subscribed_queue_with_filterable_attributes(a
         Attributes={"FilterPolicy": json.dumps({"eventCode": ["ICA_EXEC_002"]})},
     )
 
-    outcome = targets.send(_channel(ChannelType.SNS, topic), EVENT, BODY, "n1", SETTINGS)
+    outcome = run(targets.send(_channel(ChannelType.SNS, topic), EVENT, BODY, "n1", SETTINGS))
 
     assert outcome.success
     [message] = sqs.receive_message(QueueUrl=queue)["Messages"]
@@ -163,7 +166,7 @@ def test_sns_delivery_is_read_by_a_subscribed_queue_with_filterable_attributes(a
 def test_fifo_queue_gets_project_group_and_notification_dedup_ids(aws_env: None) -> None:
     sqs = aws.client("sqs")
     url = sqs.create_queue(QueueName="t.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    assert targets.send(_channel(ChannelType.SQS, url), EVENT, BODY, "ntf_1", SETTINGS).success
+    assert run(targets.send(_channel(ChannelType.SQS, url), EVENT, BODY, "ntf_1", SETTINGS)).success
     [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     assert message["Attributes"]["MessageGroupId"] == "p1"
     assert message["Attributes"]["MessageDeduplicationId"] == "ntf_1"
@@ -171,7 +174,7 @@ def test_fifo_queue_gets_project_group_and_notification_dedup_ids(aws_env: None)
 
 def test_mail_is_sent_with_a_readable_subject_and_both_bodies(aws_env: None) -> None:
     aws.client("ses").verify_email_identity(EmailAddress="herald@example.com")
-    outcome = targets.send(_channel(ChannelType.MAIL, "ops@example.com"), EVENT, BODY, "n1", SETTINGS)
+    outcome = run(targets.send(_channel(ChannelType.MAIL, "ops@example.com"), EVENT, BODY, "n1", SETTINGS))
     assert outcome.success
     [sent] = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     assert sent.subject == "[Herald] ICA_EXEC_002: Analysis success (project p1)"
@@ -188,8 +191,10 @@ def test_mail_text_part_lists_the_key_fields_then_the_payload() -> None:
 
 
 def test_mail_without_a_configured_sender_fails_saying_what_to_set() -> None:
-    outcome = targets.send(
-        _channel(ChannelType.MAIL, "ops@example.com"), EVENT, BODY, "n1", Settings(ses_sender="")
+    outcome = run(
+        targets.send(
+            _channel(ChannelType.MAIL, "ops@example.com"), EVENT, BODY, "n1", Settings(ses_sender="")
+        )
     )
     assert "set HERALD_SES_SENDER" in (outcome.error or "")
 

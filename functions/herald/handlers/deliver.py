@@ -23,6 +23,7 @@ from herald import delivery
 from herald.handlers.observability import logger, metrics
 from herald.messages import DeliverNotification
 from herald.services import get_services
+from herald.targets import http
 
 # Report an all-failed batch item by item too: a failing receiver is not a function error.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -32,25 +33,20 @@ class RetryScheduled(Exception):
     """Reported to the batch processor so SQS redelivers the message after the backoff."""
 
 
-def _deliver_record(record: SQSRecord) -> None:
+async def record_handler(record: SQSRecord) -> None:
     services = get_services()
     message = DeliverNotification.model_validate_json(record.body)
-    # Records run in threads: per-thread keys, so each log line names its own event.
-    logger.thread_safe_append_keys(correlation_id=message.eventId, notification_id=message.notificationId)
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    decision = delivery.deliver(services, message, receive_count)
+    decision = await delivery.deliver(services, message, receive_count)
     metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)
     if decision.retry_in is None and not decision.exhausted:
         return
     # Visibility 0 after the last attempt: the next receive redrives it to the DLQ at once.
     delay = 0 if decision.exhausted else int(decision.retry_in or 0)
-    services.queues.change_visibility(services.queues.deliveries_url, record.receipt_handle, delay)
+    await asyncio.to_thread(
+        services.queues.change_visibility, services.queues.deliveries_url, record.receipt_handle, delay
+    )
     raise RetryScheduled(f"{message.notificationId}: next attempt in {delay} s")
-
-
-async def record_handler(record: SQSRecord) -> None:
-    # The targets are blocking (urllib3, boto3); threads give the batch its concurrency.
-    await asyncio.to_thread(_deliver_record, record)
 
 
 @metrics.log_metrics
@@ -59,3 +55,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+def shutdown() -> None:
+    """Close the HTTP pools of this thread's event loop (the worker is stopping)."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(http.close_sessions())

@@ -6,6 +6,7 @@ import base64
 import socket
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,8 +78,18 @@ class ApiServer:
                     return
                 body = self.rfile.read(length) if length else b""
                 event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
-                with lock:
-                    result = handler(event, LocalContext("herald-api", timeout_seconds=29))
+                try:
+                    with lock:
+                        result = handler(event, LocalContext("herald-api", timeout_seconds=29))
+                except Exception:
+                    # What API Gateway does when the function fails: 502, details in the logs.
+                    traceback.print_exc()
+                    self._reply(
+                        502,
+                        {"Content-Type": "application/json"},
+                        b'{"error":{"code":"internal_error","message":"the API function failed"}}',
+                    )
+                    return
                 payload = result.get("body") or ""
                 data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
                 headers = dict(result.get("headers") or {})

@@ -29,11 +29,12 @@ class SqsPoller(threading.Thread):
         batch_size: int = 10,
         wait_seconds: int = 1,
         on_error: Callable[[str, BaseException], None] | None = None,
+        on_exit: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(name=f"poller-{function_name}", daemon=True)
         self.sqs, self.queue_url, self.handler = sqs, queue_url, handler
         self.function_name, self.batch_size, self.wait_seconds = function_name, batch_size, wait_seconds
-        self.on_error = on_error
+        self.on_error, self.on_exit = on_error, on_exit
         self._stop_event = threading.Event()
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -51,6 +52,8 @@ class SqsPoller(threading.Thread):
                 if self.on_error:
                     self.on_error(self.function_name, exc)
                 self._stop_event.wait(1.0)
+        if self.on_exit:
+            self.on_exit()  # in this thread: e.g. close what lives on its event loop
 
     def poll_once(self) -> int:
         resp = self.sqs.receive_message(

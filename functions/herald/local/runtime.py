@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from herald import names
@@ -52,6 +53,9 @@ class LocalRuntime:
             names.ENV_ALLOW_PRIVATE_TARGETS: os.environ.get(names.ENV_ALLOW_PRIVATE_TARGETS, "1"),
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            # As in Lambda: the code root. Powertools then keeps each worker's event loop between
+            # invocations, and with it the deliver function's HTTP connection pool.
+            "LAMBDA_TASK_ROOT": str(Path(__file__).resolve().parents[2]),
         }
         if self.config.retry_schedule is not None:
             env[names.ENV_RETRY_SCHEDULE] = self.config.retry_schedule
@@ -121,6 +125,7 @@ class LocalRuntime:
                 "herald-deliver",
                 names.DELIVERIES_BATCH_SIZE,
                 on_error=self._report,
+                on_exit=deliver.shutdown,
             ),
             SqsPoller(
                 sqs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
 import json
 
@@ -14,31 +15,46 @@ from herald.targets.base import Outcome
 __all__ = ["Outcome", "send"]
 
 
-def send(
+async def send(
     channel: Channel,
     event: Event,
     body: bytes,
     notification_id: str,
     settings: Settings,
 ) -> Outcome:
+    """One attempt; HTTP on the event loop, the AWS SDK (blocking) on a worker thread."""
     attributes = {"eventCode": event.eventCode, "correlationId": event.correlationId}
     if channel.type is ChannelType.HTTP:
         # During a secret rotation both secrets sign, so receivers can switch at their pace.
         headers = signing.sign(notification_id, body, channel.signing_secrets(clock.now()))
         timeout = channel.timeoutSeconds or settings.http_timeout_seconds
-        return http.post(
+        return await http.post(
             channel.address, body, headers, timeout, allow_private=settings.allow_private_targets
         )
     if channel.type is ChannelType.SQS:
-        return aws_targets.send_sqs(
-            channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
+        return await asyncio.to_thread(
+            aws_targets.send_sqs,
+            channel.address,
+            body,
+            attributes,
+            event.projectId,
+            notification_id,
+            channel.awsRegion,
         )
     if channel.type is ChannelType.SNS:
-        return aws_targets.publish_sns(
-            channel.address, body, attributes, event.projectId, notification_id, channel.awsRegion
+        return await asyncio.to_thread(
+            aws_targets.publish_sns,
+            channel.address,
+            body,
+            attributes,
+            event.projectId,
+            notification_id,
+            channel.awsRegion,
         )
     subject, text, html = _mail(event, body)
-    return aws_targets.send_mail(channel.address, settings.ses_sender, subject, text, html, channel.awsRegion)
+    return await asyncio.to_thread(
+        aws_targets.send_mail, channel.address, settings.ses_sender, subject, text, html, channel.awsRegion
+    )
 
 
 def _mail(event: Event, body: bytes) -> tuple[str, str, str]:

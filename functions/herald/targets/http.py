@@ -1,130 +1,147 @@
-"""HTTP webhook target: a signed POST over a shared connection pool."""
+"""HTTP webhook target: a signed POST on an asyncio connection pool (aiohttp).
+
+Chosen by measurement (bench/bench_delivery.py): a batch sent concurrently on one event loop
+reaches the throughput of a raw aiohttp client, where urllib3 on threads managed about a fifth of
+it on two cores. Redirects are never followed (a 3xx is a failure), and the client's own retries
+are off because Herald's schedule owns retrying.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 from herald import ssrf
 from herald.targets.base import Outcome
 
 RESPONSE_EXCERPT_BYTES = 64 * 1024
+EXCERPT_KEPT_CHARS = 1024
 USER_AGENT = "Herald-Webhooks/1.0"
+POOL_LIMIT = 100
 
 
-class _PublicOnly:
-    """Resolve, check every address is public, and connect to a checked one (see herald.ssrf).
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves like the default resolver, then refuses any non-public address (see herald.ssrf).
 
-    urllib3 connects to `_dns_host`; TLS still verifies and sends SNI for `host`.
+    The check runs on the very addresses aiohttp connects to, so a DNS answer that changed since
+    the channel was created (DNS rebinding) is caught here.
     """
 
-    host: str
-    port: int
-    _dns_host: str
+    def __init__(self) -> None:
+        self._resolver = ThreadedResolver()
 
-    def _new_conn(self) -> Any:
-        self._dns_host = ssrf.resolve_public(self.host, self.port)[0]
-        return super()._new_conn()  # type: ignore[misc]
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._resolver.resolve(host, port, family)
+        for result in results:
+            ssrf.check_address(host, result["host"])
+        return results
 
-
-class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
-    pass
-
-
-class _PublicHTTPSConnection(_PublicOnly, HTTPSConnection):
-    pass
+    async def close(self) -> None:
+        await self._resolver.close()
 
 
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
+# One pool per event loop and policy; Lambda keeps its loop between invocations, so connections
+# to a receiver are reused across batches.
+_sessions: dict[tuple[int, bool], aiohttp.ClientSession] = {}
 
 
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
+def _session(allow_private: bool) -> aiohttp.ClientSession:
+    loop = asyncio.get_running_loop()
+    key = (id(loop), allow_private)
+    session = _sessions.get(key)
+    if session is None or session.closed:
+        connector = aiohttp.TCPConnector(
+            limit=POOL_LIMIT,
+            resolver=None if allow_private else PublicOnlyResolver(),
+            enable_cleanup_closed=True,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector, headers={"User-Agent": USER_AGENT}, auto_decompress=False
+        )
+        _sessions[key] = session
+    return session
 
 
-def _pool_manager(public_only: bool) -> urllib3.PoolManager:
-    # Reused across invocations; redirects are never followed (a 3xx is a failure) and urllib3's
-    # own retries are off because Herald's schedule owns retrying.
-    manager = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False)
-    if public_only:
-        manager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
-    return manager
+async def close_sessions() -> None:
+    """Close this loop's pools (when the loop itself is about to end, e.g. outside Lambda)."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in [k for k in _sessions if k[0] == loop_id]:
+        await _sessions.pop(key).close()
 
 
-_public_pool = _pool_manager(public_only=True)
-_any_pool = _pool_manager(public_only=False)
-
-
-def post(
+async def post(
     url: str, body: bytes, headers: dict[str, str], timeout_seconds: float, allow_private: bool = False
 ) -> Outcome:
-    all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
-    pool = _any_pool if allow_private else _public_pool
     started = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=min(timeout_seconds, 10.0))
     try:
-        resp = pool.request(
-            "POST",
+        if not allow_private:
+            # aiohttp connects to an IP literal without asking the resolver: check it here.
+            ssrf.check_literal(url)
+        async with _session(allow_private).post(
             url,
-            body=body,
-            headers=all_headers,
-            timeout=urllib3.Timeout(connect=min(timeout_seconds, 10.0), read=timeout_seconds),
-            preload_content=False,
-            redirect=False,
-            retries=False,
-        )
+            data=body,
+            headers={"Content-Type": "application/json", **headers},
+            timeout=timeout,
+            allow_redirects=False,
+        ) as resp:
+            data = await resp.content.read(RESPONSE_EXCERPT_BYTES)
+            if not resp.content.at_eof():
+                resp.close()  # don't drain an oversized body into the pool
+            status, retry_after_header = resp.status, resp.headers.get("Retry-After")
     except ssrf.UnsafeTargetError as exc:
         return Outcome(success=False, duration_ms=_ms(started), error=f"refused: {exc}", retryable=False)
-    except urllib3.exceptions.HTTPError as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        refusal = _unsafe_cause(exc)
+        if refusal is not None:
+            return Outcome(
+                success=False, duration_ms=_ms(started), error=f"refused: {refusal}", retryable=False
+            )
         return Outcome(success=False, duration_ms=_ms(started), error=_describe(exc, timeout_seconds))
-    except OSError as exc:  # name resolution inside the public-only connection
-        return Outcome(success=False, duration_ms=_ms(started), error=str(exc))
-    try:
-        data = resp.read(RESPONSE_EXCERPT_BYTES + 1)
-    except urllib3.exceptions.HTTPError as exc:
-        resp.close()
-        return Outcome(
-            success=False,
-            duration_ms=_ms(started),
-            http_status=resp.status,
-            error=f"reading the response failed: {_describe(exc, timeout_seconds)}",
-        )
-    if len(data) > RESPONSE_EXCERPT_BYTES:
-        resp.close()  # don't drain an oversized body into the pool
-    else:
-        resp.release_conn()
-    excerpt = data[:1024].decode("utf-8", errors="replace") or None
-    ok = 200 <= resp.status < 300
+    excerpt = data[:EXCERPT_KEPT_CHARS].decode("utf-8", errors="replace") or None
+    ok = 200 <= status < 300
     return Outcome(
         success=ok,
         duration_ms=_ms(started),
-        http_status=resp.status,
-        error=None if ok else f"HTTP {resp.status}",
+        http_status=status,
+        error=None if ok else f"HTTP {status}",
         response_excerpt=excerpt,
-        retry_after=_retry_after(resp.headers.get("Retry-After")) if resp.status in (429, 503) else None,
+        retry_after=_retry_after(retry_after_header) if status in (429, 503) else None,
     )
+
+
+def _unsafe_cause(exc: BaseException) -> ssrf.UnsafeTargetError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssrf.UnsafeTargetError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def _describe(exc: Exception, timeout_seconds: float) -> str:
-    # Order matters: in urllib3 2, NameResolutionError < NewConnectionError < ConnectTimeoutError.
-    if isinstance(exc, urllib3.exceptions.NameResolutionError):
-        return "host name could not be resolved"
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return "connection refused or unreachable"
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
+def _describe(exc: BaseException, timeout_seconds: float) -> str:
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return f"timed out after {timeout_seconds:g} s"
-    if isinstance(exc, urllib3.exceptions.SSLError):
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "host name could not be resolved"
+    if isinstance(exc, aiohttp.ClientSSLError):
         return "TLS handshake failed"
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connection refused or unreachable"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError | aiohttp.ClientPayloadError):
         return "connection reset or closed by the receiver"
     return f"{type(exc).__name__}: {exc}"
 
@@ -140,3 +157,15 @@ def _retry_after(value: str | None) -> int | None:
         return max(0, int(parsedate_to_datetime(value).timestamp() - time.time()))
     except (TypeError, ValueError):
         return None
+
+
+def run(coro: Any) -> Any:
+    """Run one coroutine to completion on a fresh loop, closing its pools (scripts and tests)."""
+
+    async def wrapper() -> Any:
+        try:
+            return await coro
+        finally:
+            await close_sessions()
+
+    return asyncio.run(wrapper())

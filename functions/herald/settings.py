@@ -28,6 +28,12 @@ class Settings(BaseModel):
     allow_private_targets: bool = False
     http_timeout_seconds: float = Field(default=names.DEFAULT_HTTP_TIMEOUT_SECONDS, gt=0, le=900)
     ses_sender: str = ""
+    secrets_key_id: str = ""
+    broadcast_topic_arn: str = ""
+    onecodex_secret: str = Field(default="", repr=False)
+    onecodex_secret_arn: str = ""
+    stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=10, le=86400)
+    ingest_default_project: str = ""
 
     @field_validator("retry_schedule")
     @classmethod
@@ -59,6 +65,12 @@ _ENV_FIELDS = {
     "allow_private_targets": names.ENV_ALLOW_PRIVATE_TARGETS,
     "http_timeout_seconds": names.ENV_HTTP_TIMEOUT_SECONDS,
     "ses_sender": names.ENV_SES_SENDER,
+    "secrets_key_id": names.ENV_SECRETS_KEY_ID,
+    "broadcast_topic_arn": names.ENV_BROADCAST_TOPIC_ARN,
+    "onecodex_secret": names.ENV_ONECODEX_SECRET,
+    "onecodex_secret_arn": names.ENV_ONECODEX_SECRET_ARN,
+    "stall_after_seconds": names.ENV_STALL_AFTER_SECONDS,
+    "ingest_default_project": names.ENV_INGEST_DEFAULT_PROJECT,
 }
 
 

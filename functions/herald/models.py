@@ -81,6 +81,9 @@ class Subscription(BaseModel):
     format: PayloadFormat | None = None  # None: the channel's default, else ICA's envelope
     enabled: bool = True
     createdAt: str
+    # A subscription to one of the project's custom event codes (ICA's customNotificationSubscriptions).
+    custom: bool = False
+    updatedAt: str | None = None
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -112,8 +115,22 @@ class Attempt(BaseModel):
     responseExcerpt: str | None = None
 
 
+class DeliveryCycle(BaseModel):
+    """A finished cycle of attempts, kept when a failed notification is reprocessed."""
+
+    cycle: int
+    status: NotificationStatus
+    attempts: list[Attempt] = Field(default_factory=list)
+    lastError: str | None = None
+    endedAt: str  # when it was reprocessed (the next cycle began)
+
+
 class Notification(BaseModel):
-    """The delivery of one event to one subscription; updated in place on every attempt."""
+    """The delivery of one event to one subscription; updated in place on every attempt.
+
+    `attempts` are those of the current cycle; a reprocess (API) moves them, with the cycle's
+    outcome, into `previousCycles` and starts cycle `cycle + 1` from pending.
+    """
 
     id: str
     eventId: str
@@ -125,9 +142,19 @@ class Notification(BaseModel):
     lastError: str | None = None
     createdAt: str
     updatedAt: str
+    cycle: int = 1
+    previousCycles: list[DeliveryCycle] = Field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+class CustomEventCode(BaseModel):
+    """A custom event code a project has used (posted or subscribed to), for the catalog."""
+
+    projectId: str
+    code: str
+    createdAt: str
 
 
 class ApiKey(BaseModel):

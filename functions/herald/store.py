@@ -6,25 +6,32 @@ Items (pk, sk; then the index entries):
 - channel: CHANNEL#{id}, CHANNEL; gsi2 CHANNELS / {createdAt}#{id}
 - subscription: PROJECT#{p}, SUBSCRIPTION#{id}; gsi1 PROJECT#{p}#CODE#{code} / {id};
   gsi2 CHANNEL#{c}#SUBSCRIPTIONS / {id}
+- custom event code: PROJECT#{p}, CUSTOMCODE#{code}
 - event: EVENT#{id}, EVENT; gsi1 PROJECT#{p}#EVENTS / {time}#{id}; gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
   (only while not delivered)
-- api key: APIKEY#{sha256 of the key}, APIKEY
+- api key: APIKEY#{sha256 of the key}, APIKEY; gsi1 APIKEY#ID#{keyId} / APIKEY;
+  gsi2 APIKEYS / {createdAt}#{keyId}
 
 An event and its notifications share a partition, so one query reads an event with every
 delivery and attempt. Notifications are updated in place (attempts appended), and the
 subscription's "open" index entry exists only while a notification is pending, retryable or
 failed, which is what the delete guard and the failed-notifications list read.
+
+Lists are paged with opaque cursors (`Page.cursor`): base64 JSON naming the last item's keys.
+A cursor is checked against the query it continues before DynamoDB sees it, so a forged or
+foreign cursor is a `InvalidCursorError`, never a DynamoDB validation error.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -34,6 +41,8 @@ from herald.models import (
     ApiKey,
     Attempt,
     Channel,
+    CustomEventCode,
+    DeliveryCycle,
     Event,
     Notification,
     NotificationStatus,
@@ -54,6 +63,26 @@ from herald.names import (
 PK, SK = TABLE_PARTITION_KEY, TABLE_SORT_KEY
 _ser = TypeSerializer()
 _de = TypeDeserializer()
+T = TypeVar("T")
+
+# Key attributes of an item as each index sees it: what a cursor (ExclusiveStartKey) must hold.
+_KEYS: dict[str | None, tuple[str, ...]] = {
+    None: (PK, SK),
+    GSI1_NAME: (PK, SK, GSI1_PARTITION_KEY, GSI1_SORT_KEY),
+    GSI2_NAME: (PK, SK, GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+}
+_INDEX_KEYS: dict[str | None, tuple[str, str]] = {
+    None: (PK, SK),
+    GSI1_NAME: (GSI1_PARTITION_KEY, GSI1_SORT_KEY),
+    GSI2_NAME: (GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+}
+# A page stops after this many DynamoDB reads even if filters kept fewer than `limit` items; the
+# cursor continues where it stopped. Keeps one API request well inside API Gateway's 29 s.
+MAX_READS_PER_PAGE = 10
+# Cycles of attempts kept on a notification after reprocessing (item size stays bounded).
+MAX_PREVIOUS_CYCLES = 10
+# The sort key upper bound for "everything after": above digits, letters and '#'.
+_HIGH = "~"
 
 
 class ConflictError(Exception):
@@ -62,6 +91,30 @@ class ConflictError(Exception):
 
 class InvalidCursorError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list; `cursor` continues it (None: nothing more)."""
+
+    items: list[T]
+    cursor: str | None = None
+
+
+def pack_cursor(state: dict[str, Any]) -> str:
+    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        state = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursorError("the pagination cursor is not one this API returned") from None
+    if not isinstance(state, dict):
+        raise InvalidCursorError("the pagination cursor is not one this API returned")
+    return state
 
 
 def _to_ddb(item: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +255,101 @@ class Store:
             if not cursor:
                 return items
 
+    def _page(
+        self,
+        *,
+        partition: str,
+        index: str | None = None,
+        sk_prefix: str | None = None,
+        sk_between: tuple[str, str] | None = None,
+        forward: bool = True,
+        limit: int,
+        start: dict[str, Any] | None = None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        filter_expression: str | None = None,
+        filter_values: dict[str, Any] | None = None,
+        filter_names: dict[str, str] | None = None,
+        max_reads: int = MAX_READS_PER_PAGE,
+        chunk: int | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Up to `limit` items of one partition that `keep` accepts, and where to continue.
+
+        `start` is a previous call's continuation (plain strings); it is checked against this
+        query first. The continuation is the last returned item's keys when the page filled up,
+        else DynamoDB's own LastEvaluatedKey (reads budget spent) or None (the end).
+        """
+        pk_attr, sk_attr = _INDEX_KEYS[index]
+        names = {"#pk": pk_attr, **(filter_names or {})}
+        values: dict[str, Any] = {":pk": partition, **(filter_values or {})}
+        condition = "#pk = :pk"
+        if sk_prefix is not None or sk_between is not None:
+            names["#sk"] = sk_attr
+        if sk_prefix is not None:
+            condition += " AND begins_with(#sk, :prefix)"
+            values[":prefix"] = sk_prefix
+        elif sk_between is not None:
+            condition += " AND #sk BETWEEN :lo AND :hi"
+            values[":lo"], values[":hi"] = sk_between
+        if start is not None:
+            self._check_start(start, index, partition, sk_prefix, sk_between)
+        key_attrs = _KEYS[index]
+        if chunk is None:
+            chunk = limit if keep is None and filter_expression is None else max(2 * limit, 50)
+        found: list[dict[str, Any]] = []
+        cursor = _to_ddb(start) if start else None
+        for _ in range(max_reads):
+            page, last = self._query(
+                condition,
+                values,
+                index=index,
+                limit=chunk,
+                cursor=cursor,
+                forward=forward,
+                names=names,
+                filter_expression=filter_expression,
+            )
+            for position, item in enumerate(page):
+                if keep is not None and not keep(item):
+                    continue
+                found.append(item)
+                if len(found) == limit:
+                    more = position < len(page) - 1 or last is not None
+                    return found, ({a: item[a] for a in key_attrs} if more else None)
+            if not last:
+                return found, None
+            cursor = last
+        return found, _from_ddb(cursor) if cursor else None
+
+    @staticmethod
+    def _check_start(
+        start: dict[str, Any],
+        index: str | None,
+        partition: str,
+        sk_prefix: str | None,
+        sk_between: tuple[str, str] | None,
+    ) -> None:
+        pk_attr, sk_attr = _INDEX_KEYS[index]
+        ok = (
+            set(start) == set(_KEYS[index])
+            and all(isinstance(v, str) and 0 < len(v.encode()) <= 1024 for v in start.values())
+            and start[pk_attr] == partition
+            and (sk_prefix is None or start[sk_attr].startswith(sk_prefix))
+            and (sk_between is None or sk_between[0] <= start[sk_attr] <= sk_between[1])
+        )
+        if not ok:
+            raise InvalidCursorError("the pagination cursor does not belong to this list")
+
+    def _paged(self, cursor: str | None, build: Callable[[dict[str, Any]], T], **query: Any) -> Page[T]:
+        """`_page` behind an opaque cursor, items built into models."""
+        start = None
+        if cursor:
+            state = unpack_cursor(cursor)
+            start = state.get("k")
+            if set(state) != {"k"} or not isinstance(start, dict):
+                raise InvalidCursorError("the pagination cursor is not one this API returned")
+        items, after = self._page(start=start, **query)
+        return Page([build(i) for i in items], pack_cursor({"k": after}) if after else None)
+
     # --- channels ---------------------------------------------------------------------------
     def put_channel(self, channel: Channel) -> None:
         item = channel.model_dump(mode="json")
@@ -223,8 +371,60 @@ class Store:
         items = self._query_all(f"{GSI2_PARTITION_KEY} = :pk", {":pk": "CHANNELS"}, index=GSI2_NAME)
         return [Channel.model_validate(i) for i in items]
 
+    def list_channels_page(
+        self, limit: int, cursor: str | None, visible: Callable[[Channel], bool] | None = None
+    ) -> Page[Channel]:
+        """Oldest first; `visible` decides which channels the caller may see."""
+
+        def keep(item: dict[str, Any]) -> bool:
+            return visible is None or visible(Channel.model_validate(item))
+
+        return self._paged(
+            cursor, Channel.model_validate, partition="CHANNELS", index=GSI2_NAME, limit=limit, keep=keep
+        )
+
+    def replace_channel(self, channel: Channel) -> bool:
+        """Overwrite a channel that still exists; False if it was deleted meanwhile."""
+        item = channel.model_dump(mode="json")
+        item.update(
+            {
+                PK: f"CHANNEL#{channel.id}",
+                SK: "CHANNEL",
+                GSI2_PARTITION_KEY: "CHANNELS",
+                GSI2_SORT_KEY: f"{channel.createdAt}#{channel.id}",
+            }
+        )
+        return self._put(item, condition=f"attribute_exists({PK})")
+
+    def delete_channel(self, channel_id: str) -> None:
+        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: "CHANNEL"}))
+
+    def count_channel_subscriptions(self, channel_id: str) -> int:
+        """How many subscriptions (of any project) deliver through this channel."""
+        return self._count(f"CHANNEL#{channel_id}#SUBSCRIPTIONS", GSI2_NAME)
+
+    def _count(self, partition: str, index: str | None) -> int:
+        pk_attr, _ = _INDEX_KEYS[index]
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk_attr},
+            "ExpressionAttributeValues": _to_ddb({":pk": partition}),
+            "Select": "COUNT",
+        }
+        if index:
+            kwargs["IndexName"] = index
+        total = 0
+        while True:
+            resp = self.ddb.query(**kwargs)
+            total += int(resp.get("Count", 0))
+            if not resp.get("LastEvaluatedKey"):
+                return total
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     # --- subscriptions ----------------------------------------------------------------------
-    def put_subscription(self, sub: Subscription) -> None:
+    @staticmethod
+    def _subscription_item(sub: Subscription) -> dict[str, Any]:
         item = sub.model_dump(mode="json")
         item.update(
             {
@@ -236,7 +436,48 @@ class Store:
                 GSI2_SORT_KEY: sub.id,
             }
         )
-        self._put(item)
+        return item
+
+    def put_subscription(self, sub: Subscription) -> None:
+        self._put(self._subscription_item(sub))
+
+    def replace_subscription(self, sub: Subscription) -> bool:
+        """Overwrite a subscription that still exists; False if it was deleted meanwhile."""
+        return self._put(self._subscription_item(sub), condition=f"attribute_exists({PK})")
+
+    def delete_subscription(self, project_id: str, subscription_id: str) -> None:
+        self.ddb.delete_item(
+            TableName=self.table,
+            Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+        )
+
+    def list_subscriptions_page(
+        self,
+        project_id: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        event_code: str | None = None,
+        channel_id: str | None = None,
+        enabled: bool | None = None,
+        custom: bool | None = None,
+    ) -> Page[Subscription]:
+        def keep(item: dict[str, Any]) -> bool:
+            return (
+                (event_code is None or item.get("eventCode") == event_code)
+                and (channel_id is None or item.get("notificationChannelId") == channel_id)
+                and (enabled is None or bool(item.get("enabled", True)) == enabled)
+                and (custom is None or bool(item.get("custom", False)) == custom)
+            )
+
+        return self._paged(
+            cursor,
+            Subscription.model_validate,
+            partition=f"PROJECT#{project_id}",
+            sk_prefix="SUBSCRIPTION#",
+            limit=limit,
+            keep=keep,
+        )
 
     def get_subscription(self, project_id: str, subscription_id: str) -> Subscription | None:
         item = self._get(f"PROJECT#{project_id}", f"SUBSCRIPTION#{subscription_id}")
@@ -260,6 +501,27 @@ class Store:
             )
             subs.extend(Subscription.model_validate(i) for i in items)
         return subs
+
+    # --- custom event codes -----------------------------------------------------------------
+    def put_custom_code_if_new(self, code: CustomEventCode) -> bool:
+        item = code.model_dump(mode="json")
+        item.update({PK: f"PROJECT#{code.projectId}", SK: f"CUSTOMCODE#{code.code}"})
+        return self._put(item, condition=f"attribute_not_exists({PK})")
+
+    def get_custom_code(self, project_id: str, code: str) -> CustomEventCode | None:
+        item = self._get(f"PROJECT#{project_id}", f"CUSTOMCODE#{code}")
+        return CustomEventCode.model_validate(item) if item else None
+
+    def list_custom_codes_page(
+        self, project_id: str, limit: int, cursor: str | None
+    ) -> Page[CustomEventCode]:
+        return self._paged(
+            cursor,
+            CustomEventCode.model_validate,
+            partition=f"PROJECT#{project_id}",
+            sk_prefix="CUSTOMCODE#",
+            limit=limit,
+        )
 
     # --- events -----------------------------------------------------------------------------
     def _event_item(self, event: Event) -> dict[str, Any]:
@@ -314,19 +576,78 @@ class Store:
         return event, notifications
 
     def list_events(
-        self, project_id: str | None, day: str | None, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[Event], dict[str, Any] | None]:
-        """Newest first, from the project index or from one day's bucket."""
+        self,
+        project_id: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        event_code: str | None = None,
+        status: NotificationStatus | None = None,
+        now: float,
+        max_days: int = 40,
+    ) -> Page[Event]:
+        """Events newest first, triggered within [since, until] and the retention period.
+
+        With a project: that project's index. Without (admins): the day buckets, from `until`'s
+        day back to `since`'s (or the retention horizon), at most `max_days` buckets per call.
+        """
+        since = max(since or 0.0, now - self.retention_seconds)
+        until = now if until is None else until
+        bounds = (_sort_time(max(since, 0.0)), _sort_time(max(until, 0.0)) + "#" + _HIGH)
+
+        def keep(item: dict[str, Any]) -> bool:
+            return (event_code is None or item.get("eventCode") == event_code) and (
+                status is None or item.get("status") == status.value
+            )
+
+        if since > until:
+            return Page([])
         if project_id is not None:
-            index, pk = GSI1_NAME, f"PROJECT#{project_id}#EVENTS"
-            key_attr = GSI1_PARTITION_KEY
-        else:
-            index, pk = GSI2_NAME, f"EVENTS#{day}"
-            key_attr = GSI2_PARTITION_KEY
-        items, last = self._query(
-            f"{key_attr} = :pk", {":pk": pk}, index=index, limit=limit, cursor=cursor, forward=False
-        )
-        return [self._event_from(i) for i in items], last
+            return self._paged(
+                cursor,
+                self._event_from,
+                partition=f"PROJECT#{project_id}#EVENTS",
+                index=GSI1_NAME,
+                sk_between=bounds,
+                forward=False,
+                limit=limit,
+                keep=keep,
+            )
+        first_day, last_day = _day(since), _day(until)
+        day, start = last_day, None
+        if cursor:
+            state = unpack_cursor(cursor)
+            day, start = state.get("d"), state.get("k")
+            if (
+                not set(state) <= {"d", "k"}
+                or not isinstance(day, str)
+                or not first_day <= day <= last_day
+                or (start is not None and not isinstance(start, dict))
+            ):
+                raise InvalidCursorError("the pagination cursor does not belong to this list")
+        found: list[dict[str, Any]] = []
+        for _ in range(max_days):
+            items, after = self._page(
+                partition=f"EVENTS#{day}",
+                index=GSI2_NAME,
+                sk_between=bounds,
+                forward=False,
+                limit=limit - len(found),
+                start=start,
+                keep=keep,
+            )
+            found.extend(items)
+            if after:
+                return Page([self._event_from(i) for i in found], pack_cursor({"d": day, "k": after}))
+            day = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
+            start = None
+            if day < first_day:
+                return Page([self._event_from(i) for i in found])
+            if len(found) >= limit:
+                break
+        return Page([self._event_from(i) for i in found], pack_cursor({"d": day}))
 
     def mark_routed(self, event_id: str, error: str | None = None) -> None:
         expr = "SET routed = :true"
@@ -450,12 +771,155 @@ class Store:
             kwargs["ConditionExpression"] = condition
         self.ddb.update_item(**kwargs)
 
+    def open_notification_counts(self, subscription_id: str) -> dict[NotificationStatus, int]:
+        """How many of the subscription's notifications are pending, retryable or failed."""
+        counts: dict[NotificationStatus, int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI2_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "#s",
+            "ExpressionAttributeNames": {"#pk": GSI2_PARTITION_KEY, "#s": "status"},
+            "ExpressionAttributeValues": _to_ddb({":pk": f"SUBSCRIPTION#{subscription_id}#OPEN"}),
+        }
+        while True:
+            resp = self.ddb.query(**kwargs)
+            for item in resp.get("Items", []):
+                status = NotificationStatus(_from_ddb(item).get("status", "pending"))
+                counts[status] = counts.get(status, 0) + 1
+            if not resp.get("LastEvaluatedKey"):
+                return counts
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_failed_notifications(
+        self, subscription_id: str, limit: int, cursor: str | None
+    ) -> Page[Notification]:
+        """The subscription's failed notifications, newest first (from its open index)."""
+        return self._paged(
+            cursor,
+            Notification.model_validate,
+            partition=f"SUBSCRIPTION#{subscription_id}#OPEN",
+            index=GSI2_NAME,
+            forward=False,
+            limit=limit,
+            filter_expression="#s = :failed",
+            filter_names={"#s": "status"},
+            filter_values={":failed": NotificationStatus.FAILED.value},
+        )
+
+    def failed_notifications_since(
+        self, subscription_id: str, since_iso: str, limit: int
+    ) -> list[Notification]:
+        """Up to `limit` failed notifications routed at or after `since_iso`, oldest first."""
+        items, _ = self._page(
+            partition=f"SUBSCRIPTION#{subscription_id}#OPEN",
+            index=GSI2_NAME,
+            sk_between=(since_iso, _HIGH),
+            limit=limit,
+            filter_expression="#s = :failed",
+            filter_names={"#s": "status"},
+            filter_values={":failed": NotificationStatus.FAILED.value},
+            max_reads=100,
+        )
+        return [Notification.model_validate(i) for i in items]
+
+    def find_open_notification(self, subscription_id: str, notification_id: str) -> Notification | None:
+        """A not-yet-delivered notification of the subscription, by its id."""
+        items, _ = self._page(
+            partition=f"SUBSCRIPTION#{subscription_id}#OPEN",
+            index=GSI2_NAME,
+            limit=1,
+            filter_expression="#id = :id",
+            filter_names={"#id": "id"},
+            filter_values={":id": notification_id},
+            max_reads=1000,
+            chunk=1000,
+        )
+        return Notification.model_validate(items[0]) if items else None
+
+    def restart_notification(self, n: Notification, now_iso: str) -> bool:
+        """Start a new delivery cycle for a failed notification: pending again, history kept.
+
+        Conditional on the notification being exactly as read (failed, same `updatedAt`), so a
+        concurrent reprocess or delete makes this a no-op (False) rather than a double delivery.
+        """
+        finished = DeliveryCycle(
+            cycle=n.cycle, status=n.status, attempts=n.attempts, lastError=n.lastError, endedAt=now_iso
+        )
+        history = [*n.previousCycles, finished][-MAX_PREVIOUS_CYCLES:]
+        expr = (
+            "SET #s = :pending, attempts = :empty, previousCycles = :history, #c = :cycle, "
+            "lastError = :null, updatedAt = :now"
+        )
+        values: dict[str, Any] = {
+            ":pending": NotificationStatus.PENDING.value,
+            ":empty": [],
+            ":history": [c.model_dump(mode="json", exclude_none=True) for c in history],
+            ":cycle": n.cycle + 1,
+            ":null": None,
+            ":now": now_iso,
+            ":failed": NotificationStatus.FAILED.value,
+            ":read": n.updatedAt,
+        }
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"EVENT#{n.eventId}", SK: f"NOTIFICATION#{n.subscriptionId}"}),
+                UpdateExpression=expr,
+                ConditionExpression="#s = :failed AND updatedAt = :read",
+                ExpressionAttributeNames={"#s": "status", "#c": "cycle"},
+                ExpressionAttributeValues={k: _ser.serialize(_decimalize(v)) for k, v in values.items()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_failed_notification(self, event_id: str, subscription_id: str) -> bool:
+        """Delete a notification if it is (still) failed; its open index entry goes with it."""
+        try:
+            self.ddb.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: f"NOTIFICATION#{subscription_id}"}),
+                ConditionExpression="#s = :failed",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb({":failed": NotificationStatus.FAILED.value}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     # --- API keys ---------------------------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:
         item = key.model_dump(mode="json")
-        item.update({PK: f"APIKEY#{key.keyHash}", SK: "APIKEY"})
+        item.update(
+            {
+                PK: f"APIKEY#{key.keyHash}",
+                SK: "APIKEY",
+                GSI1_PARTITION_KEY: f"APIKEY#ID#{key.keyId}",
+                GSI1_SORT_KEY: "APIKEY",
+                GSI2_PARTITION_KEY: "APIKEYS",
+                GSI2_SORT_KEY: f"{key.createdAt}#{key.keyId}",
+            }
+        )
         self._put(item)
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
         item = self._get(f"APIKEY#{key_hash}", "APIKEY")
         return ApiKey.model_validate(item) if item else None
+
+    def get_api_key_by_id(self, key_id: str) -> ApiKey | None:
+        items, _ = self._query(
+            f"{GSI1_PARTITION_KEY} = :pk", {":pk": f"APIKEY#ID#{key_id}"}, index=GSI1_NAME, limit=1
+        )
+        return ApiKey.model_validate(items[0]) if items else None
+
+    def list_api_keys(self, limit: int, cursor: str | None) -> Page[ApiKey]:
+        """Oldest first."""
+        return self._paged(cursor, ApiKey.model_validate, partition="APIKEYS", index=GSI2_NAME, limit=limit)
+
+    def delete_api_key(self, key_hash: str) -> None:
+        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"APIKEY#{key_hash}", SK: "APIKEY"}))

@@ -1,48 +1,53 @@
-"""Routes of Herald's HTTP API (ICA's paths for configuration, One Codex's for events)."""
+"""Herald's HTTP API: one Powertools REST resolver, routes in one module per resource.
+
+ICA's paths for configuration (`/api/...`), One Codex's for events (`/v1/events`). Every request
+but `/health`, `/openapi.json` and `/swagger` carries `X-API-Key`. Errors, whatever raised them,
+leave in one shape: `{"error": {"code", "message", "field"?}}`; an unknown path is 404, a known
+path with another method 405 (with `Allow`), and anything unexpected a 500 without details (the
+log has them).
+"""
 
 from __future__ import annotations
 
-import base64
+import copy
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from functools import lru_cache
+from pathlib import Path as FilePath
+from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from herald import clock, ingest, signing
-from herald.api import auth
-from herald.api.errors import ApiError, describe_validation, error_response, not_found
-from herald.api.schemas import PROJECT_ID_PATTERN, ChannelIn, EventIn, SubscriptionIn
-from herald.filters import FilterSyntaxError, compile_filter
-from herald.models import ApiKey, Channel, Event, Notification, Subscription
-from herald.services import Services, get_services
-from herald.store import InvalidCursorError, decode_cursor, encode_cursor
+from herald.api import apikeys, auth, channels, custom, events, failed, subscriptions
+from herald.api.common import services, set_principal
+from herald.api.errors import ApiError, describe_validation, error_response
+from herald.api.schemas import HealthOut
+
+logger = Logger(child=True)
 
 # API Gateway accepts up to 10 MB; Herald's events are far smaller (payload limit 256 KiB).
 MAX_BODY_BYTES = 512 * 1024
-PUBLIC_PATHS = {"/health"}
+OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
+PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH}
+API_TITLE = "Herald"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "Event notifications for genomics platforms: channels, subscriptions (event code + JsonPath "
+    "filter), custom events, failed notifications and API keys with ICA's paths; events with One "
+    "Codex's. Send the API key in the `X-API-Key` header. Errors are "
+    '`{"error": {"code", "message", "field"?}}`.'
+)
 
 app = APIGatewayRestResolver(enable_validation=True)
-ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN)]
-
-
-def services() -> Services:
-    return get_services()
-
-
-def principal() -> ApiKey:
-    return app.context["principal"]
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 # --- middleware and errors ----------------------------------------------------------------------
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    set_principal(None)
     if app.current_event.path in PUBLIC_PATHS:
         return next_middleware(app)
     body = app.current_event.body or ""
@@ -55,14 +60,171 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     if key is None:
         message = "missing X-API-Key header" if not presented else "the API key is not valid"
         return error_response(401, "unauthorized", message)
+    set_principal(key)
     app.append_context(principal=key)
     return next_middleware(app)
 
 
+app.use(middlewares=[authenticate])
+
+
+@app.exception_handler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers or None)
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response:
+    message, field = describe_validation(list(exc.errors()))
+    return error_response(400, "invalid_request", message, field)
+
+
+@app.exception_handler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    return error_response(exc.status_code, "error", exc.msg)
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    # The one place that sees what nobody handled: logged in full, answered without details.
+    logger.exception("unhandled error in the API", path=app.current_event.path)
+    return _internal_error()
+
+
+def _internal_error() -> Response:
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def allowed_methods(path: str) -> list[str]:
+    """Methods some route serves for this path (empty: the path is unknown)."""
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    method, path = app.current_event.http_method, app.current_event.path
+    allowed = allowed_methods(path)
+    if allowed:
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return error_response(404, "not_found", f"no route for {method} {path}")
+
+
+# --- routes -------------------------------------------------------------------------------------
+@app.get("/health", summary="Liveness (no key needed)", tags=["Service"])
+def health() -> HealthOut:
+    return HealthOut(status="ok")
+
+
+for _router in (
+    channels.router,
+    subscriptions.router,
+    failed.router,
+    custom.router,
+    events.router,
+    apikeys.router,
+):
+    app.include_router(_router)
+
+
+# --- the OpenAPI document and Swagger UI --------------------------------------------------------
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    """The spec Powertools generates from the routes, in the API's own error vocabulary."""
+    schema = app.get_openapi_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        security_schemes={"ApiKey": APIKey(name="X-API-Key", in_=APIKeyIn.header)},
+        security=[{"ApiKey": []}],
+    )
+    doc: dict[str, Any] = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for path, operations in doc.get("paths", {}).items():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            answers.pop("422", None)  # validation failures are 400 here
+            if "204" in answers:
+                answers["204"].pop("content", None)
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+                continue
+            answers.setdefault("401", {"description": "Missing or invalid API key", **error})
+            if operation.get("parameters") or "requestBody" in operation:
+                answers.setdefault("400", {"description": "Invalid request", **error})
+            if "requestBody" in operation:
+                answers.setdefault("413", {"description": "Body over 512 KiB", **error})
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return doc
+
+
+def _base_path() -> str:
+    """The stage prefix of a REST API's default endpoint (none behind a custom domain or locally)."""
+    context = app.current_event.request_context
+    stage = context.stage
+    if stage and stage != "$default" and (context.path or "").startswith(f"/{stage}"):
+        return f"/{stage}"
+    return ""
+
+
+def _document_for_request() -> dict[str, Any]:
+    doc = copy.copy(openapi_document())
+    doc["servers"] = [{"url": _base_path() or "/"}]
+    return doc
+
+
+@app.get(OPENAPI_PATH, include_in_schema=False)
+def openapi_json() -> Response[str]:
+    return Response(200, content_types.APPLICATION_JSON, json.dumps(_document_for_request()))
+
+
+@lru_cache(maxsize=1)
+def _swagger_assets() -> tuple[str, str]:
+    import aws_lambda_powertools.event_handler.openapi.swagger_ui as ui
+
+    folder = FilePath(ui.__file__).parent
+    return (
+        (folder / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (folder / "swagger-ui.min.css").read_text(encoding="utf-8"),
+    )
+
+
+@app.get(SWAGGER_PATH, include_in_schema=False)
+def swagger() -> Response[str]:
+    """Swagger UI over the same document (`?format=json` answers the document itself)."""
+    spec = json.dumps(_document_for_request())
+    params = app.current_event.query_string_parameters or {}
+    if params.get("format") == "json":
+        return Response(200, content_types.APPLICATION_JSON, spec)
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    js, css = _swagger_assets()
+    html = generate_swagger_html(spec.replace("</", "<\\/"), js, css, "", None, persist_authorization=False)
+    return Response(200, "text/html", html)
+
+
+# --- entry point --------------------------------------------------------------------------------
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if event.get("body"):
-        _treat_body_as_json(event)
-    return app.resolve(event, context)
+    try:
+        if event.get("body"):
+            _treat_body_as_json(event)
+        return app.resolve(event, context)
+    except Exception:  # the resolver's own machinery failed: still one error shape
+        logger.exception("API request could not be resolved")
+        response = _internal_error()
+        return {
+            "statusCode": response.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": response.body,
+            "isBase64Encoded": False,
+        }
 
 
 def _treat_body_as_json(raw_event: dict[str, Any]) -> None:
@@ -79,241 +241,3 @@ def _treat_body_as_json(raw_event: dict[str, Any]) -> None:
         multi = {k: v for k, v in multi.items() if k.lower() != "content-type"}
         multi["Content-Type"] = ["application/json"]
         raw_event["multiValueHeaders"] = multi
-
-
-app.use(middlewares=[authenticate])
-
-
-@app.exception_handler(ApiError)
-def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
-
-
-@app.exception_handler(RequestValidationError)
-def _validation_error(exc: RequestValidationError) -> Response:
-    message, field = describe_validation(list(exc.errors()))
-    return error_response(400, "invalid_request", message, field)
-
-
-@app.not_found
-def _not_found(_: Exception) -> Response:
-    return error_response(
-        404, "not_found", f"no route for {app.current_event.http_method} {app.current_event.path}"
-    )
-
-
-# --- helpers ------------------------------------------------------------------------------------
-def _check_project(project_id: str) -> None:
-    if not principal().can_access(project_id):
-        # 404, not 403: a key never learns that another project exists.
-        raise not_found(f"project {project_id}")
-
-
-def _visible_channel(channel_id: str) -> Channel | None:
-    channel = services().store.get_channel(channel_id)
-    if channel is None:
-        return None
-    key = principal()
-    if key.admin or not channel.projects or set(channel.projects) & set(key.projects):
-        return channel
-    return None
-
-
-def event_resource(event: Event, notifications: list[Notification] | None = None) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "$uri": f"/v1/events/{event.id}",
-        "id": event.id,
-        "status": event.status.value,
-        "api_version": "v1",
-        "event_type": event.eventCode,
-        "eventCode": event.eventCode,
-        "projectId": event.projectId,
-        "correlationId": event.correlationId,
-        "description": event.description,
-        "timestamp": event.timestamp,
-        "payloadVersion": event.payloadVersion,
-        "payload": event.payload,
-    }
-    if event.routingError:
-        resource["error"] = event.routingError
-    if notifications is not None:
-        resource["notifications"] = [n.public() for n in notifications]
-    return resource
-
-
-# --- routes -------------------------------------------------------------------------------------
-@app.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@app.post("/api/notificationChannels")
-def create_channel(body: Annotated[ChannelIn, Body()]) -> Response[dict[str, Any]]:
-    key = principal()
-    channel = Channel(
-        id=clock.new_id(),
-        type=body.type,
-        address=body.address,
-        awsRegion=body.awsRegion,
-        enabled=body.enabled,
-        timeoutSeconds=body.timeoutSeconds,
-        format=body.format,
-        projects=[] if key.admin else list(key.projects),
-        secret=signing.generate_secret(),
-        createdAt=clock.utc_iso(),
-    )
-    services().store.put_channel(channel)
-    # The only response that ever carries the signing secret.
-    return _json(201, {**channel.public(), "secret": channel.secret})
-
-
-@app.get("/api/notificationChannels")
-def list_channels() -> dict[str, Any]:
-    key = principal()
-    items = [
-        c.public()
-        for c in services().store.list_channels()
-        if key.admin or not c.projects or set(c.projects) & set(key.projects)
-    ]
-    return {"items": items, "totalItemCount": len(items)}
-
-
-@app.get("/api/notificationChannels/<channel_id>")
-def get_channel(channel_id: str) -> dict[str, Any]:
-    channel = _visible_channel(channel_id)
-    if channel is None:
-        raise not_found(f"channel {channel_id}")
-    return channel.public()
-
-
-@app.post("/api/projects/<project_id>/notificationSubscriptions")
-def create_subscription(
-    project_id: ProjectId, body: Annotated[SubscriptionIn, Body()]
-) -> Response[dict[str, Any]]:
-    _check_project(project_id)
-    if _visible_channel(body.notificationChannelId) is None:
-        raise ApiError(
-            400, "invalid_request", "notificationChannelId: no channel with this id", "notificationChannelId"
-        )
-    if body.filterExpression:
-        try:
-            compile_filter(body.filterExpression)
-        except FilterSyntaxError as exc:
-            raise ApiError(
-                400, "invalid_filter", f"filterExpression: {exc}\n{exc.caret()}", "filterExpression"
-            ) from None
-    sub = Subscription(
-        id=clock.new_id(),
-        projectId=project_id,
-        eventCode=body.eventCode,
-        notificationChannelId=body.notificationChannelId,
-        filterExpression=body.filterExpression or None,
-        payloadVersion=body.payloadVersion,
-        format=body.format,
-        enabled=body.enabled,
-        createdAt=clock.utc_iso(),
-    )
-    services().store.put_subscription(sub)
-    return _json(201, sub.public())
-
-
-@app.get("/api/projects/<project_id>/notificationSubscriptions")
-def list_subscriptions(project_id: ProjectId) -> dict[str, Any]:
-    _check_project(project_id)
-    items = [s.public() for s in services().store.list_subscriptions(project_id)]
-    return {"items": items, "totalItemCount": len(items)}
-
-
-@app.get("/api/projects/<project_id>/notificationSubscriptions/<subscription_id>")
-def get_subscription(project_id: ProjectId, subscription_id: str) -> dict[str, Any]:
-    _check_project(project_id)
-    sub = services().store.get_subscription(project_id, subscription_id)
-    if sub is None:
-        raise not_found(f"subscription {subscription_id}")
-    return sub.public()
-
-
-@app.post("/api/projects/<project_id>/events")
-def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Response[dict[str, Any]]:
-    _check_project(project_id)
-    try:
-        event, created = ingest.accept_event(
-            services(),
-            project_id,
-            body.eventCode,
-            body.payload,
-            client_id=body.id,
-            description=body.description,
-            payload_version=body.payloadVersion,
-        )
-    except ingest.PayloadTooLargeError as exc:
-        raise ApiError(413, "payload_too_large", f"payload: {exc}", "payload") from None
-    except ingest.EventConflictError as exc:
-        raise ApiError(409, "conflict", str(exc), "id") from None
-    return _json(
-        202,
-        {"id": event.id, "$uri": f"/v1/events/{event.id}", "status": event.status.value, "created": created},
-    )
-
-
-@app.get("/v1/events")
-def list_events(
-    project: Annotated[str | None, Query(pattern=PROJECT_ID_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> dict[str, Any]:
-    """Events newest first; a key that is not admin sees only its projects'."""
-    key = principal()
-    if project is None and not key.admin:
-        if len(key.projects) != 1:
-            raise ApiError(
-                400, "invalid_request", "project: required for a key with several projects", "project"
-            )
-        project = key.projects[0]
-    if project is not None:
-        _check_project(project)
-    try:
-        state = json.loads(_unpack(cursor)) if cursor else {}
-        start = decode_cursor(state.get("k")) if state else None
-    except (InvalidCursorError, ValueError, AttributeError):
-        raise ApiError(400, "invalid_request", "cursor: not a cursor this API returned", "cursor") from None
-    store = services().store
-    events: list[Event] = []
-    if project is not None:
-        events, last = store.list_events(project, None, limit, start)
-        next_state = {"k": encode_cursor(last)} if last else None
-    else:
-        # Admin without a project: walk the day buckets back to the retention horizon.
-        today = datetime.now(tz=UTC).date()
-        day = state.get("d", today.isoformat())
-        horizon = (today - timedelta(days=services().settings.retention_days)).isoformat()
-        next_state = None
-        while day >= horizon and len(events) < limit:
-            page, last = store.list_events(None, day, limit - len(events), start)
-            events.extend(page)
-            if last:
-                next_state = {"d": day, "k": encode_cursor(last)}
-                break
-            day = (datetime.fromisoformat(day).date() - timedelta(days=1)).isoformat()
-            start = None
-            next_state = {"d": day} if day >= horizon else None
-    return {
-        "items": [event_resource(e) for e in events],
-        "nextCursor": _pack(json.dumps(next_state)) if next_state else None,
-    }
-
-
-@app.get("/v1/events/<event_id>")
-def get_event(event_id: str) -> dict[str, Any]:
-    event, notifications = services().store.get_event_with_notifications(event_id)
-    if event is None or not principal().can_access(event.projectId):
-        raise not_found(f"event {event_id}")
-    return event_resource(event, notifications)
-
-
-def _pack(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _unpack(cursor: str) -> str:
-    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()

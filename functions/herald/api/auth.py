@@ -1,54 +1,61 @@
-"""API keys: `X-API-Key`, stored only as a SHA-256 hash, looked up with a short cache."""
+"""Authenticating `X-API-Key`: a hash lookup behind a short, bounded, per-process cache.
+
+Revocation is immediate on the instance that revokes (its cache entry is dropped) and takes up to
+`CACHE_SECONDS` on other warm instances: the price of not reading the table on every request.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import threading
 import time
+from collections import OrderedDict
 
-from herald import clock
+from herald import keys
 from herald.models import ApiKey
 from herald.store import Store
 
-# A revoked key may keep working this long on a warm function: the price of not reading the
-# table on every request.
 CACHE_SECONDS = 60.0
-_cache: dict[str, tuple[float, ApiKey | None]] = {}
+# Unknown keys are cached too (a flood of guesses costs one read each per minute, not per
+# request); the bound keeps such a flood from growing a warm function's memory.
+CACHE_MAX_ENTRIES = 1024
+_cache: OrderedDict[str, tuple[float, ApiKey | None]] = OrderedDict()
+_lock = threading.Lock()
 
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+# Kept here for existing callers (`herald dev`, the CLI).
+hash_key = keys.hash_key
+new_key = keys.new_key
 
 
 def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     if not presented:
         return None
-    digest = hash_key(presented)
-    cached = _cache.get(digest)
+    digest = keys.hash_key(presented)
     now = time.monotonic()
-    if cached and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
+    with _lock:
+        cached = _cache.get(digest)
+        if cached and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
     key = store.get_api_key(digest)
-    _cache[digest] = (now, key)
+    with _lock:
+        _cache[digest] = (now, key)
+        _cache.move_to_end(digest)
+        while len(_cache) > CACHE_MAX_ENTRIES:
+            _cache.popitem(last=False)
     return key
 
 
 def register_key(store: Store, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
-    record = ApiKey(
-        keyHash=hash_key(key),
-        keyId=hash_key(key)[:12],
-        projects=projects,
-        admin=admin,
-        name=name,
-        createdAt=clock.utc_iso(),
-    )
-    store.put_api_key(record)
-    _cache.pop(record.keyHash, None)
+    record = keys.register(store, key, projects, admin, name)
+    forget(record.keyHash)
     return record
 
 
-def new_key() -> str:
-    return "hrld_" + clock.random_token(24)
+def forget(key_hash: str) -> None:
+    """Drop one key from this process's cache (after it was created or revoked here)."""
+    with _lock:
+        _cache.pop(key_hash, None)
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    with _lock:
+        _cache.clear()

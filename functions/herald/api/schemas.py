@@ -1,4 +1,8 @@
-"""Request bodies, validated by pydantic at the edge (a bad field → 400 naming it)."""
+"""Request and response bodies, validated by pydantic at the edge (a bad field → 400 naming it).
+
+The response models are what the OpenAPI document shows; routes return them, so the spec and
+the answers cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,32 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from herald.models import ChannelType, PayloadFormat
+from herald.models import Attempt, ChannelType, DeliveryCycle, NotificationStatus, PayloadFormat
 
-# Event codes: ICA's (ICA_EXEC_002), custom (ICA_CUSTOM_123) and One Codex's (analysis.failed).
+# Event codes, custom ones included: 1 to 20 characters of A-Z a-z 0-9 _ . - starting with a letter
+# or digit. Covers ICA's (ICA_EXEC_002, ICA_CUSTOM_123) and One Codex's (analysis.failed).
 EVENT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$"
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+# Ids Herald hands out (UUIDs, ntf_…, key ids); anything else cannot name a resource.
+ID_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 MAX_FILTER_LENGTH = 2000
+MAX_KEY_PROJECTS = 100
 
 EventCode = Annotated[str, StringConstraints(pattern=EVENT_CODE_PATTERN)]
 SubscriptionEventCode = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.\-]{0,19})$")]
+ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
+PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
+FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SNS_ARN = re.compile(r"^arn:aws[a-z\-]*:sns:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,256}(\.fifo)?$")
@@ -26,39 +45,105 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- requests ------------------------------------------------------------------------------------
 class ChannelIn(_Strict):
+    """A channel as created (POST) or replaced (PUT)."""
+
     type: ChannelType
     address: str = Field(min_length=1, max_length=2048)
     awsRegion: str | None = None
     enabled: bool = True
     timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
     format: PayloadFormat | None = None
+    projects: list[ProjectIdStr] | None = Field(
+        default=None,
+        max_length=MAX_KEY_PROJECTS,
+        description="Projects whose keys may see and use the channel. Default: the creating key's "
+        "projects (none for an admin key: visible to admin keys only).",
+    )
 
-    @model_validator(mode="after")
-    def _address_fits_type(self) -> ChannelIn:
-        if self.awsRegion is not None and not _REGION.match(self.awsRegion):
-            raise ValueError("awsRegion must be an AWS region name such as eu-west-1")
-        address = self.address.strip()
-        if self.type in (ChannelType.HTTP, ChannelType.SQS):
+    @field_validator("awsRegion")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION.match(value):
+            raise ValueError("must be an AWS region name such as eu-west-1")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _address_fits_type(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        address = value.strip()
+        if kind in (ChannelType.HTTP, ChannelType.SQS):
             parts = urlsplit(address)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                what = "an http(s) URL" if self.type is ChannelType.HTTP else "an SQS queue URL"
-                raise ValueError(f"address must be {what}, got {address!r}")
-        elif self.type is ChannelType.SNS and not _SNS_ARN.match(address):
-            raise ValueError("address must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)")
-        elif self.type is ChannelType.MAIL and not _EMAIL.match(address):
-            raise ValueError("address must be an e-mail address")
-        self.address = address
-        return self
+            try:
+                host = parts.hostname
+                parts.port  # noqa: B018 -- raises on a malformed port
+            except ValueError:
+                host = None
+            if parts.scheme not in ("http", "https") or not host:
+                what = "an http(s) URL" if kind is ChannelType.HTTP else "an SQS queue URL"
+                raise ValueError(f"must be {what}, got {address!r}")
+        elif kind is ChannelType.SNS and not _SNS_ARN.match(address):
+            raise ValueError("must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)")
+        elif kind is ChannelType.MAIL and not _EMAIL.match(address):
+            raise ValueError("must be an e-mail address")
+        return address
+
+
+class ChannelPatch(_Strict):
+    """Fields to change; those left out keep their value, `null` resets to the default."""
+
+    type: ChannelType | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=2048)
+    awsRegion: str | None = None
+    enabled: bool | None = None
+    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    format: PayloadFormat | None = None
+    projects: list[ProjectIdStr] | None = Field(default=None, max_length=MAX_KEY_PROJECTS)
+
+    @field_validator("type", "enabled", "address")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class SubscriptionIn(_Strict):
     eventCode: SubscriptionEventCode
     notificationChannelId: str = Field(min_length=1, max_length=64)
-    filterExpression: str | None = Field(default=None, max_length=MAX_FILTER_LENGTH)
-    payloadVersion: Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")] | None = None
+    filterExpression: FilterExpression | None = None
+    payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
     enabled: bool = True
+
+
+class CustomSubscriptionIn(_Strict):
+    eventCode: EventCode = Field(description="The project's custom event code (no wildcard).")
+    notificationChannelId: str = Field(min_length=1, max_length=64)
+    filterExpression: FilterExpression | None = None
+    payloadVersion: PayloadVersion | None = None
+    format: PayloadFormat | None = None
+    enabled: bool = True
+
+
+class SubscriptionPatch(_Strict):
+    """Fields to change; those left out keep their value, `null` clears an optional one."""
+
+    filterExpression: FilterExpression | None = None
+    payloadVersion: PayloadVersion | None = None
+    format: PayloadFormat | None = None
+    enabled: bool | None = None
+    notificationChannelId: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("enabled", "notificationChannelId")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only for fields that were sent: an explicit null cannot clear these.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class EventIn(_Strict):
@@ -66,4 +151,179 @@ class EventIn(_Strict):
     payload: dict[str, Any]
     id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     description: Annotated[str, StringConstraints(max_length=1024)] | None = None
-    payloadVersion: Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")] | None = None
+    payloadVersion: PayloadVersion | None = None
+
+
+class CustomEventIn(_Strict):
+    """ICA's custom event: a code of the project's choosing and any JSON object as content."""
+
+    code: EventCode
+    content: dict[str, Any]
+
+
+class ReprocessSinceIn(_Strict):
+    since: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="RFC 3339 time: failed notifications routed at or after it are reprocessed."
+    )
+
+
+class KeyIn(_Strict):
+    projects: list[ProjectIdStr] = Field(default_factory=list, max_length=MAX_KEY_PROJECTS)
+    admin: bool = False
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+
+    @model_validator(mode="after")
+    def _scope(self) -> KeyIn:
+        if self.admin and self.projects:
+            raise ValueError("projects: an admin key reaches every project; leave projects empty")
+        if not self.admin and not self.projects:
+            raise ValueError("projects: a key that is not admin needs at least one project")
+        return self
+
+
+# --- responses -----------------------------------------------------------------------------------
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ChannelOut(BaseModel):
+    id: str
+    type: ChannelType
+    address: str
+    awsRegion: str | None = None
+    enabled: bool
+    timeoutSeconds: float | None = None
+    format: PayloadFormat | None = None
+    projects: list[str] = Field(description="Of the projects the channel belongs to, those the key may see.")
+    createdAt: str
+    previousSecretExpiresAt: str | None = Field(
+        default=None, description="During a rotation: until when the previous secret still signs."
+    )
+
+
+class ChannelWithSecret(ChannelOut):
+    secret: str = Field(description="The signing secret (whsec_…); shown only on create and rotate.")
+
+
+class ChannelList(BaseModel):
+    items: list[ChannelOut]
+    nextCursor: str | None = None
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    projectId: str
+    eventCode: str
+    notificationChannelId: str
+    filterExpression: str | None = None
+    payloadVersion: str | None = None
+    format: PayloadFormat | None = None
+    enabled: bool
+    custom: bool = False
+    createdAt: str
+    updatedAt: str | None = None
+
+
+class SubscriptionList(BaseModel):
+    items: list[SubscriptionOut]
+    nextCursor: str | None = None
+
+
+class NotificationOut(BaseModel):
+    id: str
+    eventId: str
+    subscriptionId: str
+    projectId: str
+    channelId: str
+    status: NotificationStatus
+    attempts: list[Attempt] = Field(description="Attempts of the current cycle, oldest first.")
+    lastError: str | None = None
+    createdAt: str
+    updatedAt: str
+    cycle: int = Field(1, description="1, plus one for each reprocess.")
+    previousCycles: list[DeliveryCycle] = Field(
+        default_factory=list, description="Cycles before the last reprocess, each with its attempts."
+    )
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+    nextCursor: str | None = None
+
+
+class ReprocessOut(BaseModel):
+    reprocessed: int
+    notificationIds: list[str]
+    more: bool = Field(description="More failed notifications may remain: call again.")
+
+
+class EventAccepted(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    uri: str = Field(alias="$uri")
+    status: NotificationStatus
+    created: bool
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    uri: str = Field(alias="$uri")
+    id: str
+    status: NotificationStatus
+    api_version: str
+    event_type: str
+    triggered_at: str
+    eventCode: str
+    projectId: str
+    correlationId: str
+    description: str
+    timestamp: str
+    payloadVersion: str | None = None
+    payload: dict[str, Any]
+    error: str | None = None
+    notifications: list[NotificationOut] | None = None
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+    nextCursor: str | None = None
+
+
+class CustomEventCodeOut(BaseModel):
+    projectId: str
+    code: str
+    createdAt: str
+
+
+class CustomEventCodeList(BaseModel):
+    items: list[CustomEventCodeOut]
+    nextCursor: str | None = None
+
+
+class KeyOut(BaseModel):
+    keyId: str
+    name: str
+    projects: list[str]
+    admin: bool
+    createdAt: str
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The API key itself; shown only in this response.")
+
+
+class KeyList(BaseModel):
+    items: list[KeyOut]
+    nextCursor: str | None = None

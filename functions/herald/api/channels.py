@@ -1,0 +1,213 @@
+"""Notification channels (`/api/notificationChannels`): where deliveries go.
+
+A channel belongs to projects: those of the key that created it, or those an admin names. Keys
+see the channels of their projects; a channel with no projects is visible to admin keys only.
+The signing secret is shown on create and on rotate, never again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import ValidationError
+
+from herald import clock, signing
+from herald.api.common import (
+    DEFAULT_LIMIT,
+    ChannelId,
+    Cursor,
+    Limit,
+    can_see_channel,
+    channel_out,
+    cursor_error,
+    no_content,
+    principal,
+    responses,
+    services,
+    visible_channel,
+)
+from herald.api.errors import ApiError, conflict, describe_validation, invalid, not_found
+from herald.api.schemas import ChannelIn, ChannelList, ChannelOut, ChannelPatch, ChannelWithSecret
+from herald.models import Channel
+from herald.store import InvalidCursorError
+
+router = Router()
+TAG = ["Channels"]
+# How long the previous secret keeps signing after a rotation (receivers switch over meanwhile).
+ROTATION_OVERLAP_SECONDS = 24 * 3600
+
+
+def _owned_projects(requested: list[str] | None) -> list[str]:
+    """The projects a new channel belongs to, as the key may set them."""
+    key = principal()
+    if requested is None:
+        return [] if key.admin else sorted(key.projects)
+    if not key.admin:
+        foreign = sorted(set(requested) - set(key.projects))
+        if foreign or not requested:
+            raise invalid("projects", "a key that is not admin can only name (some of) its own projects")
+    return sorted(set(requested))
+
+
+def _secret_view(channel: Channel, now: float) -> ChannelWithSecret:
+    return ChannelWithSecret(**channel_out(channel, now).model_dump(), secret=channel.secret)
+
+
+def _channel_or_404(channel_id: str) -> Channel:
+    channel = visible_channel(channel_id)
+    if channel is None:
+        raise not_found(f"channel {channel_id}")
+    return channel
+
+
+def _save(channel: Channel) -> None:
+    if not services().store.replace_channel(channel):
+        raise not_found(f"channel {channel.id}")
+
+
+@router.post(
+    "/api/notificationChannels",
+    status_code=201,
+    summary="Create a channel",
+    description="Returns the channel with its signing secret, the only time the secret is shown.",
+    tags=TAG,
+    responses=responses(400),
+)
+def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
+    projects = _owned_projects(body.projects)
+    now = clock.now()
+    channel = Channel(
+        id=clock.new_id(),
+        type=body.type,
+        address=body.address,
+        awsRegion=body.awsRegion,
+        enabled=body.enabled,
+        timeoutSeconds=body.timeoutSeconds,
+        format=body.format,
+        projects=projects,
+        secret=signing.generate_secret(),
+        createdAt=clock.utc_iso(now),
+    )
+    services().store.put_channel(channel)
+    return _secret_view(channel, now)
+
+
+@router.get("/api/notificationChannels", summary="List channels", tags=TAG, responses=responses(400))
+def list_channels(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> ChannelList:
+    key = principal()
+    try:
+        page = services().store.list_channels_page(limit, cursor, visible=lambda c: can_see_channel(key, c))
+    except InvalidCursorError as exc:
+        raise cursor_error(exc) from None
+    now = clock.now()
+    return ChannelList(items=[channel_out(c, now) for c in page.items], nextCursor=page.cursor)
+
+
+@router.get(
+    "/api/notificationChannels/<channel_id>", summary="Get a channel", tags=TAG, responses=responses(400, 404)
+)
+def get_channel(channel_id: ChannelId) -> ChannelOut:
+    return channel_out(_channel_or_404(channel_id), clock.now())
+
+
+def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
+    """The channel with `changes` applied, validated as a whole (address against type)."""
+    if "projects" in changes and not principal().admin:
+        raise invalid("projects", "only an admin key can change a channel's projects")
+    current = {
+        "type": channel.type,
+        "address": channel.address,
+        "awsRegion": channel.awsRegion,
+        "enabled": channel.enabled,
+        "timeoutSeconds": channel.timeoutSeconds,
+        "format": channel.format,
+    }
+    current.update({k: v for k, v in changes.items() if k != "projects"})
+    try:
+        valid = ChannelIn.model_validate(current)
+    except ValidationError as exc:
+        message, field = describe_validation(list(exc.errors()))
+        raise ApiError(400, "invalid_request", message, field) from None
+    update = valid.model_dump(exclude={"projects"})
+    if changes.get("projects") is not None:
+        update["projects"] = sorted(set(changes["projects"]))
+    return channel.model_copy(update=update)
+
+
+@router.patch(
+    "/api/notificationChannels/<channel_id>",
+    summary="Change some of a channel's settings",
+    description="Fields left out keep their value; `null` resets an optional one to its default. "
+    "Only admin keys may change `projects`.",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def patch_channel(channel_id: ChannelId, body: Annotated[ChannelPatch, Body()]) -> ChannelOut:
+    channel = _channel_or_404(channel_id)
+    updated = _apply(channel, body.model_dump(include=body.model_fields_set))
+    _save(updated)
+    return channel_out(updated, clock.now())
+
+
+@router.put(
+    "/api/notificationChannels/<channel_id>",
+    summary="Replace a channel's settings",
+    description="Every setting is replaced (omitted ones take their defaults); the id, the secret "
+    "and, unless an admin key sends `projects`, the projects stay.",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> ChannelOut:
+    channel = _channel_or_404(channel_id)
+    changes = body.model_dump(exclude={"projects"})
+    if body.projects is not None:
+        changes["projects"] = body.projects
+    updated = _apply(channel, changes)
+    _save(updated)
+    return channel_out(updated, clock.now())
+
+
+@router.delete(
+    "/api/notificationChannels/<channel_id>",
+    status_code=204,
+    summary="Delete a channel",
+    description="Refused (409) while a subscription delivers through it.",
+    tags=TAG,
+    responses={204: {"description": "Deleted"}, **responses(400, 404, 409)},
+)
+def delete_channel(channel_id: ChannelId) -> None:
+    _channel_or_404(channel_id)
+    store = services().store
+    used_by = store.count_channel_subscriptions(channel_id)
+    if used_by:
+        raise conflict(
+            f"channel {channel_id} is used by {used_by} subscription(s); delete them, or move them to "
+            "another channel (PATCH notificationChannelId), first"
+        )
+    store.delete_channel(channel_id)
+    return no_content()  # type: ignore[return-value]
+
+
+@router.post(
+    "/api/notificationChannels/<channel_id>:rotateSecret",
+    summary="Rotate a channel's signing secret",
+    description="Returns the new secret, once. For 24 hours deliveries are signed with both the new "
+    "and the previous secret, so receivers can switch over; a second rotation within that time "
+    "ends the previous secret's overlap.",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def rotate_secret(channel_id: ChannelId) -> ChannelWithSecret:
+    channel = _channel_or_404(channel_id)
+    now = clock.now()
+    rotated = channel.model_copy(
+        update={
+            "secret": signing.generate_secret(),
+            "previousSecret": channel.secret,
+            "previousSecretExpiresAt": now + ROTATION_OVERLAP_SECONDS,
+        }
+    )
+    _save(rotated)
+    return _secret_view(rotated, now)

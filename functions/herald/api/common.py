@@ -1,0 +1,124 @@
+"""What every route needs: the caller's key, the services, tenancy checks and response helpers."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from herald.api.errors import ApiError, invalid, not_found
+from herald.api.schemas import ID_PATTERN, PROJECT_ID_PATTERN, ChannelOut, ErrorOut
+from herald.models import ApiKey, Channel
+from herald.services import Services, get_services
+from herald.store import InvalidCursorError
+
+_principal: ContextVar[ApiKey | None] = ContextVar("herald_principal", default=None)
+
+# Path and query parameters, with the constraints the OpenAPI document shows.
+ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The project's id.")]
+ChannelId = Annotated[str, Path(pattern=ID_PATTERN, description="The channel's id.")]
+SubscriptionId = Annotated[str, Path(pattern=ID_PATTERN, description="The subscription's id.")]
+NotificationId = Annotated[str, Path(pattern=ID_PATTERN, description="The notification's id (ntf_…).")]
+EventId = Annotated[str, Path(pattern=ID_PATTERN, description="The event's id.")]
+KeyId = Annotated[str, Path(pattern=ID_PATTERN, description="The key's id (keyId).")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
+Cursor = Annotated[
+    str | None, Query(min_length=1, max_length=2048, description="`nextCursor` of the previous page.")
+]
+
+DEFAULT_LIMIT = 20
+
+
+def services() -> Services:
+    return get_services()
+
+
+def set_principal(key: ApiKey | None) -> None:
+    _principal.set(key)
+
+
+def principal() -> ApiKey:
+    key = _principal.get()
+    if key is None:  # the auth middleware runs before every non-public route
+        raise ApiError(401, "unauthorized", "missing X-API-Key header")
+    return key
+
+
+def check_project(project_id: str) -> None:
+    if not principal().can_access(project_id):
+        # 404, not 403: a key never learns that another project exists.
+        raise not_found(f"project {project_id}")
+
+
+def can_see_channel(key: ApiKey, channel: Channel) -> bool:
+    """Admin keys see every channel; other keys those of their projects (never project-less ones)."""
+    return key.admin or bool(set(channel.projects) & set(key.projects))
+
+
+def visible_channel(channel_id: str) -> Channel | None:
+    channel = services().store.get_channel(channel_id)
+    if channel is None or not can_see_channel(principal(), channel):
+        return None
+    return channel
+
+
+def channel_out(channel: Channel, now: float) -> ChannelOut:
+    key = principal()
+    expires = channel.previousSecretExpiresAt
+    return ChannelOut(
+        id=channel.id,
+        type=channel.type,
+        address=channel.address,
+        awsRegion=channel.awsRegion,
+        enabled=channel.enabled,
+        timeoutSeconds=channel.timeoutSeconds,
+        format=channel.format,
+        # Never name a project the key has no access to.
+        projects=list(channel.projects) if key.admin else sorted(set(channel.projects) & set(key.projects)),
+        createdAt=channel.createdAt,
+        previousSecretExpiresAt=_iso(expires)
+        if channel.previousSecret and expires and expires > now
+        else None,
+    )
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(field: str, value: str) -> datetime:
+    """An RFC 3339 time (a time zone is required; `Z` is UTC)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(field, "must be an RFC 3339 time such as 2025-01-31T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise invalid(field, "must carry a time zone, e.g. 2025-01-31T12:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def cursor_error(_: InvalidCursorError) -> ApiError:
+    return invalid("cursor", "not a cursor this API returned for this list")
+
+
+def no_content() -> Response[Any]:
+    return Response(status_code=204, content_type=None, body=None)
+
+
+def responses(*statuses: int, **described: str) -> dict[int, dict[str, Any]]:
+    """OpenAPI error responses for a route, in the API's error shape."""
+    texts = {
+        400: "Invalid request: the message names the field",
+        404: "Not found (or not visible to this key)",
+        409: "Conflict with the resource's current state",
+        413: "Payload too large",
+        503: "A dependency is unavailable; retry",
+    }
+    out: dict[int, dict[str, Any]] = {}
+    for status in statuses:
+        text = described.get(f"s{status}", texts.get(status, "Error"))
+        out[status] = {"description": text, "content": {"application/json": {"model": ErrorOut}}}
+    return out

@@ -1,16 +1,38 @@
-"""Accepting an event: validate, store once, queue for routing."""
+"""Accepting an event: validate, store once, queue for routing, and derive what it implies.
+
+Derived events (ICA seed: subscribers to ICA_EXEC_002 and to ICA_EXEC_028 are both notified when
+an analysis succeeds). When an analysis status change (ICA_EXEC_028) reaches a final state, Herald
+also emits the specific event: ICA_EXEC_002 for SUCCEEDED, ICA_EXEC_001 for FAILED and
+FAILED_FINAL, ICA_EXEC_027 for ABORTED, each its own event with its own id and `derivedFrom`
+naming the original. The seed has no status-change code for workflow sessions or base jobs, so
+nothing is derived for them.
+
+A platform may post the specific code itself too. One analysis reaching one final state is one
+fact, so specific analysis events are identified by (code, analysis id, status), whoever sends
+them: whichever of the derived and the posted event arrives first is stored and delivered, and the
+other is recognised as the same event (the API answers with the stored one), never delivered twice.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from herald import clock
+from herald import catalog, clock
 from herald.messages import RouteEvent
 from herald.models import Event
 from herald.services import Services
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+STATUS_CHANGE_CODE = "ICA_EXEC_028"
+# Final analysis states → the specific event each implies.
+ANALYSIS_OUTCOME_CODES = {
+    "SUCCEEDED": "ICA_EXEC_002",
+    "FAILED": "ICA_EXEC_001",
+    "FAILED_FINAL": "ICA_EXEC_001",
+    "ABORTED": "ICA_EXEC_027",
+}
+_SPECIFIC_ANALYSIS_CODES = frozenset(ANALYSIS_OUTCOME_CODES.values())
 
 
 class EventConflictError(Exception):
@@ -30,6 +52,7 @@ def accept_event(
     description: str | None = None,
     payload_version: str | None = None,
     timestamp: str | None = None,
+    derived_from: str | None = None,
 ) -> tuple[Event, bool]:
     """Store the event (once per idempotency id) and queue it; returns (event, newly created).
 
@@ -40,7 +63,11 @@ def accept_event(
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}")
     now = clock.now()
-    if client_id:
+    fact = _analysis_fact(event_code, payload)
+    if fact:
+        event_id = clock.event_id_for(project_id, fact)
+        correlation_id = client_id or event_id
+    elif client_id:
         event_id = clock.event_id_for(project_id, client_id)
         correlation_id = client_id
     else:
@@ -55,14 +82,45 @@ def accept_event(
         timestamp=timestamp or clock.utc_iso(now),
         createdAt=now,
         payloadVersion=payload_version,
+        derivedFrom=derived_from,
     )
     stored, created = services.store.put_event_if_new(event)
     if not created:
-        if (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
+        if not fact and (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
             raise EventConflictError(
                 f"event id {client_id!r} was already used for a different event in this project"
             )
         if stored.routed:
+            _derive(services, stored)
             return stored, False
     services.queues.send(services.queues.events_url, [RouteEvent(eventId=stored.id, projectId=project_id)])
+    _derive(services, stored)
     return stored, created
+
+
+def _analysis_fact(event_code: str, payload: dict[str, Any]) -> str | None:
+    """(code, analysis id, status) for a specific analysis event: its identity, whoever sends it."""
+    analysis_id, status = payload.get("id"), payload.get("status")
+    if event_code in _SPECIFIC_ANALYSIS_CODES and isinstance(analysis_id, str) and isinstance(status, str):
+        return f"{event_code}:{analysis_id}:{status}"
+    return None
+
+
+def _derive(services: Services, event: Event) -> None:
+    """Emit the specific event a final analysis status change implies (idempotent)."""
+    if event.eventCode != STATUS_CHANGE_CODE:
+        return
+    code = ANALYSIS_OUTCOME_CODES.get(str(event.payload.get("status")))
+    if code is None or not isinstance(event.payload.get("id"), str):
+        return
+    known = catalog.lookup(code)
+    accept_event(
+        services,
+        event.projectId,
+        code,
+        event.payload,
+        description=known.description if known else code,
+        payload_version=event.payloadVersion,
+        timestamp=event.timestamp,
+        derived_from=event.id,
+    )

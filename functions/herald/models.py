@@ -102,6 +102,7 @@ class Event(BaseModel):
     routed: bool = False
     routingError: str | None = None
     payloadVersion: str | None = None
+    derivedFrom: str | None = None  # the event this one was derived from (e.g. ICA_EXEC_028)
 
 
 class Attempt(BaseModel):

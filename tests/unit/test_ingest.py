@@ -44,9 +44,9 @@ def test_same_client_id_in_another_project_is_another_event(services: Services) 
 
 
 def test_reused_client_id_with_different_content_is_a_conflict(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.1"}, client_id="abc")
     with pytest.raises(ingest.EventConflictError, match="already used for a different event"):
-        ingest.accept_event(services, "p1", "ICA_EXEC_002", {"status": "FAILED"}, client_id="abc")
+        ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.2"}, client_id="abc")
 
 
 def test_unrouted_duplicate_is_queued_again(services: Services) -> None:

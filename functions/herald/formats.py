@@ -21,7 +21,7 @@ def subscriber_payload(event: Event, subscription: Subscription) -> dict[str, An
     return versions.view(event.eventCode, event.payload, subscription.payloadVersion)
 
 
-def ica_envelope(event: Event, subscription: Subscription, payload: dict[str, Any]) -> dict[str, Any]:
+def ica_envelope(event: Event, payload: dict[str, Any], payload_version: str | None) -> dict[str, Any]:
     """ICA's notification body (seed: correlationId, timestamp, eventCode, description, payload),
     plus projectId and payloadVersion as ICA's real deliveries carry them."""
     return {
@@ -30,7 +30,7 @@ def ica_envelope(event: Event, subscription: Subscription, payload: dict[str, An
         "eventCode": event.eventCode,
         "description": event.description,
         "projectId": event.projectId,
-        "payloadVersion": subscription.payloadVersion or event.payloadVersion,
+        "payloadVersion": payload_version,
         "payload": payload,
     }
 
@@ -53,5 +53,5 @@ def render(event: Event, subscription: Subscription, channel: Channel | None = N
     if payload_format(subscription, channel) is PayloadFormat.ONECODEX:
         body = onecodex_payload(event, payload)
     else:
-        body = ica_envelope(event, subscription, payload)
+        body = ica_envelope(event, payload, subscription.payloadVersion or event.payloadVersion)
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_lambda_powertools import Logger
 
-from herald import clock, formats
+from herald import aws, clock, formats
 from herald.filters import FilterSyntaxError, compile_filter
 from herald.messages import DeliverNotification
 from herald.models import Event, Notification, NotificationStatus, Subscription
@@ -69,6 +71,20 @@ def route_event(services: Services, event_id: str) -> int:
             DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=notification.id)
         )
     services.queues.send(services.queues.deliveries_url, to_send)
+    if services.settings.broadcast_topic_arn and not event.routed:
+        broadcast(services, event)
     store.mark_routed(event.id)
     store.refresh_event_status(event.id)
     return len(to_send)
+
+
+def broadcast(services: Services, event: Event) -> None:
+    """Publish the event (ICA's envelope) to the deployment's broadcast topic, for consumer
+    accounts that subscribe to everything and filter with SNS filter policies on eventCode."""
+    body = formats.ica_envelope(event, event.payload, event.payloadVersion)
+    attributes = {"eventCode": event.eventCode, "projectId": event.projectId}
+    aws.client("sns").publish(
+        TopicArn=services.settings.broadcast_topic_arn,
+        Message=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )

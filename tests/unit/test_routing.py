@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
-from herald import ingest, routing
-from herald.services import Services
+import pytest
+
+from herald import aws, ingest, names, routing
+from herald.services import Services, build_services
+from herald.settings import get_settings, reset_settings
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 
@@ -57,3 +60,25 @@ def test_routed_event_with_notifications_is_pending(services: Services) -> None:
     routing.route_event(services, event.id)
     stored = services.store.get_event(event.id)
     assert stored is not None and stored.status == "pending"
+
+
+def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs, sns = services.queues.sqs, aws.client("sns")
+    topic = sns.create_topic(Name="broadcast")["TopicArn"]
+    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
+    reset_settings()
+    svc = build_services(get_settings())
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    routing.route_event(svc, event.id)
+    routing.route_event(svc, event.id)  # a redelivery publishes nothing more
+
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    notification = json.loads(messages[0]["Body"])
+    assert json.loads(notification["Message"])["correlationId"] == event.correlationId
+    assert notification["MessageAttributes"]["eventCode"]["Value"] == "ICA_EXEC_002"

@@ -23,6 +23,11 @@ class LocalResources:
     events_dlq_url: str
     deliveries_queue_url: str
     deliveries_dlq_url: str
+    ingest_queue_url: str
+    ingest_dlq_url: str
+    ingest_topic_arn: str
+    broadcast_topic_arn: str
+    secrets_key_id: str
 
 
 def create_table(ddb: Any, table_name: str) -> None:
@@ -74,22 +79,36 @@ def _queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0
         "MessageRetentionPeriod": str(RETENTION_SECONDS),
     }
     if dlq_url:
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        attributes["RedrivePolicy"] = json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive}
-        )
+        redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": max_receive}
+        attributes["RedrivePolicy"] = json.dumps(redrive)
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     # create_queue keeps an existing queue's attributes; make them match this run's settings.
     sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
     return url
 
 
-def create_resources(ddb: Any, sqs: Any, settings: Settings) -> LocalResources:
+def _arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def create_resources(
+    ddb: Any, sqs: Any, settings: Settings, sns: Any | None = None, kms: Any | None = None
+) -> LocalResources:
     create_table(ddb, settings.table_name)
     events_dlq = _queue(sqs, names.EVENTS_DLQ_NAME)
     deliveries_dlq = _queue(sqs, names.DELIVERIES_DLQ_NAME)
+    ingest_dlq = _queue(sqs, names.INGEST_DLQ_NAME)
+    ingest_queue = _queue(sqs, names.INGEST_QUEUE_NAME, ingest_dlq, names.INGEST_MAX_RECEIVE_COUNT)
+    ingest_topic = broadcast_topic = secrets_key = ""
+    if sns is not None:
+        # As in AWS: the ingest topic feeds the ingest queue, so one function reads both.
+        ingest_topic = sns.create_topic(Name=names.INGEST_TOPIC_NAME)["TopicArn"]
+        subscribed = sns.list_subscriptions_by_topic(TopicArn=ingest_topic)["Subscriptions"]
+        if not subscribed:
+            sns.subscribe(TopicArn=ingest_topic, Protocol="sqs", Endpoint=_arn(sqs, ingest_queue))
+        broadcast_topic = sns.create_topic(Name=names.BROADCAST_TOPIC_NAME)["TopicArn"]
+    if kms is not None:
+        secrets_key = kms.create_key(Description="Herald channel signing secrets")["KeyMetadata"]["KeyId"]
     return LocalResources(
         table_name=settings.table_name,
         events_queue_url=_queue(sqs, names.EVENTS_QUEUE_NAME, events_dlq, names.EVENTS_MAX_RECEIVE_COUNT),
@@ -98,4 +117,9 @@ def create_resources(ddb: Any, sqs: Any, settings: Settings) -> LocalResources:
             sqs, names.DELIVERIES_QUEUE_NAME, deliveries_dlq, names.max_receive_count(settings.retry_schedule)
         ),
         deliveries_dlq_url=deliveries_dlq,
+        ingest_queue_url=ingest_queue,
+        ingest_dlq_url=ingest_dlq,
+        ingest_topic_arn=ingest_topic,
+        broadcast_topic_arn=broadcast_topic,
+        secrets_key_id=secrets_key,
     )

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from herald import names
 
+DEV_SES_SENDER = "herald@example.com"
 DEFAULT_PORT = 8000
 DEFAULT_MOTO_PORT = 5000
 LOCAL_REGION = "us-east-1"
@@ -87,12 +88,19 @@ class LocalRuntime:
         from herald.settings import get_settings
 
         settings = get_settings()
-        res = create_resources(aws.client("dynamodb"), aws.client("sqs"), settings)
+        res = create_resources(
+            aws.client("dynamodb"), aws.client("sqs"), settings, sns=aws.client("sns"), kms=aws.client("kms")
+        )
+        # moto's SES, like SES's sandbox, sends only from verified identities.
+        sender = os.environ.setdefault(names.ENV_SES_SENDER, DEV_SES_SENDER)
+        aws.client("ses").verify_email_identity(EmailAddress=_address_of(sender))
         os.environ.update(
             {
                 names.ENV_TABLE_NAME: res.table_name,
                 names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
                 names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+                names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
+                names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
             }
         )
         from herald import services
@@ -103,51 +111,32 @@ class LocalRuntime:
         svc = services.get_services()
         auth.register_key(svc.store, self.config.api_key, projects=[], admin=True, name="herald dev")
 
-        from herald.handlers import api, deliver, reprocess
+        from herald.handlers import api, deliver, ingest, reprocess
         from herald.handlers import filter as filter_handler
         from herald.local.api_server import ApiServer
         from herald.local.pollers import SqsPoller
 
         sqs = aws.client("sqs")
-        self._pollers = [
-            SqsPoller(
-                sqs,
-                res.events_queue_url,
-                filter_handler.handler,
-                "herald-filter",
-                names.EVENTS_BATCH_SIZE,
-                on_error=self._report,
-            ),
-            SqsPoller(
-                sqs,
+        # Both DLQ pollers call the reprocess handler; like one Lambda instance, never at once.
+        reprocess_handler = _serialized(reprocess.handler, threading.Lock())
+        # (queue, handler, function name, batch size, on_exit), as CDK's event source mappings.
+        mappings = [
+            (res.ingest_queue_url, ingest.handler, "herald-ingest", names.INGEST_BATCH_SIZE, None),
+            (res.events_queue_url, filter_handler.handler, "herald-filter", names.EVENTS_BATCH_SIZE, None),
+            (
                 res.deliveries_queue_url,
                 deliver.handler,
                 "herald-deliver",
                 names.DELIVERIES_BATCH_SIZE,
-                on_error=self._report,
-                on_exit=deliver.shutdown,
+                deliver.shutdown,
             ),
-            SqsPoller(
-                sqs,
-                res.events_dlq_url,
-                reprocess.handler,
-                "herald-reprocess-events",
-                10,
-                on_error=self._report,
-            ),
-            SqsPoller(
-                sqs,
-                res.deliveries_dlq_url,
-                reprocess.handler,
-                "herald-reprocess-deliveries",
-                10,
-                on_error=self._report,
-            ),
+            (res.events_dlq_url, reprocess_handler, "herald-reprocess-events", 10, None),
+            (res.deliveries_dlq_url, reprocess_handler, "herald-reprocess-deliveries", 10, None),
         ]
-        # Both DLQ pollers call the reprocess handler; like one Lambda instance, never at once.
-        reprocess_lock = threading.Lock()
-        for poller in self._pollers[2:]:
-            poller.handler = _serialized(reprocess.handler, reprocess_lock)
+        self._pollers = [
+            SqsPoller(sqs, url, fn, name, batch, on_error=self._report, on_exit=on_exit)
+            for url, fn, name, batch, on_exit in mappings
+        ]
         self._api = ApiServer(api.handler, self.config.host, self.config.port)
         self._api.start()
         for poller in self._pollers:
@@ -165,8 +154,9 @@ class LocalRuntime:
   API            {self._api.url}
   API key        {self.config.api_key}      (send it as the X-API-Key header; admin)
   AWS endpoint   {endpoint}  (moto: DynamoDB, SQS, SNS, SES)
-  events queue   {res.events_queue_url}
-  deliveries     {res.deliveries_queue_url}
+  ingest queue   {res.ingest_queue_url}   (send ICA envelopes here)
+  ingest topic   {res.ingest_topic_arn}
+  broadcast      {res.broadcast_topic_arn}   (every delivered event)
 
 Point boto3 or the AWS CLI at the local AWS endpoint:
   export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
@@ -192,6 +182,11 @@ Ctrl-C stops everything.""",
             self._api.stop()
         if self._moto is not None:
             self._moto.stop()
+
+
+def _address_of(sender: str) -> str:
+    """`Name <a@b>` or `a@b` → `a@b`."""
+    return sender.split("<", 1)[1].rstrip(">").strip() if "<" in sender else sender.strip()
 
 
 def _serialized(handler: Any, lock: threading.Lock) -> Any:

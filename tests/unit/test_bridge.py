@@ -1,0 +1,92 @@
+"""The bridge in: ICA envelopes from the ingest queue, directly or wrapped by SNS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from herald import bridge, names
+from herald.services import Services, build_services
+from herald.settings import get_settings, reset_settings
+
+ENVELOPE = {
+    "correlationId": "2471d3e2-f3b9-434c-ae83-c7c7d3dcb4e0",
+    "timestamp": "2022-10-06T07:51:09.128Z",
+    "eventCode": "ICA_DATA_100",
+    "description": "Data updates",
+    "payload": {"id": "fil.8f6f9511d70e4036c60908daa70ea21c", "projectId": "prj-1"},
+}
+
+
+def test_seed_envelope_becomes_an_event_of_its_project(services: Services) -> None:
+    event, created = bridge.ingest_message(services, json.dumps(ENVELOPE))
+    assert created
+    assert (event.projectId, event.eventCode, event.correlationId, event.timestamp, event.description) == (
+        "prj-1",
+        "ICA_DATA_100",
+        ENVELOPE["correlationId"],
+        "2022-10-06T07:51:09.128Z",
+        "Data updates",
+    )
+
+
+def test_sns_notification_wrapper_is_unwrapped(services: Services) -> None:
+    wrapped = {
+        "Type": "Notification",
+        "MessageId": "m",
+        "TopicArn": "arn:aws:sns:us-east-1:1:t",
+        "Message": json.dumps(ENVELOPE),
+    }
+    event, _ = bridge.ingest_message(services, json.dumps(wrapped))
+    assert event.payload == ENVELOPE["payload"]
+
+
+def test_redelivered_envelope_is_one_event(services: Services) -> None:
+    first, _ = bridge.ingest_message(services, json.dumps(ENVELOPE))
+    second, created = bridge.ingest_message(services, json.dumps(ENVELOPE))
+    assert (second.id, created) == (first.id, False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "payload", "project"),
+    [
+        ({"projectId": "env-p"}, {"projectId": "pay-p"}, "env-p"),
+        ({}, {"project": {"id": "nested-p"}}, "nested-p"),
+        ({}, {"details": {"owningProjectId": "owner-p"}}, "owner-p"),
+    ],
+    ids=["envelope-first", "payload-project-id", "details-owning-project"],
+)
+def test_project_is_found_in_the_envelope_or_payload(
+    services: Services, extra: dict, payload: dict, project: str
+) -> None:
+    event, _ = bridge.ingest_message(services, json.dumps({**ENVELOPE, **extra, "payload": payload}))
+    assert event.projectId == project
+
+
+def test_envelope_without_a_project_is_refused_naming_the_fix(services: Services) -> None:
+    with pytest.raises(bridge.BridgeError, match="set HERALD_INGEST_DEFAULT_PROJECT"):
+        bridge.ingest_message(services, json.dumps({**ENVELOPE, "payload": {"id": "x"}}))
+
+
+def test_default_project_catches_envelopes_without_one(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_INGEST_DEFAULT_PROJECT, "fallback")
+    reset_settings()
+    event, _ = bridge.ingest_message(build_services(get_settings()), json.dumps({**ENVELOPE, "payload": {}}))
+    assert event.projectId == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("not json", "not JSON"),
+        (json.dumps({"eventCode": "X", "payload": {}}), "correlationId"),
+        (json.dumps({**ENVELOPE, "payload": [1]}), "payload"),
+    ],
+    ids=["not-json", "no-correlation-id", "payload-not-object"],
+)
+def test_malformed_message_is_refused(services: Services, body: str, message: str) -> None:
+    with pytest.raises(bridge.BridgeError, match=message):
+        bridge.ingest_message(services, body)

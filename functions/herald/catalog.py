@@ -16,7 +16,7 @@ class EventType:
     description: str
     details: str
     payload_type: str  # ICA's payload model name, or One Codex's object type
-    platform: str  # "ica" or "onecodex"
+    platform: str  # "ica", "onecodex" or "herald"
 
     @property
     def object_type(self) -> str:
@@ -99,6 +99,20 @@ ICA_EVENTS: tuple[EventType, ...] = (
     _ica("ICA_WFS_004", "Workflow session aborted", "Emitted when workflow is aborted", "WorkflowSession"),
 )
 
+# Herald's own: what a platform posts to report a transfer's progress, so that Herald can tell
+# when it stalls (ICA_DATA_025) and when it succeeds (ICA_DATA_002).
+TRANSFER_PROGRESS_CODE = "HERALD_TRANSFER"
+HERALD_EVENTS: tuple[EventType, ...] = (
+    EventType(
+        TRANSFER_PROGRESS_CODE,
+        "Data transfer progress",
+        "A data transfer's progress (id, bytesTransferred, status); Herald emits ICA_DATA_025 when it "
+        "stops progressing and ICA_DATA_002 when it succeeds",
+        "DataTransfer",
+        "herald",
+    ),
+)
+
 ONECODEX_EVENTS: tuple[EventType, ...] = (
     EventType(
         "sample.uploaded",
@@ -134,7 +148,7 @@ OBJECT_TYPES = {
     "WorkflowSession": "workflow_session",
 }
 
-BY_CODE: dict[str, EventType] = {e.code: e for e in ICA_EVENTS + ONECODEX_EVENTS}
+BY_CODE: dict[str, EventType] = {e.code: e for e in ICA_EVENTS + ONECODEX_EVENTS + HERALD_EVENTS}
 # Analysis events carry the Analysis model, whose status vocabulary depends on the payload version.
 ANALYSIS_CODES = frozenset(e.code for e in ICA_EVENTS if e.payload_type == "Analysis")
 

@@ -75,6 +75,9 @@ INGEST_MAX_RECEIVE_COUNT = 5
 # ICA's platform account (seed: "Amazon Resource Policy Settings"), a documented producer option.
 ICA_PLATFORM_ACCOUNT_ID = "079623148045"
 DEFAULT_STALL_AFTER_SECONDS = 120
+# `herald dev`'s stand-in for the EventBridge rule (every minute in AWS).
+ENV_SCHEDULER_INTERVAL_SECONDS = "HERALD_SCHEDULER_INTERVAL_SECONDS"
+DEFAULT_SCHEDULER_INTERVAL_SECONDS = 60
 
 
 def max_receive_count(retry_schedule: tuple[int, ...] | list[int]) -> int:

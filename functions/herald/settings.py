@@ -32,7 +32,7 @@ class Settings(BaseModel):
     broadcast_topic_arn: str = ""
     onecodex_secret: str = Field(default="", repr=False)
     onecodex_secret_arn: str = ""
-    stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=10, le=86400)
+    stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
     ingest_default_project: str = ""
 
     @field_validator("retry_schedule")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -104,3 +105,43 @@ class SqsPoller(threading.Thread):
             "eventSourceARN": self.queue_arn,
             "awsRegion": self.queue_arn.split(":")[3],
         }
+
+
+class Scheduler(threading.Thread):
+    """Invokes a handler with an EventBridge scheduled event every `interval` seconds."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        interval: float,
+        function_name: str,
+        on_error: Callable[[str, BaseException], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"scheduler-{function_name}", daemon=True)
+        self.handler, self.interval, self.function_name, self.on_error = (
+            handler,
+            interval,
+            function_name,
+            on_error,
+        )
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{self.function_name}"],
+                "detail": {},
+            }
+            try:
+                self.handler(event, LocalContext(self.function_name))
+            except Exception as exc:
+                if self.on_error:
+                    self.on_error(self.function_name, exc)

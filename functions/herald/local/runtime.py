@@ -41,6 +41,7 @@ class LocalRuntime:
         self._pollers: list[Any] = []
         self._api: Any = None
         self._moto: Any = None
+        self._scheduler: Any = None
 
     def _configure_environment(self, endpoint: str) -> None:
         env = {
@@ -111,10 +112,10 @@ class LocalRuntime:
         svc = services.get_services()
         auth.register_key(svc.store, self.config.api_key, projects=[], admin=True, name="herald dev")
 
-        from herald.handlers import api, deliver, ingest, reprocess
+        from herald.handlers import api, deliver, ingest, reprocess, scheduled
         from herald.handlers import filter as filter_handler
         from herald.local.api_server import ApiServer
-        from herald.local.pollers import SqsPoller
+        from herald.local.pollers import Scheduler, SqsPoller
 
         sqs = aws.client("sqs")
         # Both DLQ pollers call the reprocess handler; like one Lambda instance, never at once.
@@ -137,10 +138,15 @@ class LocalRuntime:
             SqsPoller(sqs, url, fn, name, batch, on_error=self._report, on_exit=on_exit)
             for url, fn, name, batch, on_exit in mappings
         ]
+        interval = float(
+            os.environ.get(names.ENV_SCHEDULER_INTERVAL_SECONDS, names.DEFAULT_SCHEDULER_INTERVAL_SECONDS)
+        )
+        self._scheduler = Scheduler(scheduled.handler, interval, "herald-scheduled", on_error=self._report)
         self._api = ApiServer(api.handler, self.config.host, self.config.port)
         self._api.start()
         for poller in self._pollers:
             poller.start()
+        self._scheduler.start()
         self._banner(res)
 
     def _report(self, function: str, exc: BaseException) -> None:
@@ -174,6 +180,8 @@ Ctrl-C stops everything.""",
         self._stopping.set()
 
     def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
         for poller in self._pollers:
             poller.stop()
         for poller in self._pollers:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 API_KEY = "e2e-admin-key"
+ONECODEX_SECRET = "e2e-onecodex-secret"
 # Three attempts, no waiting: retries and exhaustion happen within a test.
 RETRY_SCHEDULE = "0,0"
 
@@ -84,7 +85,16 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
     port, moto_port = free_port(), free_port()
     workdir: Path = tmp_path_factory.mktemp("herald-dev")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HERALD_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "HERALD_API_KEY": API_KEY,
+            "PYTHONUNBUFFERED": "1",
+            "HERALD_ONECODEX_SECRET": ONECODEX_SECRET,
+            # Stalls in seconds, not minutes, and a scheduler that looks every half second.
+            "HERALD_STALL_AFTER_SECONDS": "2",
+            "HERALD_SCHEDULER_INTERVAL_SECONDS": "0.5",
+        }
+    )
     proc = subprocess.Popen(
         [
             sys.executable,

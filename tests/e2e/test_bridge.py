@@ -1,0 +1,126 @@
+"""The bridge in, on the embedded runtime: ICA envelopes through the ingest queue and topic,
+analysis status changes with derived events, and a transfer that stalls and resumes."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import Receiver
+from tests.e2e.conftest import Herald
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def _subscribe(herald: Herald, project: str, address: str, code: str) -> None:
+    status, channel = herald.call("POST", "/api/notificationChannels", {"type": "HTTP", "address": address})
+    assert status == 201, channel
+    status, sub = herald.call(
+        "POST",
+        f"/api/projects/{project}/notificationSubscriptions",
+        {"eventCode": code, "notificationChannelId": channel["id"]},
+    )
+    assert status == 201, sub
+
+
+def _events(herald: Herald, project: str) -> list[dict]:
+    status, listed = herald.call("GET", f"/v1/events?project={project}&limit=100")
+    assert status == 200, listed
+    return listed["items"]
+
+
+def _envelope(project: str, code: str, payload: dict) -> str:
+    return json.dumps(
+        {
+            "correlationId": str(uuid.uuid4()),
+            "timestamp": "2022-10-06T07:51:09.128Z",
+            "eventCode": code,
+            "description": "Data updates",
+            "projectId": project,
+            "payload": payload,
+        }
+    )
+
+
+def test_envelope_sent_to_the_ingest_queue_is_delivered(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    _subscribe(herald, project, receiver.url, "ICA_DATA_108")
+    sqs = herald.boto3("sqs")
+    body = _envelope(project, "ICA_DATA_108", {"id": "fil.1"})
+    queue = sqs.get_queue_url(QueueName="herald-ingest")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=body)
+    sqs.send_message(QueueUrl=queue, MessageBody=body)  # a redelivery
+
+    herald.wait_for(lambda: len(receiver.requests) >= 1, what="the bridged delivery")
+    [event] = herald.wait_for(
+        lambda: [e for e in _events(herald, project) if e["status"] == "success"] or None
+    )
+    assert event["correlationId"] == json.loads(body)["correlationId"]
+    time.sleep(1)
+    assert len(receiver.requests) == 1
+
+
+def test_envelope_published_to_the_ingest_topic_is_delivered(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    _subscribe(herald, project, receiver.url, "ICA_DATA_108")
+    sns = herald.boto3("sns")
+    topic = next(
+        t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":herald-ingest")
+    )
+    sns.publish(TopicArn=topic, Message=_envelope(project, "ICA_DATA_108", {"id": "fil.2"}))
+    herald.wait_for(lambda: receiver.requests, what="the delivery via the topic")
+    assert receiver.bodies()[0]["payload"] == {"id": "fil.2"}
+
+
+def test_analysis_run_notifies_status_change_and_success_subscribers(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    _subscribe(herald, project, receiver.url, "ICA_EXEC_028")
+    _subscribe(herald, project, receiver.url, "ICA_EXEC_002")
+    for status in ["REQUESTED", "QUEUED", "IN_PROGRESS", "SUCCEEDED"]:
+        code, accepted = herald.call(
+            "POST",
+            f"/api/projects/{project}/events",
+            {"eventCode": "ICA_EXEC_028", "payload": {"id": "ana-1", "status": status}},
+        )
+        assert code == 202, accepted
+    herald.wait_for(lambda: len(receiver.requests) >= 5, what="4 status changes and 1 success")
+    time.sleep(0.5)
+    seen = sorted((b["eventCode"], b["payload"]["status"]) for b in receiver.bodies())
+    assert seen == [
+        ("ICA_EXEC_002", "SUCCEEDED"),
+        ("ICA_EXEC_028", "IN_PROGRESS"),
+        ("ICA_EXEC_028", "QUEUED"),
+        ("ICA_EXEC_028", "REQUESTED"),
+        ("ICA_EXEC_028", "SUCCEEDED"),
+    ]
+
+
+def test_transfer_that_stalls_and_resumes(herald: Herald, project: str, receiver: Receiver) -> None:
+    _subscribe(herald, project, receiver.url, "ICA_DATA_025")
+    _subscribe(herald, project, receiver.url, "ICA_DATA_002")
+
+    def report(done: int, status: str = "IN_PROGRESS") -> None:
+        herald.call(
+            "POST",
+            f"/api/projects/{project}/events",
+            {
+                "eventCode": "HERALD_TRANSFER",
+                "payload": {"id": "trf-1", "bytesTransferred": done, "status": status},
+            },
+        )
+
+    report(10)
+    herald.wait_for(lambda: len(receiver.requests) >= 1, timeout=20, what="the first stall")
+    report(20)  # progress re-arms
+    herald.wait_for(lambda: len(receiver.requests) >= 2, timeout=20, what="the second stall")
+    report(30, "SUCCEEDED")
+    herald.wait_for(lambda: len(receiver.requests) >= 3, timeout=20, what="the success")
+    time.sleep(3)  # no stall for a finished transfer
+    codes = [b["eventCode"] for b in receiver.bodies()]
+    assert codes == ["ICA_DATA_025", "ICA_DATA_025", "ICA_DATA_002"]

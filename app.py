@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""CDK entry point: `npx aws-cdk synth` (via cdk.json) or `python app.py` from the repo root."""
+"""CDK entry point: `npx aws-cdk synth` (via cdk.json) or `python app.py` from the repo root.
+
+Synthesis runs cdk-nag's AwsSolutions rules (infra/nag.py): an unacknowledged error fails it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from infra import nag
 from infra.config import HeraldConfig, cdk_json_context
 from infra.stack import HeraldStack
 
@@ -24,16 +28,23 @@ def main() -> cdk.App:
     config = HeraldConfig.from_context(app.node)
     HeraldStack(
         app,
-        f"Herald-{config.stage}",
+        stack_name(config),
         config=config,
         description=f"Herald event notifications ({config.stage})",
         # Environment-agnostic unless the CLI resolved an account/region from the profile.
         env=cdk.Environment(
             account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
         ),
+        # Deleting a prod stack by accident would orphan retained data behind a failed rollback.
+        termination_protection=config.is_prod,
     )
+    nag.add_checks(app)
     app.synth()
     return app
+
+
+def stack_name(config: HeraldConfig) -> str:
+    return f"Herald-{config.stage}"
 
 
 if __name__ == "__main__":

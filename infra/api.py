@@ -1,4 +1,10 @@
-"""The public REST API: API Gateway proxies every path and method to the api function."""
+"""The public REST API: API Gateway proxies every path and method to the api function.
+
+Request size: API Gateway REST accepts payloads up to 10 MB (a fixed service limit); the api
+function refuses bodies over 512 KiB with 413. API Gateway cannot check a body's size without
+a model, and the proxy has no models: the function validates every body (pydantic) instead.
+CORS is off: no OPTIONS methods, no Access-Control headers; Herald is called by servers.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra import nag
 
 F = apigw.AccessLogField
 # One JSON object per request, so Logs Insights can query the access log field by field.
@@ -81,6 +89,40 @@ class Api(Construct):
         # LambdaRestApi adds an "Endpoint" output with a generated id; the stack's stable `ApiUrl`
         # output replaces it.
         self.rest_api.node.try_remove_child("Endpoint")
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        nag.acknowledge(
+            self.rest_api.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-APIG2",
+            "A `{proxy+}` integration: the api function validates every request (pydantic models per "
+            "route, 4xx naming the field, 413 over 512 KiB); API Gateway request models would "
+            "duplicate them and drift.",
+        )
+        for method in self.rest_api.methods:
+            auth = (
+                "Authentication is in the api function: API keys (X-API-Key, stored hashed) for the "
+                "REST API, and One Codex's HMAC signature for POST /webhooks/onecodex, which must "
+                "stay reachable without a key. API Gateway authorizers would split this in two."
+            )
+            nag.acknowledge(method.node.default_child, "AwsSolutions-APIG4", auth)  # type: ignore[arg-type]
+            nag.acknowledge(method.node.default_child, "AwsSolutions-COG4", auth)  # type: ignore[arg-type]
+        role = self.rest_api.node.try_find_child("CloudWatchRole")
+        assert role is not None
+        nag.acknowledge(
+            role.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role (one per account and region) uses the AWS "
+            "policy made for it; stage access and execution logs need it.",
+        )
+        nag.acknowledge(
+            self.rest_api.deployment_stage.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-APIG3",
+            "No WAF by default (a web ACL costs a monthly fee per deployment): the stage is "
+            "throttled, bodies are size-checked by the function, and every route but the signed "
+            "webhook needs an API key. Attach a web ACL to the stage if your policy requires one.",
+        )
 
     @property
     def url(self) -> str:

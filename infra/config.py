@@ -26,6 +26,11 @@ KEY_CONSUMER_ACCOUNT_IDS = "herald:consumerAccountIds"
 KEY_API_THROTTLE_RATE = "herald:apiThrottleRate"
 KEY_API_THROTTLE_BURST = "herald:apiThrottleBurst"
 KEY_DELIVER_MAX_CONCURRENCY = "herald:deliverMaxConcurrency"
+KEY_STALL_AFTER_SECONDS = "herald:stallAfterSeconds"
+KEY_ALARM_EMAIL = "herald:alarmEmail"
+KEY_INGEST_ENCRYPTION = "herald:ingestEncryption"
+KEY_INGEST_DEFAULT_PROJECT = "herald:ingestDefaultProject"
+KEY_LOG_LEVEL = "herald:logLevel"
 
 PROD_STAGE = "prod"
 # The deliveries queue keeps a message at most this long (SQS maximum, 14 days); the whole retry
@@ -33,6 +38,21 @@ PROD_STAGE = "prod"
 QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+# How the ingest queue, its DLQ and the ingest topic are encrypted at rest.
+# - "kms": a dedicated customer-managed key whose policy lets the producer accounts use it through
+#   SQS/SNS. AWS also requires each producer's own IAM policy to allow kms:GenerateDataKey* and
+#   kms:Decrypt on that key (cross-account KMS needs both sides).
+# - "sqs-managed": SSE-SQS on the queues (nothing for producers to grant) and no KMS on the ingest
+#   topic, for producers that cannot add KMS permissions on their side.
+INGEST_ENCRYPTION_KMS = "kms"
+INGEST_ENCRYPTION_SQS_MANAGED = "sqs-managed"
+INGEST_ENCRYPTIONS = (INGEST_ENCRYPTION_KMS, INGEST_ENCRYPTION_SQS_MANAGED)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The stall detector runs once a minute; a shorter threshold could not be honoured.
+MIN_STALL_AFTER_SECONDS = 60
 
 
 class ContextReader(Protocol):
@@ -127,10 +147,19 @@ class HeraldConfig:
     api_throttle_rate: float = 100.0
     api_throttle_burst: int = 200
     deliver_max_concurrency: int = 20
+    stall_after_seconds: int = names.DEFAULT_STALL_AFTER_SECONDS
+    alarm_email: str = ""
+    ingest_encryption: str = INGEST_ENCRYPTION_KMS
+    ingest_default_project: str = ""
+    log_level: str = "INFO"
 
     @property
     def is_prod(self) -> bool:
         return self.stage == PROD_STAGE
+
+    @property
+    def ingest_uses_kms(self) -> bool:
+        return self.ingest_encryption == INGEST_ENCRYPTION_KMS
 
     @property
     def deliveries_max_receive_count(self) -> int:
@@ -166,6 +195,37 @@ def _stage(key: str, value: Any) -> str:
     return value
 
 
+def _email(key: str, value: Any) -> str:
+    """An optional plain address: empty means "not configured"."""
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: expected an e-mail address string, got {value!r}")
+    address = value.strip()
+    if address and not _EMAIL_RE.match(address):
+        raise ValueError(f"{key}: {value!r} is not an e-mail address")
+    return address
+
+
+def _choice(choices: tuple[str, ...], *, upper: bool = False) -> Callable[[str, Any], str]:
+    def parse(key: str, value: Any) -> str:
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str) and upper:
+            text = text.upper()
+        if text not in choices:
+            raise ValueError(f"{key}: expected one of {', '.join(choices)}, got {value!r}")
+        return text
+
+    return parse
+
+
+def _project(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: expected a project id string, got {value!r}")
+    project = value.strip()
+    if project and not _PROJECT_RE.match(project):
+        raise ValueError(f"{key}: {value!r} is not a project id (letters, digits, '._:-', max 128)")
+    return project
+
+
 def _ses_sender(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{key}: expected an e-mail address string, got {value!r}")
@@ -189,6 +249,14 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
         "deliver_max_concurrency",
         lambda k, v: _int(k, v, minimum=2, maximum=1000),
     ),
+    KEY_STALL_AFTER_SECONDS: (
+        "stall_after_seconds",
+        lambda k, v: _int(k, v, minimum=MIN_STALL_AFTER_SECONDS, maximum=86400),
+    ),
+    KEY_ALARM_EMAIL: ("alarm_email", _email),
+    KEY_INGEST_ENCRYPTION: ("ingest_encryption", _choice(INGEST_ENCRYPTIONS)),
+    KEY_INGEST_DEFAULT_PROJECT: ("ingest_default_project", _project),
+    KEY_LOG_LEVEL: ("log_level", _choice(LOG_LEVELS, upper=True)),
 }
 
 

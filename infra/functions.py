@@ -1,11 +1,14 @@
-"""Herald's Lambda functions: one helper builds them all, then event sources and grants per function."""
+"""Herald's Lambda functions: one construct builds each, then event sources and grants per function."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -13,11 +16,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from herald import names
+from infra import nag
+from infra.broadcast import Broadcast
 from infra.config import HeraldConfig
+from infra.ingest import IngestBridge
 from infra.messaging import Messaging
+from infra.secrets import Secrets
 from infra.storage import Storage
 
-LOG_LEVEL = "INFO"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 DLQ_BATCH_SIZE = 10
@@ -47,10 +53,80 @@ DELIVER = FunctionSpec("Deliver", "herald.handlers.deliver.handler", 120, 512, "
 REPROCESS = FunctionSpec(
     "Reprocess", "herald.handlers.reprocess.handler", 60, 512, "Herald dead-letter handling"
 )
+INGEST = FunctionSpec(
+    "Ingest", "herald.handlers.ingest.handler", 60, 512, "Herald bridge ingest (ICA and other producers)"
+)
+# Runs every minute: a run must end before the next one starts.
+SCHEDULED = FunctionSpec(
+    "Scheduled", "herald.handlers.scheduled.handler", 50, 512, "Herald scheduled jobs (stalled transfers)"
+)
+ALL_SPECS = (API, INGEST, FILTER, DELIVER, REPROCESS, SCHEDULED)
+STALL_SCHEDULE = Duration.minutes(1)
+
+
+class HeraldFunction(Construct):
+    """One Lambda function with its own log group and execution role.
+
+    The single place that decides runtime, architecture, tracing, logging and the role. The role
+    is Herald's own rather than CDK's default (AWSLambdaBasicExecutionRole, which may write to
+    every log group in the account): it may write only to this function's log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        spec: FunctionSpec,
+        *,
+        code: lambda_.Code,
+        environment: Mapping[str, str],
+        prod: bool,
+    ) -> None:
+        super().__init__(scope, spec.construct_id)
+        self.spec = spec
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.description}: Lambda execution role",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            code=code,
+            handler=spec.handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=dict(environment),
+            log_group=self.log_group,
+            role=self.role,
+        )
+        nag.acknowledge(self.function.node.default_child, "AwsSolutions-L1", nag.REASON_RUNTIME)  # type: ignore[arg-type]
+
+    @property
+    def policy(self) -> iam.Policy:
+        """The role's default policy, where CDK's grants (and Herald's) land."""
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert isinstance(policy, iam.Policy), f"{self.node.path}: no default policy yet"
+        return policy
+
+    def acknowledge(self, rule: str, reason: str) -> None:
+        """Acknowledge a finding on this function's role policy only."""
+        nag.acknowledge(self.policy, rule, reason)
 
 
 class HeraldFunctions(Construct):
-    """Creates the api, filter, deliver and reprocess functions from one code asset."""
+    """Creates the api, ingest, filter, deliver, reprocess and scheduled functions from one asset."""
 
     def __init__(
         self,
@@ -60,6 +136,9 @@ class HeraldFunctions(Construct):
         config: HeraldConfig,
         storage: Storage,
         messaging: Messaging,
+        ingest: IngestBridge,
+        broadcast: Broadcast,
+        secrets: Secrets,
         code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -73,77 +152,123 @@ class HeraldFunctions(Construct):
             names.ENV_RETENTION_DAYS: str(config.retention_days),
             "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
-            "LOG_LEVEL": LOG_LEVEL,
+            "POWERTOOLS_LOG_LEVEL": config.log_level,
         }
         if config.ses_sender:
             self._environment[names.ENV_SES_SENDER] = config.ses_sender
+        self.handlers: dict[str, HeraldFunction] = {}
 
         table = storage.table
-        events, deliveries = messaging.events, messaging.deliveries
+        events_pair, deliveries = messaging.events, messaging.deliveries
+        broadcast_env = {names.ENV_BROADCAST_TOPIC_ARN: broadcast.topic.topic_arn}
+        secrets_env = {names.ENV_SECRETS_KEY_ID: secrets.key.key_arn}
 
-        self.api = self._function(API)
+        # api: the REST API, including One Codex webhooks. Custom events go to the events queue;
+        # reprocessed failed notifications go straight back to the deliveries queue. It seals
+        # channel secrets and may open them (herald.secret_box: API and deliver read them).
+        self.api = self._function(
+            API, {**secrets_env, names.ENV_ONECODEX_SECRET_ARN: secrets.onecodex_secret.secret_arn}
+        )
         table.grant_read_write_data(self.api)
-        events.queue.grant_send_messages(self.api)
+        events_pair.queue.grant_send_messages(self.api)
+        deliveries.queue.grant_send_messages(self.api)
+        secrets.grant_encrypt_channel_secrets(self.api)
+        secrets.grant_decrypt_channel_secrets(self.api)
+        secrets.onecodex_secret.grant_read(self.api)
 
-        self.filter = self._function(FILTER)
-        table.grant_read_write_data(self.filter)
-        deliveries.queue.grant_send_messages(self.filter)
-        self.filter.add_event_source(
+        # ingest: the bridge's consumer (ICA and other producer accounts).
+        ingest_env = {}
+        if config.ingest_default_project:
+            ingest_env[names.ENV_INGEST_DEFAULT_PROJECT] = config.ingest_default_project
+        self.ingest = self._function(INGEST, ingest_env)
+        table.grant_read_write_data(self.ingest)
+        events_pair.queue.grant_send_messages(self.ingest)
+        self.ingest.add_event_source(
             sources.SqsEventSource(
-                events.queue, batch_size=names.EVENTS_BATCH_SIZE, report_batch_item_failures=True
+                ingest.queue, batch_size=names.INGEST_BATCH_SIZE, report_batch_item_failures=True
             )
         )
 
-        self.deliver = self._function(DELIVER)
+        # filter: routes events to subscriptions; may publish to the broadcast topic.
+        self.filter = self._function(FILTER, broadcast_env)
+        table.grant_read_write_data(self.filter)
+        deliveries.queue.grant_send_messages(self.filter)
+        broadcast.grant_publish(self.filter)
+        self.filter.add_event_source(
+            sources.SqsEventSource(
+                events_pair.queue, batch_size=names.EVENTS_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
+
+        # deliver: sends to users' targets; decrypts channel signing secrets.
+        self.deliver = self._function(DELIVER, {**broadcast_env, **secrets_env})
         table.grant_read_write_data(self.deliver)
         self.deliver.add_event_source(
             sources.SqsEventSource(
                 deliveries.queue,
                 batch_size=names.DELIVERIES_BATCH_SIZE,
                 report_batch_item_failures=True,
-                # Caps the load Herald can put on users' targets (and on SES/SNS quotas).
+                # Caps the load Herald can put on users' targets (and on SES/SNS quotas) without
+                # reserving account concurrency (which new accounts with a limit of 10 cannot).
                 max_concurrency=config.deliver_max_concurrency,
             )
         )
         # Backoff is a visibility change on the failed message; granted explicitly rather than
         # relying on what the event source's consume grant happens to include.
         deliveries.queue.grant(self.deliver, "sqs:ChangeMessageVisibility")
+        broadcast.grant_publish(self.deliver)
+        secrets.grant_decrypt_channel_secrets(self.deliver)
         self.deliver_targets_policy = self._deliver_targets_policy()
 
+        # reprocess: drains every DLQ (marks events/notifications failed, records bad ingests).
         self.reprocess = self._function(REPROCESS)
         table.grant_read_write_data(self.reprocess)
-        for dlq in messaging.dlqs:
+        self.reprocess_dlqs = [*messaging.dlqs, ingest.dlq]
+        for dlq in self.reprocess_dlqs:
             self.reprocess.add_event_source(
                 sources.SqsEventSource(dlq, batch_size=DLQ_BATCH_SIZE, report_batch_item_failures=True)
             )
 
+        # scheduled: stalled data transfer detection, every minute.
+        self.scheduled = self._function(
+            SCHEDULED, {names.ENV_STALL_AFTER_SECONDS: str(config.stall_after_seconds)}
+        )
+        table.grant_read_write_data(self.scheduled)
+        events_pair.queue.grant_send_messages(self.scheduled)
+        # A missed or failed run is covered by the next one a minute later: no retries that would
+        # pile up behind it.
+        self.scheduled.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(1))
+        self.stall_schedule = events.Rule(
+            self,
+            "StallSchedule",
+            description="Herald: detect stalled data transfers",
+            schedule=events.Schedule.rate(STALL_SCHEDULE),
+            targets=[
+                targets.LambdaFunction(self.scheduled, retry_attempts=0, max_event_age=Duration.minutes(1))
+            ],
+        )
+
+        table_indexes = f"AwsSolutions-IAM5[Resource::{nag.resource_token(table)}/index/*]"
+        for handler in self.handlers.values():
+            handler.acknowledge("AwsSolutions-IAM5[Resource::*]", nag.REASON_XRAY)
+            handler.acknowledge(table_indexes, nag.REASON_TABLE_INDEXES)
+            handler.acknowledge("AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", nag.REASON_KMS_ACTIONS)
+            handler.acknowledge("AwsSolutions-IAM5[Action::kms:ReEncrypt*]", nag.REASON_KMS_ACTIONS)
+
     @property
     def functions(self) -> list[lambda_.Function]:
-        return [self.api, self.filter, self.deliver, self.reprocess]
+        return [handler.function for handler in self.handlers.values()]
 
-    def _function(self, spec: FunctionSpec) -> lambda_.Function:
-        """The single place that decides runtime, architecture, tracing, logging and environment."""
-        prod = self._config.is_prod
-        log_group = logs.LogGroup(
+    def _function(self, spec: FunctionSpec, extra: Mapping[str, str] | None = None) -> lambda_.Function:
+        handler = HeraldFunction(
             self,
-            f"{spec.construct_id}Logs",
-            retention=logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
-        )
-        return lambda_.Function(
-            self,
-            spec.construct_id,
-            description=spec.description,
+            spec,
             code=self._code,
-            handler=spec.handler,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            memory_size=spec.memory_size,
-            timeout=spec.timeout,
-            tracing=lambda_.Tracing.ACTIVE,
-            environment=dict(self._environment),
-            log_group=log_group,
+            environment={**self._environment, **(extra or {})},
+            prod=self._config.is_prod,
         )
+        self.handlers[spec.construct_id] = handler
+        return handler.function
 
     def _deliver_targets_policy(self) -> iam.Policy:
         """Cross-account delivery rights, kept in their own policy so they are easy to audit.
@@ -182,7 +307,46 @@ class HeraldFunctions(Construct):
         ]
         policy = iam.Policy(self, "DeliverTargetsPolicy", statements=statements)
         policy.attach_to_role(self.deliver.role)  # type: ignore[arg-type]
+
+        def acknowledge(finding: str, reason: str) -> None:
+            nag.acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+
+        target_owner = (
+            " The target's own resource policy decides whether Herald's deliver role may write "
+            "(policies/target-*.json); this statement only lets the role ask."
+        )
+        acknowledge(
+            f"Resource::{_nag_arn('sqs', '*')}",
+            "Users' SQS targets are queues in any account and region, known only at runtime "
+            "(channels are data, not infrastructure)." + target_owner,
+        )
+        acknowledge(
+            f"Resource::{_nag_arn('sns', '*')}",
+            "Users' SNS targets are topics in any account and region, known only at runtime." + target_owner,
+        )
+        acknowledge(
+            f"Resource::{_nag_arn('kms', 'key/*')}",
+            "Targets encrypted with their owner's customer-managed key: the key is in the target's "
+            "account and unknown to Herald; usable only through SQS/SNS (kms:ViaService), and only "
+            "if the owner's key policy allows Herald (policies/target-kms-key-policy-statement.json).",
+        )
+        acknowledge(
+            "Action::kms:GenerateDataKey*",
+            "SQS/SNS SSE with a target's key needs kms:GenerateDataKey (and SNS may use the "
+            "WithoutPlaintext variant); restricted to kms:ViaService sqs/sns.",
+        )
+        acknowledge(
+            "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",
+            "Mail targets: SES checks every identity a message uses (From domain or address), in this "
+            "account and region only; the From address is pinned by ses:FromAddress when "
+            "herald:sesSender is set.",
+        )
         return policy
+
+
+def _nag_arn(service: str, resource: str) -> str:
+    """How cdk-nag spells `arn:<partition>:<service>:*:*:<resource>` in a finding id."""
+    return f"arn:<AWS::Partition>:{service}:*:*:{resource}"
 
 
 def _ses_conditions(sender: str) -> dict[str, dict[str, str]] | None:

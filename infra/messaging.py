@@ -59,108 +59,134 @@ class Messaging(Construct):
         dlq_consumer_timeout: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._key = key
-        self._dlq_consumer_timeout = dlq_consumer_timeout
-
         # Routing failures are bugs or outages: a few quick retries, then the DLQ.
-        self.events = self.queue_with_dlq(
+        self.events = queue_with_dlq(
+            self,
             "Events",
+            key=key,
             max_receive_count=names.EVENTS_MAX_RECEIVE_COUNT,
             consumer_timeout=events_consumer_timeout,
+            dlq_consumer_timeout=dlq_consumer_timeout,
             max_age_seconds=EVENTS_MAX_AGE_SECONDS,
         )
         # One receive per delivery attempt: the deliver function stretches each failed message's
         # visibility to the next backoff delay, and the receive after the last attempt redrives it.
-        self.deliveries = self.queue_with_dlq(
+        self.deliveries = queue_with_dlq(
+            self,
             "Deliveries",
+            key=key,
             max_receive_count=names.max_receive_count(retry_schedule),
             consumer_timeout=deliveries_consumer_timeout,
+            dlq_consumer_timeout=dlq_consumer_timeout,
             max_age_seconds=deliveries_max_age_seconds(retry_schedule),
         )
 
     @property
+    def pairs(self) -> list[QueuePair]:
+        return [self.events, self.deliveries]
+
+    @property
     def dlqs(self) -> list[sqs.Queue]:
-        return [self.events.dlq, self.deliveries.dlq]
+        return [pair.dlq for pair in self.pairs]
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
-        return [*self.events.alarms, *self.deliveries.alarms]
+        return [alarm for pair in self.pairs for alarm in pair.alarms]
 
-    def queue_with_dlq(
-        self,
-        name: str,
-        *,
-        max_receive_count: int,
-        consumer_timeout: Duration,
-        max_age_seconds: int,
-    ) -> QueuePair:
-        """A queue and its DLQ with Herald's settings; later hops (ingest) are built the same way."""
-        # The DLQ has no DLQ of its own: a message reprocess cannot handle is retried every
-        # visibility timeout until it expires, and the depth alarm below says so.
-        dlq = self._queue(f"{name}Dlq", consumer_timeout=self._dlq_consumer_timeout)
-        queue = self._queue(
-            f"{name}Queue",
-            consumer_timeout=consumer_timeout,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
-        )
-        pair = QueuePair(queue=queue, dlq=dlq)
-        pair.alarms.append(
-            cloudwatch.Alarm(
-                self,
-                f"{name}OldestMessageAlarm",
-                alarm_description=f"Herald {name.lower()} queue is falling behind",
-                metric=queue.metric_approximate_age_of_oldest_message(
-                    period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
-                ),
-                threshold=max_age_seconds,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        )
-        pair.alarms.append(
-            cloudwatch.Alarm(
-                self,
-                f"{name}DlqDepthAlarm",
-                alarm_description=f"Herald {name.lower()} DLQ is not being drained by reprocess",
-                # Visible + in flight: a message reprocess keeps failing on is in flight most of
-                # the time, so "visible" alone would hide it.
-                metric=cloudwatch.MathExpression(
-                    expression="visible + inflight",
-                    label=f"{name} DLQ messages",
-                    period=DLQ_STUCK_PERIOD,
-                    using_metrics={
-                        "visible": dlq.metric_approximate_number_of_messages_visible(
-                            period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
-                        ),
-                        "inflight": dlq.metric_approximate_number_of_messages_not_visible(
-                            period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
-                        ),
-                    },
-                ),
-                threshold=1,
-                evaluation_periods=DLQ_STUCK_PERIODS,
-                datapoints_to_alarm=DLQ_STUCK_PERIODS,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        )
-        return pair
 
-    def _queue(
-        self,
-        construct_id: str,
-        *,
-        consumer_timeout: Duration,
-        dead_letter_queue: sqs.DeadLetterQueue | None = None,
-    ) -> sqs.Queue:
-        return sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_FACTOR),
-            dead_letter_queue=dead_letter_queue,
+def queue_with_dlq(
+    scope: Construct,
+    name: str,
+    *,
+    key: kms.IKey | None,
+    max_receive_count: int,
+    consumer_timeout: Duration,
+    dlq_consumer_timeout: Duration,
+    max_age_seconds: int,
+) -> QueuePair:
+    """A queue and its DLQ with Herald's settings, plus the alarms that watch them.
+
+    `key=None` encrypts with SQS-managed keys (SSE-SQS) instead of a customer-managed KMS key.
+    The DLQ has no DLQ of its own: a message reprocess cannot handle is retried every visibility
+    timeout until it expires, and the depth alarm below says so.
+    """
+    dlq = _queue(scope, f"{name}Dlq", key=key, consumer_timeout=dlq_consumer_timeout)
+    queue = _queue(
+        scope,
+        f"{name}Queue",
+        key=key,
+        consumer_timeout=consumer_timeout,
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+    )
+    pair = QueuePair(queue=queue, dlq=dlq)
+    pair.alarms.append(
+        cloudwatch.Alarm(
+            scope,
+            f"{name}OldestMessageAlarm",
+            alarm_description=f"Herald {name.lower()} queue is falling behind",
+            metric=queue.metric_approximate_age_of_oldest_message(
+                period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=max_age_seconds,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+    )
+    pair.alarms.append(
+        cloudwatch.Alarm(
+            scope,
+            f"{name}DlqDepthAlarm",
+            alarm_description=f"Herald {name.lower()} DLQ is not being drained by reprocess",
+            # Visible + in flight: a message reprocess keeps failing on is in flight most of
+            # the time, so "visible" alone would hide it.
+            metric=dlq_depth(dlq, label=f"{name} DLQ messages"),
+            threshold=1,
+            evaluation_periods=DLQ_STUCK_PERIODS,
+            datapoints_to_alarm=DLQ_STUCK_PERIODS,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+    )
+    return pair
+
+
+def dlq_depth(dlq: sqs.IQueue, *, label: str, suffix: str = "") -> cloudwatch.MathExpression:
+    """Messages in a DLQ, visible or in flight (alarms and the dashboard use the same metric).
+
+    `suffix` keeps the expression's metric ids unique when several share one graph.
+    """
+    visible, inflight = f"visible{suffix}", f"inflight{suffix}"
+    return cloudwatch.MathExpression(
+        expression=f"{visible} + {inflight}",
+        label=label,
+        period=DLQ_STUCK_PERIOD,
+        using_metrics={
+            visible: dlq.metric_approximate_number_of_messages_visible(
+                period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            inflight: dlq.metric_approximate_number_of_messages_not_visible(
+                period=DLQ_STUCK_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+        },
+    )
+
+
+def _queue(
+    scope: Construct,
+    construct_id: str,
+    *,
+    key: kms.IKey | None,
+    consumer_timeout: Duration,
+    dead_letter_queue: sqs.DeadLetterQueue | None = None,
+) -> sqs.Queue:
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=RETENTION,
+        visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_FACTOR),
+        dead_letter_queue=dead_letter_queue,
+    )

@@ -1,5 +1,11 @@
 """Synthesis helpers for the infra tests: few synths (jsii is slow), bundling skipped by default.
 
+Three configurations cover every branch of the infrastructure, each synthesized once per worker
+(the modules that use them share the `infra_synth` xdist group, so `-n 2 --dist loadgroup` puts
+them on one worker): `dev` (cdk.json defaults), `prod` (producers, consumers, alarm e-mail, SES
+sender, prod retention) and `managed` (SSE-SQS ingest). Each synth runs cdk-nag exactly as app.py
+does and keeps its validation report.
+
 Test modules here have `infra` in their names and this folder has no __init__.py: a package named
 `tests/infra` would shadow the real `infra` package, and bare names would clash with tests/unit.
 """
@@ -11,8 +17,11 @@ import os
 # Before aws_cdk starts its Node process: quiet Node 20 support nags (jsii reads both).
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+import json
+import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +29,34 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
+from infra import nag
 from infra.config import HeraldConfig, cdk_json_context
 from infra.stack import HeraldStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SYNTH_GROUP = "infra_synth"
+ICA = "079623148045"
+PRODUCER = "111111111111"
+CONSUMER = "222222222222"
+PROD_SCHEDULE = (1, 2, 3)
+PROD_OVERRIDES: dict[str, Any] = {
+    "herald:stage": "prod",
+    "herald:retrySchedule": ",".join(map(str, PROD_SCHEDULE)),
+    "herald:sesSender": "Herald <noreply@example.org>",
+    "herald:apiThrottleRate": "10",
+    "herald:apiThrottleBurst": "20",
+    "herald:deliverMaxConcurrency": "5",
+    "herald:producerAccountIds": f"{ICA},{PRODUCER}",
+    "herald:consumerAccountIds": CONSUMER,
+    "herald:alarmEmail": "ops@example.org",
+    "herald:stallAfterSeconds": "300",
+    "herald:ingestDefaultProject": "proj-1",
+    "herald:logLevel": "debug",
+}
+MANAGED_OVERRIDES: dict[str, Any] = {
+    "herald:ingestEncryption": "sqs-managed",
+    "herald:producerAccountIds": ICA,
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,10 +74,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class Synth:
     stack: HeraldStack
     template: Template
+    # cdk-nag findings left after acknowledgments: (severity, rule, construct path).
+    violations: list[tuple[str, str, str]] = field(default_factory=list)
 
     def logical_id(self, construct: Any) -> str:
-        """Logical id of an L2 construct's CloudFormation resource."""
-        return self.stack.get_logical_id(construct.node.default_child)
+        """Logical id of an L2 construct's CloudFormation resource (or of an L1 itself)."""
+        element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+        return self.stack.resolve(self.stack.get_logical_id(element))  # type: ignore[no-any-return]
+
+    def resource(self, construct: Any) -> dict[str, Any]:
+        return self.template.to_json()["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
 
     def function(self, handler: str) -> tuple[str, dict[str, Any]]:
         found = self.template.find_resources("AWS::Lambda::Function", {"Properties": {"Handler": handler}})
@@ -59,15 +98,58 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def synthesize() -> Callable[..., Synth]:
-    """For module-scoped fixtures: `synthesize({"herald:stage": "prod"})`."""
+    """For one-off configurations: `synthesize({"herald:stage": "prod"})` (not cached)."""
     return synth
 
 
+@pytest.fixture(scope="session")
+def dev() -> Synth:
+    return cached_synth(())
+
+
+@pytest.fixture(scope="session")
+def prod() -> Synth:
+    return cached_synth(tuple(PROD_OVERRIDES.items()))
+
+
+@pytest.fixture(scope="session")
+def managed() -> Synth:
+    return cached_synth(tuple(MANAGED_OVERRIDES.items()))
+
+
+@cache
+def cached_synth(overrides: tuple[tuple[str, Any], ...]) -> Synth:
+    return synth(dict(overrides))
+
+
 def synth(overrides: Mapping[str, Any] | None = None) -> Synth:
-    """The stack as `cdk synth` builds it (cdk.json context and feature flags), minus bundling."""
+    """The stack as `cdk synth` builds it (cdk.json context, feature flags, cdk-nag), minus bundling."""
     context = {**cdk_json_context(REPO_ROOT / "cdk.json"), **(overrides or {})}
     # No stack is bundled: the asset is the bare `functions/` directory, as CDK documents.
     context["aws:cdk:bundling-stacks"] = []
-    app = cdk.App(context=context)
+    outdir = tempfile.mkdtemp(prefix="herald-synth-")
+    app = cdk.App(context=context, outdir=outdir)
     stack = HeraldStack(app, "HeraldTest", config=HeraldConfig.from_context(app.node))
-    return Synth(stack=stack, template=Template.from_stack(stack))
+    nag.add_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        # Validation failed (an unacknowledged cdk-nag error): the templates are written, and the
+        # nag test reports the findings; every other test still gets its template.
+        if "ValidationFailed" not in str(exc):
+            raise
+        template = json.loads((Path(outdir) / stack.template_file).read_text())
+        return Synth(stack, Template.from_json(template), read_violations(Path(outdir)))
+    return Synth(stack, Template.from_stack(stack), read_violations(Path(outdir)))
+
+
+def read_violations(outdir: Path) -> list[tuple[str, str, str]]:
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return []
+    found = []
+    for plugin in json.loads(report.read_text())["pluginReports"]:
+        for violation in plugin["violations"]:
+            for construct in violation["violatingConstructs"]:
+                found.append((violation["severity"], violation["ruleName"], construct["constructPath"]))
+    return found

@@ -1,9 +1,11 @@
-"""The Lambda code asset: the requirement list, the hash, and one real bundle through `python app.py`."""
+"""The Lambda code asset: requirements, hash, what it carries, and one real bundle via `python app.py`."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,15 +15,27 @@ from pathlib import Path
 import pytest
 
 from infra import bundling
+from infra import functions as fns
+
+# The real bundle runs pip for ~10 s: its own group, so xdist runs it beside the synth tests.
+pytestmark = pytest.mark.xdist_group(name="infra_bundle")
+
+PACKAGE_DIR = bundling.FUNCTIONS_DIR / bundling.PACKAGE
+
+
+def _dist(requirement: str) -> str:
+    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    assert match, requirement
+    return re.sub(r"[-_.]+", "_", match.group(1)).lower()
 
 
 def test_requirements_come_from_pyproject_minus_the_runtime_sdk(repo_root: Path) -> None:
     declared = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["dependencies"]
     requirements = bundling.runtime_requirements()
-    assert requirements == [r for r in declared if not r.startswith(("boto3", "botocore"))]
-    bundled = {r.split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip() for r in requirements}
-    assert {"aws-lambda-powertools", "pydantic", "jsonpath-ng", "urllib3", "regex"} <= bundled
-    assert not any("cdk" in r or "constructs" in r for r in requirements)
+    assert requirements == [r for r in declared if _dist(r) not in {"boto3", "botocore"}]
+    bundled = {_dist(r) for r in requirements}
+    assert {"aws_lambda_powertools", "pydantic"} <= bundled
+    assert not any("cdk" in name or "constructs" in name or "moto" in name for name in bundled)
 
 
 def test_pip_targets_cpython_312_on_arm64_wheels_only(tmp_path: Path) -> None:
@@ -30,6 +44,7 @@ def test_pip_targets_cpython_312_on_arm64_wheels_only(tmp_path: Path) -> None:
     assert "--platform manylinux2014_aarch64" in joined
     assert "--implementation cp" in joined
     assert "--python-version 3.12" in joined
+    assert fns.RUNTIME.name == f"python{bundling.PYTHON_VERSION}"
     assert "--only-binary=:all:" in command
     assert command[-3:] == ["--target", str(tmp_path), "pydantic>=2"]
 
@@ -43,9 +58,75 @@ def test_asset_hash_follows_sources_and_requirements(tmp_path: Path) -> None:
     cache.mkdir()
     (cache / "a.cpython-311.pyc").write_bytes(b"junk")
     assert bundling.asset_hash(["pydantic"], source) == first, "caches must not change the hash"
+    (source / "cli.py").write_text("print('local only')\n")
+    (source / "local").mkdir()
+    (source / "local" / "runtime.py").write_text("import moto\n")
+    assert bundling.asset_hash(["pydantic"], source) == first, "local-only files are not in the asset"
     assert bundling.asset_hash(["pydantic<3"], source) != first
     (source / "a.py").write_text("x = 2\n")
     assert bundling.asset_hash(["pydantic"], source) != first
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """`herald.*` modules a source file imports (absolute or relative, any depth in the file)."""
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("herald")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            if base.startswith("herald"):
+                found.add(base)
+                found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _module_file(module: str) -> Path | None:
+    relative = Path(*module.split("."))
+    for candidate in (
+        bundling.FUNCTIONS_DIR / relative / "__init__.py",
+        bundling.FUNCTIONS_DIR / f"{relative}.py",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None  # a name imported from a module, not a module
+
+
+def _closure(roots: list[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        path = _module_file(module)
+        if module in seen or path is None:
+            continue
+        seen.add(module)
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        todo += [*parents, *_imports(path, module)]
+    return seen
+
+
+def test_no_handler_imports_a_local_only_module() -> None:
+    handlers = sorted(
+        f"herald.handlers.{p.stem}" for p in (PACKAGE_DIR / "handlers").glob("*.py") if p.stem != "__init__"
+    )
+    assert "herald.handlers.api" in handlers
+    needed = _closure(handlers)
+    local_only = {f"herald.{entry.removesuffix('.py')}" for entry in bundling.LOCAL_ONLY}
+    leaks = sorted(m for m in needed if any(m == lo or m.startswith(f"{lo}.") for lo in local_only))
+    assert not leaks, f"handlers import modules the asset leaves out: {leaks}"
+
+
+def test_every_function_handler_module_is_in_the_asset() -> None:
+    for spec in fns.ALL_SPECS:
+        module, _, _function = spec.handler.rpartition(".")
+        assert module.startswith("herald.handlers."), spec.handler
+        assert module.split(".")[1] not in {e.removesuffix(".py") for e in bundling.LOCAL_ONLY}
 
 
 @pytest.mark.bundling
@@ -69,18 +150,29 @@ def test_python_app_py_synthesizes_and_bundles_for_lambda_arm64(repo_root: Path,
     asset = tmp_path / f"asset.{keys.pop().removesuffix('.zip')}"
     assert asset.is_dir()
 
-    assert (asset / "herald" / "names.py").is_file()
-    assert not (asset / "aws_cdk").exists()
-    assert not (asset / "constructs").exists()
-    assert not (asset / "boto3").exists(), "boto3 comes with the Lambda runtime"
-    for package in ("aws_lambda_powertools", "pydantic", "jsonpath_ng", "urllib3", "regex"):
-        assert (asset / package).is_dir(), package
+    herald = asset / "herald"
+    assert (herald / "names.py").is_file()
+    for spec in fns.ALL_SPECS:
+        module = spec.handler.rpartition(".")[0]
+        if (PACKAGE_DIR / "handlers" / f"{module.rpartition('.')[2]}.py").exists():
+            assert (asset / Path(*module.split("."))).with_suffix(".py").is_file(), spec.handler
+    assert sorted(p.name for p in (herald / "policy_templates").glob("*.json")) == sorted(
+        p.name for p in (PACKAGE_DIR / "policy_templates").glob("*.json")
+    )
+    for entry in bundling.LOCAL_ONLY:
+        assert not (herald / entry).exists(), f"{entry} is local-only"
+    assert (herald / "filters" / "cli.py").is_file(), "only the package root's cli.py is left out"
+    for name in ("aws_cdk", "constructs", "boto3", "botocore", "moto"):
+        assert not (asset / name).exists(), f"{name} must not be bundled"
+    for requirement in bundling.runtime_requirements():
+        dist = _dist(requirement)
+        assert [p for p in asset.glob("*.dist-info") if p.name.lower().startswith(f"{dist}-")], dist
     native = list((asset / "pydantic_core").glob("*.so"))
     assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), native
     assert not list(asset.rglob("__pycache__"))
     assert not list(asset.rglob("*.egg-info"))
 
     size = sum(f.stat().st_size for f in asset.rglob("*") if f.is_file())
-    # Lambda's limit for unzipped code is 250 MB; today's bundle is ~17 MB.
+    # Lambda's limit for unzipped code is 250 MB.
     assert size < 60 * 1024 * 1024
     print(f"\nbundle: {size / 1e6:.1f} MB unzipped; python app.py took {elapsed:.1f} s")

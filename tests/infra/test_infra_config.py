@@ -27,6 +27,11 @@ def test_defaults() -> None:
     assert config.deliveries_max_receive_count == names.max_receive_count(names.DEFAULT_RETRY_SCHEDULE)
     assert config.ses_sender == ""
     assert config.producer_account_ids == config.consumer_account_ids == ()
+    assert config.stall_after_seconds == names.DEFAULT_STALL_AFTER_SECONDS == 120
+    assert config.alarm_email == ""
+    assert config.ingest_encryption == "kms" and config.ingest_uses_kms
+    assert config.ingest_default_project == ""
+    assert config.log_level == "INFO"
 
 
 def test_cli_strings_are_parsed() -> None:
@@ -42,6 +47,11 @@ def test_cli_strings_are_parsed() -> None:
             cfg.KEY_API_THROTTLE_RATE: "12.5",
             cfg.KEY_API_THROTTLE_BURST: "25",
             cfg.KEY_DELIVER_MAX_CONCURRENCY: "5",
+            cfg.KEY_STALL_AFTER_SECONDS: "300",
+            cfg.KEY_ALARM_EMAIL: " ops@example.org ",
+            cfg.KEY_INGEST_ENCRYPTION: "sqs-managed",
+            cfg.KEY_INGEST_DEFAULT_PROJECT: "proj.1",
+            cfg.KEY_LOG_LEVEL: "debug",
         }
     )
     assert config == HeraldConfig(
@@ -54,8 +64,14 @@ def test_cli_strings_are_parsed() -> None:
         api_throttle_rate=12.5,
         api_throttle_burst=25,
         deliver_max_concurrency=5,
+        stall_after_seconds=300,
+        alarm_email="ops@example.org",
+        ingest_encryption="sqs-managed",
+        ingest_default_project="proj.1",
+        log_level="DEBUG",
     )
     assert config.is_prod
+    assert not config.ingest_uses_kms
     assert config.deliveries_max_receive_count == 4
 
 
@@ -95,6 +111,12 @@ def test_from_context_reads_the_construct_tree() -> None:
         (cfg.KEY_API_THROTTLE_RATE, "fast", r"herald:apiThrottleRate: expected a number"),
         (cfg.KEY_API_THROTTLE_BURST, "0", r"herald:apiThrottleBurst: must be >= 1"),
         (cfg.KEY_DELIVER_MAX_CONCURRENCY, 1, r"herald:deliverMaxConcurrency: must be between 2 and 1000"),
+        (cfg.KEY_STALL_AFTER_SECONDS, "30", r"herald:stallAfterSeconds: must be between 60 and 86400"),
+        (cfg.KEY_ALARM_EMAIL, "ops", r"herald:alarmEmail: 'ops' is not an e-mail address"),
+        (cfg.KEY_ALARM_EMAIL, "Ops <ops@example.org>", r"herald:alarmEmail: .* is not an e-mail address"),
+        (cfg.KEY_INGEST_ENCRYPTION, "none", r"herald:ingestEncryption: expected one of kms, sqs-managed"),
+        (cfg.KEY_INGEST_DEFAULT_PROJECT, "a b", r"herald:ingestDefaultProject: 'a b' is not a project id"),
+        (cfg.KEY_LOG_LEVEL, "loud", r"herald:logLevel: expected one of DEBUG, INFO, WARNING, ERROR"),
     ],
 )
 def test_bad_values_raise_naming_the_key(key: str, value: object, message: str) -> None:
@@ -111,3 +133,15 @@ def test_unknown_key_via_construct_tree_is_rejected() -> None:
     app = cdk.App(context={"herald:retentiondays": "7"})
     with pytest.raises(ValueError, match="herald:retentiondays"):
         HeraldConfig.from_context(app.node)
+
+
+def test_every_context_key_is_in_cdk_json(repo_root: Path) -> None:
+    """cdk.json documents every knob (and `-c` can override each)."""
+    in_cdk_json = {k for k in cdk_json_context(repo_root / "cdk.json") if k.startswith(cfg.PREFIX)}
+    assert in_cdk_json == set(cfg._PARSERS)
+
+
+def test_every_context_key_is_in_the_deploy_guide(repo_root: Path) -> None:
+    guide = (repo_root / "infra" / "DEPLOY.md").read_text()
+    for key in cfg._PARSERS:
+        assert f"`{key}`" in guide, key

@@ -1,4 +1,8 @@
-"""HeraldStack's template, property by property (two synths: the dev defaults and a prod variant)."""
+"""HeraldStack's template, property by property: storage, the core queues, functions, API, outputs.
+
+The bridge (ingest, broadcast, secrets, schedule) is in test_infra_bridge.py, alarms and the
+dashboard in test_infra_observability.py, cdk-nag in test_infra_nag.py.
+"""
 
 from __future__ import annotations
 
@@ -7,75 +11,16 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
+from conftest import PROD_SCHEDULE, SYNTH_GROUP
+from infra_helpers import allows, arn, grants, mentions, queue_policy, ref, role_statements
 
 from herald import names
 from infra import functions as fns
+from infra import stack as stack_module
 from infra.config import QUEUE_RETENTION_SECONDS
 from infra.messaging import VISIBILITY_FACTOR, deliveries_max_age_seconds
-from infra.stack import (
-    OUTPUT_API_URL,
-    OUTPUT_DELIVER_ROLE_ARN,
-    OUTPUT_DELIVERIES_QUEUE_URL,
-    OUTPUT_EVENTS_QUEUE_URL,
-    OUTPUT_TABLE_NAME,
-)
 
-# One xdist worker runs this module, so `make test -n 2` still synthesizes each variant once.
-pytestmark = pytest.mark.xdist_group(name="infra_stack")
-
-PROD_SCHEDULE = (1, 2, 3)
-PROD_OVERRIDES = {
-    "herald:stage": "prod",
-    "herald:retrySchedule": ",".join(map(str, PROD_SCHEDULE)),
-    "herald:sesSender": "Herald <noreply@example.org>",
-    "herald:apiThrottleRate": "10",
-    "herald:apiThrottleBurst": "20",
-    "herald:deliverMaxConcurrency": "5",
-}
-ALL_SPECS = (fns.API, fns.FILTER, fns.DELIVER, fns.REPROCESS)
-
-
-@pytest.fixture(scope="module")
-def dev(synthesize: Any) -> Any:
-    return synthesize()
-
-
-@pytest.fixture(scope="module")
-def prod(synthesize: Any) -> Any:
-    return synthesize(PROD_OVERRIDES)
-
-
-def ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def arn(logical_id: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
-
-
-def resource(synth: Any, construct: Any) -> dict[str, Any]:
-    return synth.template.to_json()["Resources"][synth.logical_id(construct)]
-
-
-def role_statements(synth: Any, spec: fns.FunctionSpec) -> list[dict[str, Any]]:
-    """Every IAM statement attached to the function's role, whichever policy holds it."""
-    _, function = synth.function(spec.handler)
-    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = []
-    for policy in synth.template.find_resources("AWS::IAM::Policy").values():
-        if ref(role_id) in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def allows(statements: list[dict[str, Any]], action: str, target: Any) -> bool:
-    def as_list(value: Any) -> list[Any]:
-        return value if isinstance(value, list) else [value]
-
-    return any(
-        s["Effect"] == "Allow" and action in as_list(s["Action"]) and target in as_list(s["Resource"])
-        for s in statements
-    )
+pytestmark = pytest.mark.xdist_group(name=SYNTH_GROUP)
 
 
 # --- storage ------------------------------------------------------------------------------------
@@ -128,20 +73,47 @@ def test_table_keys_indexes_ttl_pitr_and_kms(dev: Any) -> None:
     )
 
 
-def test_key_rotates(dev: Any) -> None:
-    assert resource(dev, dev.stack.storage.key)["Properties"]["EnableKeyRotation"] is True
+def test_keys_rotate(dev: Any) -> None:
+    for key in (dev.stack.storage.key, dev.stack.secrets.key, dev.stack.ingest.key):
+        assert dev.resource(key)["Properties"]["EnableKeyRotation"] is True
 
 
-def test_dev_table_and_key_are_destroyed_with_the_stack(dev: Any) -> None:
-    for construct in (dev.stack.storage.table, dev.stack.storage.key):
-        assert resource(dev, construct)["DeletionPolicy"] == "Delete"
+def test_dev_stateful_resources_are_destroyed_with_the_stack(dev: Any) -> None:
+    for construct in (
+        dev.stack.storage.table,
+        dev.stack.storage.key,
+        dev.stack.secrets.key,
+        dev.stack.secrets.onecodex_secret,
+    ):
+        assert dev.resource(construct)["DeletionPolicy"] == "Delete", construct.node.path
+    assert dev.resource(dev.stack.storage.table)["Properties"]["DeletionProtectionEnabled"] is False
 
 
-def test_prod_table_and_key_are_retained_and_protected(prod: Any) -> None:
-    for construct in (prod.stack.storage.table, prod.stack.storage.key):
-        assert resource(prod, construct)["DeletionPolicy"] == "Retain"
-        assert resource(prod, construct)["UpdateReplacePolicy"] == "Retain"
-    assert resource(prod, prod.stack.storage.table)["Properties"]["DeletionProtectionEnabled"] is True
+def test_prod_stateful_resources_are_retained_and_protected(prod: Any) -> None:
+    # The secrets key must live as long as the table: channel secrets in the table are encrypted
+    # with it. Log groups are evidence; the ingest key protects only 14-day messages.
+    stateful = [
+        prod.stack.storage.table,
+        prod.stack.storage.key,
+        prod.stack.secrets.key,
+        prod.stack.secrets.onecodex_secret,
+        prod.stack.api.access_logs,
+        *(handler.log_group for handler in prod.stack.functions.handlers.values()),
+    ]
+    for construct in stateful:
+        assert prod.resource(construct)["DeletionPolicy"] == "Retain", construct.node.path
+        assert prod.resource(construct)["UpdateReplacePolicy"] == "Retain", construct.node.path
+    assert prod.resource(prod.stack.storage.table)["Properties"]["DeletionProtectionEnabled"] is True
+    for key in (prod.stack.storage.key, prod.stack.secrets.key):
+        assert prod.resource(key)["Properties"]["PendingWindowInDays"] == 30
+
+
+def test_stateful_logical_ids_are_pinned(dev: Any) -> None:
+    """Renaming a construct would replace these resources (and lose the data) on the next deploy."""
+    assert dev.logical_id(dev.stack.storage.table) == "StorageTableB43FDCE7"
+    assert dev.logical_id(dev.stack.storage.key) == "StorageDataKeyE15BA43B"
+    assert dev.logical_id(dev.stack.secrets.key) == "SecretsSecretsKeyAC75409E"
+    assert dev.logical_id(dev.stack.secrets.onecodex_secret) == "SecretsOneCodexWebhookSecretC32011E6"
 
 
 # --- messaging ----------------------------------------------------------------------------------
@@ -156,7 +128,7 @@ def test_prod_table_and_key_are_retained_and_protected(prod: Any) -> None:
 )
 def test_redrive_policies(dev: Any, pair: str, expected_receive_count: int) -> None:
     queues = getattr(dev.stack.messaging, pair)
-    redrive = resource(dev, queues.queue)["Properties"]["RedrivePolicy"]
+    redrive = dev.resource(queues.queue)["Properties"]["RedrivePolicy"]
     assert redrive == {
         "deadLetterTargetArn": arn(dev.logical_id(queues.dlq)),
         "maxReceiveCount": expected_receive_count,
@@ -169,42 +141,42 @@ def test_default_deliveries_receive_count_is_one_per_attempt() -> None:
 
 
 def test_receive_count_follows_the_configured_schedule(prod: Any) -> None:
-    redrive = resource(prod, prod.stack.messaging.deliveries.queue)["Properties"]["RedrivePolicy"]
+    redrive = prod.resource(prod.stack.messaging.deliveries.queue)["Properties"]["RedrivePolicy"]
     assert redrive["maxReceiveCount"] == names.max_receive_count(PROD_SCHEDULE) == 4
 
 
 def test_queues_are_kms_encrypted_retained_14_days_and_tls_only(dev: Any) -> None:
     messaging = dev.stack.messaging
     key_arn = arn(dev.logical_id(dev.stack.storage.key))
-    policies = dev.template.find_resources("AWS::SQS::QueuePolicy").values()
-    for queue in (messaging.events.queue, messaging.events.dlq, *messaging.dlqs, messaging.deliveries.queue):
+    for queue in (messaging.events.queue, messaging.deliveries.queue, *messaging.dlqs):
         queue_id = dev.logical_id(queue)
-        props = resource(dev, queue)["Properties"]
+        props = dev.resource(queue)["Properties"]
         assert props["KmsMasterKeyId"] == key_arn
         assert props["MessageRetentionPeriod"] == QUEUE_RETENTION_SECONDS == 14 * 24 * 3600
-        deny_plain_http = {
-            "Effect": "Deny",
-            "Action": "sqs:*",
-            "Principal": {"AWS": "*"},
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            "Resource": arn(queue_id),
-        }
-        assert any(
-            ref(queue_id) in p["Properties"]["Queues"]
-            and deny_plain_http in p["Properties"]["PolicyDocument"]["Statement"]
-            for p in policies
-        ), f"{queue_id} has no TLS-only policy"
+        assert deny_plain_http(arn(queue_id)) in queue_policy(dev, queue), f"{queue_id} is not TLS-only"
+
+
+def deny_plain_http(resource: Any) -> dict[str, Any]:
+    return {
+        "Effect": "Deny",
+        "Action": "sqs:*",
+        "Principal": {"AWS": "*"},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Resource": resource,
+    }
 
 
 def test_visibility_timeouts_cover_six_consumer_timeouts(dev: Any) -> None:
-    messaging = dev.stack.messaging
+    messaging, ingest = dev.stack.messaging, dev.stack.ingest
     for queue, consumer in (
         (messaging.events.queue, fns.FILTER),
         (messaging.deliveries.queue, fns.DELIVER),
+        (ingest.queue, fns.INGEST),
         (messaging.events.dlq, fns.REPROCESS),
         (messaging.deliveries.dlq, fns.REPROCESS),
+        (ingest.dlq, fns.REPROCESS),
     ):
-        visibility = resource(dev, queue)["Properties"]["VisibilityTimeout"]
+        visibility = dev.resource(queue)["Properties"]["VisibilityTimeout"]
         assert visibility >= VISIBILITY_FACTOR * consumer.timeout_seconds
 
 
@@ -214,7 +186,7 @@ def test_retry_delays_fit_sqs_visibility_and_retention() -> None:
 
 
 def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
-    messaging = dev.stack.messaging
+    messaging, ingest = dev.stack.messaging, dev.stack.ingest
     alarms = dev.template.find_resources("AWS::CloudWatch::Alarm").values()
 
     def queue_name(queue: Any) -> dict[str, Any]:
@@ -223,6 +195,7 @@ def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
     for queue, threshold in (
         (messaging.events.queue, 900),
         (messaging.deliveries.queue, deliveries_max_age_seconds(names.DEFAULT_RETRY_SCHEDULE)),
+        (ingest.queue, 900),
     ):
         assert any(
             a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
@@ -230,14 +203,15 @@ def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
             and a["Properties"]["Threshold"] == threshold
             for a in alarms
         ), f"no age alarm for {dev.logical_id(queue)}"
-    for dlq in messaging.dlqs:
+    for dlq in (*messaging.dlqs, ingest.dlq):
         depth = [
             a["Properties"]
             for a in alarms
             if json.dumps(queue_name(dlq)) in json.dumps(a["Properties"].get("Metrics", []))
             and "ApproximateNumberOfMessagesVisible" in json.dumps(a["Properties"]["Metrics"])
+            and "ApproximateNumberOfMessagesNotVisible" in json.dumps(a["Properties"]["Metrics"])
         ]
-        assert depth, f"no depth alarm for {dev.logical_id(dlq)}"
+        assert len(depth) == 1, f"no depth alarm for {dev.logical_id(dlq)}"
         assert depth[0]["Threshold"] == 1
         assert depth[0]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
@@ -245,43 +219,77 @@ def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
 # --- functions ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda s: s.construct_id)
+@pytest.mark.parametrize("spec", fns.ALL_SPECS, ids=lambda s: s.construct_id)
 def test_function_runtime_and_settings(dev: Any, spec: fns.FunctionSpec) -> None:
-    _, function = dev.function(spec.handler)
+    _function_id, function = dev.function(spec.handler)
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Timeout"] == spec.timeout_seconds
-    assert "LogGroup" in props["LoggingConfig"]
+    assert props["MemorySize"] == spec.memory_size
+    handler = dev.stack.functions.handlers[spec.construct_id]
+    assert props["LoggingConfig"] == {"LogGroup": ref(dev.logical_id(handler.log_group))}
+    assert dev.resource(handler.log_group)["Properties"]["RetentionInDays"] == 30
+    assert "ReservedConcurrentExecutions" not in props, "reserving concurrency fails on new accounts"
 
 
 def test_function_timeouts() -> None:
     assert (fns.API.timeout_seconds, fns.FILTER.timeout_seconds) == (29, 60)
     assert (fns.DELIVER.timeout_seconds, fns.REPROCESS.timeout_seconds) == (120, 60)
+    assert (fns.INGEST.timeout_seconds, fns.SCHEDULED.timeout_seconds) == (60, 50)
+    # A scheduled run ends before the next one starts.
+    assert fns.SCHEDULED.timeout_seconds < fns.STALL_SCHEDULE.to_seconds()
 
 
-@pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda s: s.construct_id)
-def test_function_environment(dev: Any, spec: fns.FunctionSpec) -> None:
-    _, function = dev.function(spec.handler)
-    variables = function["Properties"]["Environment"]["Variables"]
-    assert variables == {
-        names.ENV_TABLE_NAME: ref(dev.logical_id(dev.stack.storage.table)),
-        names.ENV_EVENTS_QUEUE_URL: ref(dev.logical_id(dev.stack.messaging.events.queue)),
-        names.ENV_DELIVERIES_QUEUE_URL: ref(dev.logical_id(dev.stack.messaging.deliveries.queue)),
-        names.ENV_RETRY_SCHEDULE: ",".join(map(str, names.DEFAULT_RETRY_SCHEDULE)),
-        names.ENV_RETENTION_DAYS: str(names.DEFAULT_RETENTION_DAYS),
+def test_prod_logs_are_kept_a_year(prod: Any) -> None:
+    for handler in prod.stack.functions.handlers.values():
+        assert prod.resource(handler.log_group)["Properties"]["RetentionInDays"] == 365
+
+
+def common_env(synth: Any, *, log_level: str = "INFO") -> dict[str, Any]:
+    return {
+        names.ENV_TABLE_NAME: ref(synth.logical_id(synth.stack.storage.table)),
+        names.ENV_EVENTS_QUEUE_URL: ref(synth.logical_id(synth.stack.messaging.events.queue)),
+        names.ENV_DELIVERIES_QUEUE_URL: ref(synth.logical_id(synth.stack.messaging.deliveries.queue)),
+        names.ENV_RETRY_SCHEDULE: synth.stack.config.retry_schedule_env,
+        names.ENV_RETENTION_DAYS: str(synth.stack.config.retention_days),
         "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
-        "LOG_LEVEL": "INFO",
+        "POWERTOOLS_LOG_LEVEL": log_level,
     }
 
 
-def test_prod_environment_carries_ses_sender_and_schedule(prod: Any) -> None:
-    for spec in ALL_SPECS:
+def test_function_environments(dev: Any) -> None:
+    common = common_env(dev)
+    broadcast = {names.ENV_BROADCAST_TOPIC_ARN: ref(dev.logical_id(dev.stack.broadcast.topic))}
+    secrets_key = {names.ENV_SECRETS_KEY_ID: arn(dev.logical_id(dev.stack.secrets.key))}
+    onecodex = {names.ENV_ONECODEX_SECRET_ARN: ref(dev.logical_id(dev.stack.secrets.onecodex_secret))}
+    expected = {
+        fns.API: {**common, **secrets_key, **onecodex},
+        fns.INGEST: common,
+        fns.FILTER: {**common, **broadcast},
+        fns.DELIVER: {**common, **broadcast, **secrets_key},
+        fns.REPROCESS: common,
+        fns.SCHEDULED: {**common, names.ENV_STALL_AFTER_SECONDS: str(names.DEFAULT_STALL_AFTER_SECONDS)},
+    }
+    assert set(expected) == set(fns.ALL_SPECS)
+    for spec, variables in expected.items():
+        actual = dev.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
+        assert actual == variables, spec.construct_id
+
+
+def test_prod_environment_carries_the_configuration(prod: Any) -> None:
+    for spec in fns.ALL_SPECS:
         variables = prod.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
         assert variables[names.ENV_SES_SENDER] == "Herald <noreply@example.org>"
         assert variables[names.ENV_RETRY_SCHEDULE] == "1,2,3"
+        assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+        assert (names.ENV_INGEST_DEFAULT_PROJECT in variables) == (spec is fns.INGEST), spec.construct_id
+    ingest = prod.function(fns.INGEST.handler)[1]["Properties"]["Environment"]["Variables"]
+    assert ingest[names.ENV_INGEST_DEFAULT_PROJECT] == "proj-1"
+    scheduled = prod.function(fns.SCHEDULED.handler)[1]["Properties"]["Environment"]["Variables"]
+    assert scheduled[names.ENV_STALL_AFTER_SECONDS] == "300"
 
 
 def _mapping(synth: Any, spec: fns.FunctionSpec, queue: Any) -> dict[str, Any]:
@@ -296,12 +304,18 @@ def _mapping(synth: Any, spec: fns.FunctionSpec, queue: Any) -> dict[str, Any]:
         },
     )
     assert len(found) == 1, f"{spec.construct_id} is not mapped to {synth.logical_id(queue)}"
-    return next(iter(found.values()))["Properties"]
+    return next(iter(found.values()))["Properties"]  # type: ignore[no-any-return]
 
 
 def test_filter_consumes_the_events_queue(dev: Any) -> None:
     mapping = _mapping(dev, fns.FILTER, dev.stack.messaging.events.queue)
     assert mapping["BatchSize"] == names.EVENTS_BATCH_SIZE
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_ingest_consumes_the_ingest_queue(dev: Any) -> None:
+    mapping = _mapping(dev, fns.INGEST, dev.stack.ingest.queue)
+    assert mapping["BatchSize"] == names.INGEST_BATCH_SIZE
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
@@ -314,40 +328,65 @@ def test_deliver_consumes_the_deliveries_queue_with_capped_concurrency(dev: Any,
     assert prod_mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
 
 
-def test_reprocess_consumes_both_dlqs(dev: Any) -> None:
-    for dlq in dev.stack.messaging.dlqs:
+def test_reprocess_consumes_every_dlq(dev: Any) -> None:
+    for dlq in (*dev.stack.messaging.dlqs, dev.stack.ingest.dlq):
         mapping = _mapping(dev, fns.REPROCESS, dlq)
         assert mapping["BatchSize"] == fns.DLQ_BATCH_SIZE == 10
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_only_the_api_has_no_queue_trigger(dev: Any) -> None:
-    function_id, _ = dev.function(fns.API.handler)
-    assert not dev.template.find_resources(
-        "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": ref(function_id)}}
-    )
+def test_api_and_scheduled_have_no_queue_trigger(dev: Any) -> None:
+    for spec in (fns.API, fns.SCHEDULED):
+        function_id, _ = dev.function(spec.handler)
+        assert not dev.template.find_resources(
+            "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": ref(function_id)}}
+        ), spec.construct_id
 
 
 # --- least privilege ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("spec", fns.ALL_SPECS, ids=lambda s: s.construct_id)
+def test_roles_are_herald_own_and_write_only_their_log_group(dev: Any, spec: fns.FunctionSpec) -> None:
+    handler = dev.stack.functions.handlers[spec.construct_id]
+    role = dev.resource(handler.role)["Properties"]
+    assert "ManagedPolicyArns" not in role, "no AWSLambdaBasicExecutionRole (logs on every group)"
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    statements = role_statements(dev, spec)
+    [logs] = [s for s in statements if "logs:PutLogEvents" in json.dumps(s["Action"])]
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == arn(dev.logical_id(handler.log_group))
+    assert not any(str(a).startswith("logs:CreateLogGroup") for s in statements for a in s["Action"])
+
+
 def test_every_function_reads_and_writes_the_table(dev: Any) -> None:
     table = arn(dev.logical_id(dev.stack.storage.table))
-    for spec in ALL_SPECS:
+    for spec in fns.ALL_SPECS:
         statements = role_statements(dev, spec)
         assert allows(statements, "dynamodb:PutItem", table), spec.construct_id
         assert allows(statements, "dynamodb:Query", table), spec.construct_id
 
 
 def test_queue_grants_follow_the_data_flow(dev: Any) -> None:
-    m = dev.stack.messaging
+    m, bridge = dev.stack.messaging, dev.stack.ingest
     events, deliveries = arn(dev.logical_id(m.events.queue)), arn(dev.logical_id(m.deliveries.queue))
+    ingest_queue, ingest_dlq = arn(dev.logical_id(bridge.queue)), arn(dev.logical_id(bridge.dlq))
     events_dlq, deliveries_dlq = arn(dev.logical_id(m.events.dlq)), arn(dev.logical_id(m.deliveries.dlq))
 
     api = role_statements(dev, fns.API)
-    assert allows(api, "sqs:SendMessage", events)
-    assert not allows(api, "sqs:SendMessage", deliveries)
-    assert not allows(api, "sqs:ReceiveMessage", events)
+    assert allows(api, "sqs:SendMessage", events)  # custom events
+    assert allows(api, "sqs:SendMessage", deliveries)  # reprocessed failed notifications
+    assert not allows(api, "sqs:SendMessage", ingest_queue)
+    assert not grants(api, "sqs:ReceiveMessage")
+
+    ingest = role_statements(dev, fns.INGEST)
+    assert allows(ingest, "sqs:ReceiveMessage", ingest_queue)
+    assert allows(ingest, "sqs:DeleteMessage", ingest_queue)
+    assert allows(ingest, "sqs:SendMessage", events)
+    assert not allows(ingest, "sqs:SendMessage", deliveries)
+    assert not allows(ingest, "sqs:SendMessage", ingest_queue)
 
     filter_ = role_statements(dev, fns.FILTER)
     assert allows(filter_, "sqs:ReceiveMessage", events)
@@ -361,16 +400,29 @@ def test_queue_grants_follow_the_data_flow(dev: Any) -> None:
     assert not allows(deliver, "sqs:ReceiveMessage", events)
 
     reprocess = role_statements(dev, fns.REPROCESS)
-    for dlq in (events_dlq, deliveries_dlq):
+    for dlq in (events_dlq, deliveries_dlq, ingest_dlq):
         assert allows(reprocess, "sqs:ReceiveMessage", dlq)
         assert allows(reprocess, "sqs:DeleteMessage", dlq)
-    assert not any("sqs:SendMessage" in json.dumps(s["Action"]) for s in reprocess)
+    assert not grants(reprocess, "sqs:SendMessage")
+
+    scheduled = role_statements(dev, fns.SCHEDULED)
+    assert allows(scheduled, "sqs:SendMessage", events)
+    assert not grants(scheduled, "sqs:ReceiveMessage")
+    assert len(grants(scheduled, "sqs:SendMessage")) == 1
 
 
 def test_every_function_can_use_the_data_key(dev: Any) -> None:
     key = arn(dev.logical_id(dev.stack.storage.key))
-    for spec in ALL_SPECS:
+    for spec in fns.ALL_SPECS:
         assert allows(role_statements(dev, spec), "kms:Decrypt", key), spec.construct_id
+
+
+def test_only_consumers_of_the_ingest_queues_may_decrypt_with_the_ingest_key(dev: Any) -> None:
+    key = arn(dev.logical_id(dev.stack.ingest.key))
+    for spec in fns.ALL_SPECS:
+        assert allows(role_statements(dev, spec), "kms:Decrypt", key) == (
+            spec in (fns.INGEST, fns.REPROCESS)
+        ), spec.construct_id
 
 
 def _any_arn(service: str, resource: str = "*") -> dict[str, Any]:
@@ -390,10 +442,11 @@ def test_deliver_may_reach_targets_in_any_account(dev: Any) -> None:
     assert mail and sorted(mail[0]["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"]
     assert ":identity/*" in json.dumps(mail[0]["Resource"])
     assert "Condition" not in mail[0]
-    for spec in (fns.API, fns.FILTER, fns.REPROCESS):
+    for spec in (fns.API, fns.INGEST, fns.FILTER, fns.REPROCESS, fns.SCHEDULED):
         statements = role_statements(dev, spec)
         assert not allows(statements, "sqs:SendMessage", _any_arn("sqs")), spec.construct_id
-        assert not any("sns:Publish" in json.dumps(s["Action"]) for s in statements), spec.construct_id
+        assert not allows(statements, "sns:Publish", _any_arn("sns")), spec.construct_id
+        assert not mentions(statements, "ses:"), spec.construct_id
 
 
 def test_prod_mail_is_pinned_to_the_configured_sender(prod: Any) -> None:
@@ -419,6 +472,9 @@ def test_api_stage_throttling_tracing_and_access_logs(dev: Any, prod: Any) -> No
                             "ResourcePath": "/*",
                             "ThrottlingRateLimit": 100,
                             "ThrottlingBurstLimit": 200,
+                            "LoggingLevel": "ERROR",
+                            "DataTraceEnabled": False,
+                            "MetricsEnabled": True,
                         }
                     )
                 ]
@@ -470,37 +526,62 @@ def test_api_proxies_everything_to_the_api_function_without_cors(dev: Any) -> No
     )
 
 
-# --- outputs and annotations --------------------------------------------------------------------
+# --- outputs, annotations, cfn-lint -------------------------------------------------------------
 
 
 def test_outputs(dev: Any) -> None:
     outputs = dev.template.to_json()["Outputs"]
-    assert outputs[OUTPUT_EVENTS_QUEUE_URL]["Value"] == ref(dev.logical_id(dev.stack.messaging.events.queue))
-    assert outputs[OUTPUT_DELIVERIES_QUEUE_URL]["Value"] == ref(
-        dev.logical_id(dev.stack.messaging.deliveries.queue)
-    )
-    assert outputs[OUTPUT_TABLE_NAME]["Value"] == ref(dev.logical_id(dev.stack.storage.table))
-    assert dev.logical_id(dev.stack.api.rest_api) in json.dumps(outputs[OUTPUT_API_URL]["Value"])
-    deliver_role = dev.function(fns.DELIVER.handler)[1]["Properties"]["Role"]
-    assert outputs[OUTPUT_DELIVER_ROLE_ARN]["Value"] == deliver_role
-    # The API's auto-generated endpoint output is replaced by ApiUrl.
-    assert not [name for name in outputs if name.startswith("Api") and name != OUTPUT_API_URL]
+    s = dev.stack
+    expected = {
+        stack_module.OUTPUT_EVENTS_QUEUE_URL: ref(dev.logical_id(s.messaging.events.queue)),
+        stack_module.OUTPUT_DELIVERIES_QUEUE_URL: ref(dev.logical_id(s.messaging.deliveries.queue)),
+        stack_module.OUTPUT_TABLE_NAME: ref(dev.logical_id(s.storage.table)),
+        stack_module.OUTPUT_INGEST_QUEUE_URL: ref(dev.logical_id(s.ingest.queue)),
+        stack_module.OUTPUT_INGEST_QUEUE_ARN: arn(dev.logical_id(s.ingest.queue)),
+        stack_module.OUTPUT_INGEST_TOPIC_ARN: ref(dev.logical_id(s.ingest.topic)),
+        stack_module.OUTPUT_INGEST_KEY_ARN: arn(dev.logical_id(s.ingest.key)),
+        stack_module.OUTPUT_BROADCAST_TOPIC_ARN: ref(dev.logical_id(s.broadcast.topic)),
+        stack_module.OUTPUT_ONECODEX_SECRET_ARN: ref(dev.logical_id(s.secrets.onecodex_secret)),
+        stack_module.OUTPUT_DASHBOARD_NAME: ref(dev.logical_id(s.observability.dashboard)),
+        stack_module.OUTPUT_ACCOUNT_ID: {"Ref": "AWS::AccountId"},
+        stack_module.OUTPUT_DELIVER_ROLE_ARN: dev.function(fns.DELIVER.handler)[1]["Properties"]["Role"],
+    }
+    for name, value in expected.items():
+        assert outputs[name]["Value"] == value, name
+        assert outputs[name]["Description"], name
+    rest_api = dev.logical_id(s.api.rest_api)
+    assert rest_api in json.dumps(outputs[stack_module.OUTPUT_API_URL]["Value"])
+    webhook = outputs[stack_module.OUTPUT_ONECODEX_WEBHOOK_URL]["Value"]["Fn::Join"][1]
+    assert rest_api in json.dumps(webhook) and webhook[-1].endswith("/webhooks/onecodex")
+    # The API's auto-generated endpoint output is replaced by ApiUrl; no alarm topic in dev.
+    assert set(outputs) == {*expected, stack_module.OUTPUT_API_URL, stack_module.OUTPUT_ONECODEX_WEBHOOK_URL}
 
 
-def test_synthesis_reports_no_errors_or_warnings(dev: Any) -> None:
-    annotations = Annotations.from_stack(dev.stack)
+def test_optional_outputs(prod: Any, managed: Any) -> None:
+    prod_outputs = prod.template.to_json()["Outputs"]
+    alarm_topic = prod.stack.observability.alarm_topic
+    assert prod_outputs[stack_module.OUTPUT_ALARM_TOPIC_ARN]["Value"] == ref(prod.logical_id(alarm_topic))
+    assert stack_module.OUTPUT_INGEST_KEY_ARN not in managed.template.to_json()["Outputs"]
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+def test_synthesis_reports_no_errors_or_warnings(variant: str, request: pytest.FixtureRequest) -> None:
+    synth = request.getfixturevalue(variant)
+    annotations = Annotations.from_stack(synth.stack)
     annotations.has_no_error("*", Match.any_value())
     annotations.has_no_warning("*", Match.any_value())
 
 
-def test_template_passes_cfn_lint(dev: Any) -> None:
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+def test_template_passes_cfn_lint(variant: str, request: pytest.FixtureRequest) -> None:
     from cfnlint import api as cfnlint_api
 
+    synth = request.getfixturevalue(variant)
     config = cfnlint_api.ManualArgs(
         regions=["us-east-1", "eu-west-1"],
         # W3005: CDK adds DependsOn next to an implicit GetAtt dependency on purpose (ordering of
         # the role's policy); harmless and not ours to change.
         ignore_checks=["W3005"],
     )
-    matches = cfnlint_api.lint(json.dumps(dev.template.to_json()), config=config)
+    matches = cfnlint_api.lint(json.dumps(synth.template.to_json()), config=config)
     assert not matches, "\n".join(str(m) for m in matches)

@@ -1,0 +1,135 @@
+"""Alarms (Lambda errors/throttles, queues), the dashboard from the EMF metrics, the alarm topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import SYNTH_GROUP
+from infra_helpers import arn, by_sid, key_policy, ref, topic_policy
+
+from herald import names
+from infra import functions as fns
+from infra import observability as obs
+
+pytestmark = pytest.mark.xdist_group(name=SYNTH_GROUP)
+
+RUNTIME_METRICS = (
+    "EventsIngested",
+    "NotificationsCreated",
+    "Notifications_delivered",
+    "Notifications_retry",
+    "Notifications_failed",
+    "Notifications_skipped",
+    "DeadLetters",
+    "DeliveryLatencyMs",
+)
+
+
+def _alarms(synth: Any) -> dict[str, dict[str, Any]]:
+    return {
+        lid: r["Properties"] for lid, r in synth.template.find_resources("AWS::CloudWatch::Alarm").items()
+    }
+
+
+@pytest.mark.parametrize("spec", fns.ALL_SPECS, ids=lambda s: s.construct_id)
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_has_error_and_throttle_alarms(dev: Any, spec: fns.FunctionSpec, metric: str) -> None:
+    function_id, _ = dev.function(spec.handler)
+    found = [
+        a
+        for a in _alarms(dev).values()
+        if a.get("MetricName") == metric
+        and a.get("Namespace") == "AWS/Lambda"
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": ref(function_id)}]
+    ]
+    assert len(found) == 1
+    [alarm] = found
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Period"] == 300
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_dev_alarms_have_no_actions(dev: Any) -> None:
+    assert dev.stack.observability.alarm_topic is None
+    assert not dev.template.find_resources("AWS::SNS::Subscription", {"Properties": {"Protocol": "email"}})
+    for alarm in _alarms(dev).values():
+        assert "AlarmActions" not in alarm and "OKActions" not in alarm
+
+
+def test_alarm_email_gets_every_alarm_through_an_encrypted_topic(prod: Any) -> None:
+    topic = prod.stack.observability.alarm_topic
+    topic_ref = ref(prod.logical_id(topic))
+    key = prod.stack.storage.key
+    assert prod.resource(topic)["Properties"]["KmsMasterKeyId"] == arn(prod.logical_id(key))
+    prod.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.org", "TopicArn": topic_ref}
+    )
+    alarms = _alarms(prod)
+    # 6 functions x 2 + 3 queues x (age, DLQ depth).
+    assert len(alarms) == len(fns.ALL_SPECS) * 2 + 3 * 2
+    for logical_id, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [topic_ref], logical_id
+        assert alarm["OKActions"] == [topic_ref], logical_id
+
+    from_alarms = {
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":cloudwatch:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":alarm:*",
+                    ],
+                ]
+            }
+        },
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
+    publish = by_sid(topic_policy(prod, topic), obs.SID_CLOUDWATCH_PUBLISH)
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Action"] == "sns:Publish"
+    assert publish["Resource"] == topic_ref
+    assert publish["Condition"] == from_alarms
+    encrypt = by_sid(key_policy(prod, key), obs.SID_CLOUDWATCH_KMS)
+    assert encrypt["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(encrypt["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert encrypt["Condition"] == from_alarms
+
+
+def _dashboard_body(synth: Any) -> str:
+    [dashboard] = synth.template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    # Fn::Join of literal JSON pieces and tokens: the literal text is what matters here.
+    return "".join(part if isinstance(part, str) else json.dumps(part) for part in body["Fn::Join"][1])
+
+
+def test_dashboard_shows_every_runtime_metric(dev: Any) -> None:
+    body = _dashboard_body(dev)
+    assert obs.METRIC_EVENTS_INGESTED == "EventsIngested"
+    assert tuple(obs.notification_metric_name(o) for o in obs.NOTIFICATION_OUTCOMES) == RUNTIME_METRICS[2:6]
+    for metric in RUNTIME_METRICS:
+        assert f'["{names.METRICS_NAMESPACE}","{metric}","service","{names.SERVICE_NAME}"' in body, metric
+    for percentile in ("p50", "p90", "p99"):
+        assert f'"stat":"{percentile}"' in body
+
+
+def test_dashboard_shows_functions_queues_and_api(dev: Any) -> None:
+    body = _dashboard_body(dev)
+    for metric in ("Errors", "Throttles", "Duration"):
+        count = body.count(f'["AWS/Lambda","{metric}","FunctionName",')
+        assert count == len(fns.ALL_SPECS), metric
+    assert body.count('"ApproximateAgeOfOldestMessage"') == 3
+    assert body.count('"ApproximateNumberOfMessagesVisible"') == 3
+    assert body.count('"ApproximateNumberOfMessagesNotVisible"') == 3
+    for metric in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
+        assert f'["AWS/ApiGateway","{metric}"' in body, metric
+    assert '"type":"alarm"' in body

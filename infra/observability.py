@@ -23,8 +23,10 @@ from herald import names
 from infra.messaging import QueuePair, dlq_depth
 
 PERIOD = Duration.minutes(5)
-# Counters the runtime emits (handlers: ingest, filter, deliver, reprocess).
+# Counters the runtime emits (handlers: ingest, filter, deliver, reprocess, scheduled).
 METRIC_EVENTS_INGESTED = "EventsIngested"
+METRIC_EVENTS_DEDUPLICATED = "EventsDeduplicated"
+METRIC_TRANSFERS_STALLED = "TransfersStalled"
 METRIC_NOTIFICATIONS_CREATED = "NotificationsCreated"
 NOTIFICATION_OUTCOMES = ("delivered", "retry", "failed", "skipped")
 METRIC_DEAD_LETTERS = "DeadLetters"
@@ -187,7 +189,11 @@ class Observability(Construct):
         pipeline: list[cloudwatch.IWidget] = [
             graph(
                 "Events and notifications",
-                [herald_metric(METRIC_EVENTS_INGESTED), herald_metric(METRIC_NOTIFICATIONS_CREATED)],
+                [
+                    herald_metric(METRIC_EVENTS_INGESTED),
+                    herald_metric(METRIC_EVENTS_DEDUPLICATED),
+                    herald_metric(METRIC_NOTIFICATIONS_CREATED),
+                ],
             ),
             graph(
                 "Delivery outcomes",
@@ -196,7 +202,10 @@ class Observability(Construct):
                     for outcome in NOTIFICATION_OUTCOMES
                 ],
             ),
-            graph("Dead letters", [herald_metric(METRIC_DEAD_LETTERS)]),
+            graph(
+                "Dead letters and stalled transfers",
+                [herald_metric(METRIC_DEAD_LETTERS), herald_metric(METRIC_TRANSFERS_STALLED)],
+            ),
             graph(
                 "Delivery latency (ms)",
                 [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ pytestmark = pytest.mark.xdist_group(name=SYNTH_GROUP)
 
 RUNTIME_METRICS = (
     "EventsIngested",
+    "EventsDeduplicated",
+    "TransfersStalled",
     "NotificationsCreated",
     "Notifications_delivered",
     "Notifications_retry",
@@ -115,7 +119,7 @@ def _dashboard_body(synth: Any) -> str:
 def test_dashboard_shows_every_runtime_metric(dev: Any) -> None:
     body = _dashboard_body(dev)
     assert obs.METRIC_EVENTS_INGESTED == "EventsIngested"
-    assert tuple(obs.notification_metric_name(o) for o in obs.NOTIFICATION_OUTCOMES) == RUNTIME_METRICS[2:6]
+    assert tuple(obs.notification_metric_name(o) for o in obs.NOTIFICATION_OUTCOMES) == RUNTIME_METRICS[4:8]
     for metric in RUNTIME_METRICS:
         assert f'["{names.METRICS_NAMESPACE}","{metric}","service","{names.SERVICE_NAME}"' in body, metric
     for percentile in ("p50", "p90", "p99"):
@@ -133,3 +137,27 @@ def test_dashboard_shows_functions_queues_and_api(dev: Any) -> None:
     for metric in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
         assert f'["AWS/ApiGateway","{metric}"' in body, metric
     assert '"type":"alarm"' in body
+
+
+def _emitted_metric_names(repo_root: Path) -> tuple[set[str], set[str]]:
+    """Metric names in the handlers' `metrics.add_metric(...)` calls: literals and f-string prefixes."""
+    literals: set[str] = set()
+    prefixes: set[str] = set()
+    for path in (repo_root / "functions" / "herald" / "handlers").glob("*.py"):
+        text = path.read_text()
+        for match in re.finditer(r"add_metric\((.*?)\)\n", text, flags=re.DOTALL):
+            call = match.group(1)
+            literals |= set(re.findall(r'(?<!f)"([A-Za-z][A-Za-z_]*)"', call))
+            prefixes |= set(re.findall(r'f"([A-Za-z]+_)\{', call))
+    return literals, prefixes
+
+
+def test_dashboard_covers_every_metric_the_handlers_emit(dev: Any, repo_root: Path) -> None:
+    literals, prefixes = _emitted_metric_names(repo_root)
+    assert "NotificationsCreated" in literals and prefixes == {"Notifications_"}
+    body = _dashboard_body(dev)
+    for name in literals:
+        assert f'"{names.METRICS_NAMESPACE}","{name}"' in body, f"{name} is emitted but not on the dashboard"
+    for prefix in prefixes:
+        for outcome in obs.NOTIFICATION_OUTCOMES:
+            assert f'"{prefix}{outcome}"' in body

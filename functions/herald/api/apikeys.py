@@ -51,7 +51,7 @@ def _out(key: ApiKey) -> KeyOut:
     summary="Create an API key (admin)",
     description="The key itself is in this response only; Herald keeps its SHA-256 hash.",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 404, success=201, description="Created"),
 )
 def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
     _require_admin()
@@ -77,7 +77,7 @@ def list_keys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     description="Immediate on the instance that answers; other warm API instances may accept the key "
     "for up to 60 s more (their authentication cache). A key cannot revoke itself.",
     tags=TAG,
-    responses={204: {"description": "Revoked"}, **responses(400, 404, 409)},
+    responses=responses(400, 404, 409, success=204, description="Revoked"),
 )
 def revoke_key(key_id: KeyId) -> None:
     _require_admin()

@@ -73,7 +73,7 @@ def _save(channel: Channel) -> None:
     summary="Create a channel",
     description="Returns the channel with its signing secret, the only time the secret is shown.",
     tags=TAG,
-    responses=responses(400),
+    responses=responses(400, success=201, description="Created"),
 )
 def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
     projects = _owned_projects(body.projects)
@@ -175,7 +175,7 @@ def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> Ch
     summary="Delete a channel",
     description="Refused (409) while a subscription delivers through it.",
     tags=TAG,
-    responses={204: {"description": "Deleted"}, **responses(400, 404, 409)},
+    responses=responses(400, 404, 409, success=204, description="Deleted"),
 )
 def delete_channel(channel_id: ChannelId) -> None:
     _channel_or_404(channel_id)

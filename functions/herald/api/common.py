@@ -108,8 +108,8 @@ def no_content() -> Response[Any]:
     return Response(status_code=204, content_type=None, body=None)
 
 
-def responses(*statuses: int, **described: str) -> dict[int, dict[str, Any]]:
-    """OpenAPI error responses for a route, in the API's error shape."""
+def responses(*statuses: int, success: int = 200, description: str = "Success") -> dict[int, dict[str, Any]]:
+    """OpenAPI responses for a route: its success (the return model's schema) and its errors."""
     texts = {
         400: "Invalid request: the message names the field",
         404: "Not found (or not visible to this key)",
@@ -117,8 +117,10 @@ def responses(*statuses: int, **described: str) -> dict[int, dict[str, Any]]:
         413: "Payload too large",
         503: "A dependency is unavailable; retry",
     }
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, dict[str, Any]] = {success: {"description": description}}
     for status in statuses:
-        text = described.get(f"s{status}", texts.get(status, "Error"))
-        out[status] = {"description": text, "content": {"application/json": {"model": ErrorOut}}}
+        out[status] = {
+            "description": texts.get(status, "Error"),
+            "content": {"application/json": {"model": ErrorOut}},
+        }
     return out

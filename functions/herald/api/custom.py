@@ -48,7 +48,7 @@ TAG = ["Custom events"]
     description="`code`: 1 to 20 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit), "
     "e.g. ICA_CUSTOM_123. `content` becomes the event's payload.",
     tags=TAG,
-    responses={204: {"description": "Accepted"}, **responses(400, 404, 413)},
+    responses=responses(400, 404, 413, success=204, description="Accepted"),
 )
 def post_custom_event(project_id: ProjectId, body: Annotated[CustomEventIn, Body()]) -> None:
     check_project(project_id)
@@ -83,7 +83,7 @@ def list_custom_codes(
     status_code=201,
     summary="Subscribe a channel to a custom event code",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 404, success=201, description="Created"),
 )
 def create_custom_subscription(
     project_id: ProjectId, body: Annotated[CustomSubscriptionIn, Body()]

@@ -72,7 +72,7 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
     description="Stored once per `id` (idempotency: the same id is the same event; reused with "
     "different content: 409), then routed to the project's subscriptions.",
     tags=TAG,
-    responses=responses(400, 404, 409, 413),
+    responses=responses(400, 404, 409, 413, success=202, description="Accepted"),
 )
 def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> EventAccepted:
     check_project(project_id)

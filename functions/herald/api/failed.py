@@ -96,7 +96,7 @@ def get_failed(
     description="Starts a new delivery cycle (pending, the full retry schedule); the earlier attempts "
     "are kept in `previousCycles`.",
     tags=TAG,
-    responses=responses(400, 404, 409, 503),
+    responses=responses(400, 404, 409, 503, success=202, description="Accepted"),
 )
 def reprocess_failed(
     project_id: ProjectId, subscription_id: SubscriptionId, notification_id: NotificationId
@@ -122,7 +122,7 @@ def reprocess_failed(
     summary="Delete a failed notification",
     description="Removes it for good; its event's status is recomputed from the notifications left.",
     tags=TAG,
-    responses={204: {"description": "Deleted"}, **responses(400, 404, 409)},
+    responses=responses(400, 404, 409, success=204, description="Deleted"),
 )
 def delete_failed(
     project_id: ProjectId, subscription_id: SubscriptionId, notification_id: NotificationId
@@ -144,7 +144,7 @@ def delete_failed(
     description=f"Like Svix's recover: every failed notification routed at or after `since`, at most "
     f"{failed_notifications.MAX_BULK} per call; while `more` is true, call again.",
     tags=TAG,
-    responses=responses(400, 404, 503),
+    responses=responses(400, 404, 503, success=202, description="Accepted"),
 )
 def reprocess_since(
     project_id: ProjectId, subscription_id: SubscriptionId, body: Annotated[ReprocessSinceIn, Body()]

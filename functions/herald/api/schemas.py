@@ -75,13 +75,13 @@ class ChannelIn(_Strict):
         kind = info.data.get("type")
         address = value.strip()
         if kind in (ChannelType.HTTP, ChannelType.SQS):
-            parts = urlsplit(address)
             try:
-                host = parts.hostname
+                parts = urlsplit(address)
+                scheme, host = parts.scheme, parts.hostname
                 parts.port  # noqa: B018 -- raises on a malformed port
-            except ValueError:
-                host = None
-            if parts.scheme not in ("http", "https") or not host:
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                scheme, host = "", None
+            if scheme not in ("http", "https") or not host:
                 what = "an http(s) URL" if kind is ChannelType.HTTP else "an SQS queue URL"
                 raise ValueError(f"must be {what}, got {address!r}")
         elif kind is ChannelType.SNS and not _SNS_ARN.match(address):

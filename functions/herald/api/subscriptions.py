@@ -121,7 +121,7 @@ def _save(sub: Subscription) -> SubscriptionOut:
     status_code=201,
     summary="Subscribe a channel to an event code",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 404, success=201, description="Created"),
 )
 def create_subscription(project_id: ProjectId, body: Annotated[SubscriptionIn, Body()]) -> SubscriptionOut:
     return out(create(project_id, body, custom=False))
@@ -242,7 +242,7 @@ def _blocking_message(project_id: str, sub_id: str, counts: dict[NotificationSta
     description="Refused (409) while the subscription has failed, pending or retryable notifications; "
     "the message says how many and how to clear them.",
     tags=TAG,
-    responses={204: {"description": "Deleted"}, **responses(400, 404, 409)},
+    responses=responses(400, 404, 409, success=204, description="Deleted"),
 )
 def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> None:
     get(project_id, subscription_id)

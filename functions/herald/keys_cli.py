@@ -1,0 +1,224 @@
+"""`herald keys create|list|revoke`: manage API keys through the HTTP API, or directly in DynamoDB.
+
+Through the API (the default) against a running `herald dev` or a deployment:
+
+    herald keys create --project P --project Q --name ci     # prints the new key once (JSON)
+    herald keys list
+    herald keys revoke <keyId>
+
+`--url` (env HERALD_URL, default http://127.0.0.1:8000) and `--api-key` (env HERALD_API_KEY, else
+the file `.herald/dev-api-key` that `herald dev` writes) say where and as whom; the key must be
+an admin key.
+
+`--direct --table <name>` bootstraps a fresh deployment that has no admin key yet: it writes the
+key straight into Herald's DynamoDB table with the caller's AWS credentials (region and profile
+from the usual AWS configuration), e.g. `herald keys create --admin --direct --table <TableName>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+ENV_URL = "HERALD_URL"
+ENV_API_KEY = "HERALD_API_KEY"
+DEV_KEY_FILE = Path(".herald") / "dev-api-key"
+TIMEOUT_SECONDS = 30
+
+
+class KeysCliError(Exception):
+    """A failure to report on stderr (exit status 1)."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the `keys` command group to the `herald` parser's subcommands."""
+    keys = subparsers.add_parser("keys", help="API keys: create, list, revoke (admin)")
+    commands = keys.add_subparsers(dest="keys_command", required=True)
+
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--url", default=None, help=f"Herald's API ({ENV_URL}; default {DEFAULT_URL})")
+    target.add_argument("--api-key", default=None, help=f"an admin key ({ENV_API_KEY}; else {DEV_KEY_FILE})")
+    target.add_argument(
+        "--direct",
+        action="store_true",
+        help="write to the DynamoDB table itself with your AWS credentials (bootstrap)",
+    )
+    target.add_argument("--table", help="with --direct: the name of Herald's DynamoDB table")
+
+    create = commands.add_parser("create", parents=[target], help="create a key and print it (once)")
+    create.add_argument(
+        "--project", action="append", default=[], dest="projects", help="a project the key may use (repeat)"
+    )
+    create.add_argument("--admin", action="store_true", help="an admin key: every project, and keys")
+    create.add_argument("--name", default="", help="a label to recognise the key by")
+    create.set_defaults(func=run_create)
+
+    lister = commands.add_parser("list", parents=[target], help="list keys (never the keys themselves)")
+    lister.set_defaults(func=run_list)
+
+    revoke = commands.add_parser("revoke", parents=[target], help="revoke a key by its keyId")
+    revoke.add_argument("key_id", help="the keyId shown by create and list")
+    revoke.set_defaults(func=run_revoke)
+
+
+# --- commands -----------------------------------------------------------------------------------
+def run_create(args: argparse.Namespace) -> int:
+    body = {"projects": args.projects, "admin": args.admin, "name": args.name}
+    return _run(
+        args, lambda: _direct_create(args, body) if args.direct else _http(args, "POST", "/api/keys", body)
+    )
+
+
+def run_list(args: argparse.Namespace) -> int:
+    return _run(args, lambda: _direct_list(args) if args.direct else _list_all(args))
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    def revoke() -> dict[str, Any]:
+        if args.direct:
+            return _direct_revoke(args)
+        _http(args, "DELETE", f"/api/keys/{urllib.parse.quote(args.key_id, safe='')}")
+        return {"revoked": args.key_id}
+
+    return _run(args, revoke)
+
+
+def _run(args: argparse.Namespace, action: Any) -> int:
+    try:
+        result = action()
+    except KeysCliError as exc:
+        print(f"herald keys: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    if args.keys_command == "create":
+        print("The key is shown only now; Herald keeps only its hash.", file=sys.stderr)
+    return 0
+
+
+# --- through the HTTP API -----------------------------------------------------------------------
+def _base_url(args: argparse.Namespace) -> str:
+    return (args.url or os.environ.get(ENV_URL) or DEFAULT_URL).rstrip("/")
+
+
+def _api_key(args: argparse.Namespace) -> str:
+    key = args.api_key or os.environ.get(ENV_API_KEY)
+    if key:
+        return key
+    try:
+        return DEV_KEY_FILE.read_text().strip()
+    except OSError:
+        raise KeysCliError(
+            f"no API key: pass --api-key, set {ENV_API_KEY}, or run where `herald dev` wrote {DEV_KEY_FILE}"
+        ) from None
+
+
+def _http(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
+    url = _base_url(args) + path
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-API-Key", _api_key(args))
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as err:
+        raise KeysCliError(f"{method} {url}: HTTP {err.code}: {_error_message(err.read())}") from None
+    except urllib.error.URLError as err:
+        raise KeysCliError(f"{method} {url}: {err.reason} (is Herald running there?)") from None
+    return json.loads(raw) if raw else None
+
+
+def _error_message(raw: bytes) -> str:
+    try:
+        error = json.loads(raw)["error"]
+        return str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return raw.decode(errors="replace")[:500]
+
+
+def _list_all(args: argparse.Namespace) -> dict[str, Any]:
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        query = "?limit=100" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
+        page = _http(args, "GET", f"/api/keys{query}")
+        items.extend(page["items"])
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return {"items": items}
+
+
+# --- directly in DynamoDB (bootstrap) -----------------------------------------------------------
+def _store(args: argparse.Namespace) -> Any:
+    if not args.table:
+        raise KeysCliError("--direct needs --table <Herald's DynamoDB table name>")
+    from herald.store import Store
+
+    # Retention does not apply to keys; the store wants a value.
+    return Store(args.table, retention_seconds=86400)
+
+
+def _direct_create(args: argparse.Namespace, body: dict[str, Any]) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from herald import keys
+    from herald.api.schemas import KeyIn
+
+    try:
+        valid = KeyIn.model_validate(body)
+    except ValidationError as exc:
+        raise KeysCliError(
+            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        ) from None
+    store = _store(args)
+    secret, record = _aws(lambda: keys.create(store, valid.projects, valid.admin, valid.name))
+    return {**_public(record), "key": secret}
+
+
+def _direct_list(args: argparse.Namespace) -> dict[str, Any]:
+    store = _store(args)
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = _aws(lambda after=cursor: store.list_api_keys(100, after))
+        items.extend(_public(k) for k in page.items)
+        cursor = page.cursor
+        if not cursor:
+            return {"items": items}
+
+
+def _direct_revoke(args: argparse.Namespace) -> dict[str, Any]:
+    from herald import keys
+
+    store = _store(args)
+    record = _aws(lambda: keys.revoke(store, args.key_id))
+    if record is None:
+        raise KeysCliError(f"no key with id {args.key_id}")
+    return {"revoked": args.key_id}
+
+
+def _aws(call: Any) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except (BotoCoreError, ClientError) as exc:
+        raise KeysCliError(f"DynamoDB: {exc}") from None
+
+
+def _public(record: Any) -> dict[str, Any]:
+    return {
+        "keyId": record.keyId,
+        "name": record.name,
+        "projects": record.projects,
+        "admin": record.admin,
+        "createdAt": record.createdAt,
+    }

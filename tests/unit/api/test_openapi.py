@@ -1,0 +1,66 @@
+"""The OpenAPI document: generated from the routes, served without a key, in the API's vocabulary."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from herald.api.app import app
+from tests.unit.api.support import Client
+
+
+@pytest.fixture
+def spec(admin: Client) -> dict[str, Any]:
+    status, body = Client(None).call("GET", "/openapi.json")
+    assert status == 200
+    return body
+
+
+def _operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+
+
+def test_every_route_is_documented(spec: dict[str, Any]) -> None:
+    routes = {
+        (r.method, r.openapi_path) for r in app._static_routes + app._dynamic_routes if r.include_in_schema
+    }
+    assert _operations(spec) == routes
+    assert ("POST", "/api/notificationChannels/{channel_id}:rotateSecret") in routes
+    assert len(routes) >= 30
+
+
+def test_the_api_key_header_is_the_security_scheme(spec: dict[str, Any]) -> None:
+    assert spec["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "name": "X-API-Key",
+        "in": "header",
+    }
+    assert spec["security"] == [{"ApiKey": []}]
+    assert spec["paths"]["/health"]["get"]["security"] == []
+
+
+def test_errors_are_documented_in_the_api_shape_not_as_422(spec: dict[str, Any]) -> None:
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert "422" not in op["responses"], (method, path)
+            if path != "/health":
+                assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorOut"
+                }
+
+
+def test_responses_are_described_by_models(spec: dict[str, Any]) -> None:
+    get_event = spec["paths"]["/v1/events/{event_id}"]["get"]["responses"]["200"]
+    assert get_event["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/EventOut"}
+    assert "$uri" in spec["components"]["schemas"]["EventOut"]["properties"]
+
+
+def test_swagger_ui_serves_html_and_the_same_document_as_json(spec: dict[str, Any]) -> None:
+    html = Client(None).request("GET", "/swagger")
+    assert html.status == 200 and html.headers["Content-Type"] == "text/html"
+    assert "SwaggerUIBundle" in html.body
+    as_json = Client(None).request("GET", "/swagger?format=json")
+    assert as_json.status == 200 and as_json.body == spec
+    assert json.dumps(spec) in html.body.replace("<\\/", "</")

@@ -25,8 +25,15 @@ def main() -> cdk.App:
         context=cdk_json_context(ROOT / "cdk.json"),
         outdir=None if os.environ.get("CDK_OUTDIR") else str(ROOT / "cdk.out"),
     )
+    build(app)
+    app.synth()
+    return app
+
+
+def build(app: cdk.App) -> HeraldStack:
+    """The deployment the app's context describes: Herald's stack, checked by cdk-nag."""
     config = HeraldConfig.from_context(app.node)
-    HeraldStack(
+    stack = HeraldStack(
         app,
         stack_name(config),
         config=config,
@@ -39,8 +46,7 @@ def main() -> cdk.App:
         termination_protection=config.is_prod,
     )
     nag.add_checks(app)
-    app.synth()
-    return app
+    return stack
 
 
 def stack_name(config: HeraldConfig) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -67,6 +67,9 @@ class Api(Construct):
             "RestApi",
             handler=handler,
             proxy=True,
+            # Named after the stack: API Gateway's metrics are keyed by name, so two stages in one
+            # account must not share one.
+            rest_api_name=Stack.of(self).stack_name,
             description="Herald events, channels and subscriptions API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Stage logging needs the account-level API Gateway CloudWatch role; create it (kept

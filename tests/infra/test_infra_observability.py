@@ -135,7 +135,7 @@ def test_dashboard_shows_functions_queues_and_api(dev: Any) -> None:
     assert body.count('"ApproximateNumberOfMessagesVisible"') == 3
     assert body.count('"ApproximateNumberOfMessagesNotVisible"') == 3
     for metric in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
-        assert f'["AWS/ApiGateway","{metric}"' in body, metric
+        assert f'["AWS/ApiGateway","{metric}","ApiName","{dev.stack.stack_name}"' in body, metric
     assert '"type":"alarm"' in body
 
 

@@ -522,7 +522,9 @@ def test_api_proxies_everything_to_the_api_function_without_cors(dev: Any) -> No
         "AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "OPTIONS"}}
     )
     dev.template.has_resource_properties(
-        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}}
+        "AWS::ApiGateway::RestApi",
+        # Named after the stack, so API Gateway's per-name metrics never mix two stages.
+        {"Name": dev.stack.stack_name, "EndpointConfiguration": {"Types": ["REGIONAL"]}},
     )
 
 

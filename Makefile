@@ -5,8 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
+CDK_ARGS ?=
 
-.PHONY: help install run test unit e2e infra-tests lint format bench synth clean
+.PHONY: help install run test unit e2e infra-tests lint format bench synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
@@ -14,6 +17,7 @@ help:
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make synth  - synthesize the CDK app into cdk.out"
+	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +57,15 @@ bench: install
 
 synth: install
 	$(PY) app.py
+
+deploy: install
+	source $(VENV)/bin/activate && npx --yes aws-cdk deploy $(CDK_ARGS)
+
+diff: install
+	source $(VENV)/bin/activate && npx --yes aws-cdk diff $(CDK_ARGS)
+
+destroy: install
+	source $(VENV)/bin/activate && npx --yes aws-cdk destroy $(CDK_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache .hypothesis

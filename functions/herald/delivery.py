@@ -25,6 +25,7 @@ class Decision:
     outcome: str
     retry_in: int | None = None
     exhausted: bool = False
+    latency_ms: int | None = None  # delivered: from the event's acceptance to the receiver's answer
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
         outcome = await targets.send(
             prepared.channel, prepared.event, body, prepared.notification.id, settings
         )
-    return await asyncio.to_thread(_settle_attempt, services, message, outcome, receive_count)
+    decision = await asyncio.to_thread(_settle_attempt, services, message, outcome, receive_count)
+    if decision.outcome == "delivered" and prepared.event is not None:
+        latency = int((clock.now() - prepared.event.createdAt) * 1000)
+        return Decision(decision.outcome, latency_ms=max(latency, 0))
+    return decision
 
 
 def _settle_attempt(

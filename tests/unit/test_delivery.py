@@ -29,7 +29,8 @@ def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Rec
 
     decision = run(delivery.deliver(services, message, receive_count=1))
 
-    assert decision == delivery.Decision("delivered")
+    assert decision.outcome == "delivered"
+    assert decision.latency_ms is not None and decision.latency_ms >= 0
     request = receiver.requests[0]
     envelope = Webhook(secret).verify(request["body"], request["headers"])
     event = services.store.get_event(message.eventId)

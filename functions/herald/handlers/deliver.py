@@ -39,6 +39,8 @@ async def record_handler(record: SQSRecord) -> None:
     receive_count = int(record.attributes.approximate_receive_count or 1)
     decision = await delivery.deliver(services, message, receive_count)
     metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)
+    if decision.latency_ms is not None:
+        metrics.add_metric(name="DeliveryLatencyMs", unit=MetricUnit.Milliseconds, value=decision.latency_ms)
     if decision.retry_in is None and not decision.exhausted:
         return
     # Visibility 0 after the last attempt: the next receive redrives it to the DLQ at once.

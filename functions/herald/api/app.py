@@ -9,8 +9,10 @@ log has them).
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
 from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import Any
@@ -45,27 +47,73 @@ API_DESCRIPTION = (
 app = APIGatewayRestResolver(enable_validation=True)
 
 
-# --- middleware and errors ----------------------------------------------------------------------
-def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+# --- authentication and errors -----------------------------------------------------------------
+# Authentication runs before the resolver (see `resolve`): Powertools validates a request before
+# any middleware, and an unauthenticated caller must get 401, not a validation error.
+def _gate(event: dict[str, Any]) -> Response | None:
+    """Check a request before routing: body size and encoding, then the API key. None: go on."""
     set_principal(None)
-    if app.current_event.path in PUBLIC_PATHS:
-        return next_middleware(app)
-    body = app.current_event.body or ""
+    if event.get("path") in PUBLIC_PATHS:
+        return None
+    body = event.get("body") or ""
     if len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
         return error_response(
             413, "payload_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
         )
-    presented = app.current_event.headers.get("X-API-Key")
+    presented = _header(event, "X-API-Key")
     key = auth.authenticate(services().store, presented)
     if key is None:
         message = "missing X-API-Key header" if not presented else "the API key is not valid"
         return error_response(401, "unauthorized", message)
+    if body and event.get("isBase64Encoded") and not _utf8(body):
+        return error_response(400, "invalid_request", "the request body is not valid JSON (not UTF-8 text)")
     set_principal(key)
-    app.append_context(principal=key)
+    return None
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted and value:
+            return str(value)
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted and values:
+            return str(values[-1])
+    return None
+
+
+def _utf8(encoded: str | bytes) -> bool:
+    try:
+        base64.b64decode(encoded).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def reject_unknown_query_parameters(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """A query parameter the route does not define is an error (`?projectId=` is not `?project=`)."""
+    route = app.context.get("_route")
+    params = app.current_event.multi_value_query_string_parameters or {}
+    if route is not None and route.include_in_schema and params and route in _documented_routes():
+        known = {param.alias for param in route.dependant.query_params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            expected = ", ".join(sorted(known)) or "none"
+            return error_response(
+                400,
+                "invalid_request",
+                f"{unknown[0]}: not a query parameter of this route (it takes: {expected})",
+                unknown[0],
+            )
     return next_middleware(app)
 
 
-app.use(middlewares=[authenticate])
+@lru_cache(maxsize=1)
+def _documented_routes() -> frozenset[Any]:
+    return frozenset(r for r in app._static_routes + app._dynamic_routes if r.include_in_schema)
+
+
+app.use(middlewares=[reject_unknown_query_parameters])
 
 
 @app.exception_handler(ApiError)
@@ -130,6 +178,25 @@ for _router in (
     apikeys.router,
 ):
     app.include_router(_router)
+
+# `:` separates a resource from an action (`/{id}:rotateSecret`, Google's custom methods), so an
+# id never contains one: `PUT …/{id}:rotateSecret` must find no route (405), not a PUT of the
+# resource "{id}:rotateSecret". Project ids may contain `:` and are never the last segment.
+# (Powertools' own segment pattern, with and without the colon.)
+_SEGMENT = r"[-._~()'!*@,;=+&$%<> \[\]{}|^\w]+"
+_PROJECT_SEGMENT = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+"
+
+
+def _strict_rule(path: str) -> re.Pattern[str]:
+    def group(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"(?P<{name}>{_PROJECT_SEGMENT if name == 'project_id' else _SEGMENT})"
+
+    return re.compile("^" + re.sub(r"<(\w+)>", group, path) + "$")
+
+
+for _route in app._dynamic_routes:
+    _route.rule = _strict_rule(_route.path)
 
 
 # --- the OpenAPI document and Swagger UI --------------------------------------------------------
@@ -213,18 +280,27 @@ def swagger() -> Response[str]:
 # --- entry point --------------------------------------------------------------------------------
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
+        refused = _gate(event)
+        if refused is not None:
+            return _proxy_response(refused)
         if event.get("body"):
             _treat_body_as_json(event)
         return app.resolve(event, context)
     except Exception:  # the resolver's own machinery failed: still one error shape
         logger.exception("API request could not be resolved")
-        response = _internal_error()
-        return {
-            "statusCode": response.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": response.body,
-            "isBase64Encoded": False,
-        }
+        return _proxy_response(_internal_error())
+
+
+def _proxy_response(response: Response) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) answer for a response made outside the resolver."""
+    headers = {"Content-Type": content_types.APPLICATION_JSON, **response.headers}
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def _treat_body_as_json(raw_event: dict[str, Any]) -> None:

@@ -134,3 +134,29 @@ def failed_notification(
     services: Services, client: Client, project: str, sub: dict[str, Any], **kwargs: Any
 ) -> Notification:
     return notification(services, event(client, project), sub, **kwargs)
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The API handler as a WSGI app, for tools that drive one (schemathesis)."""
+    from urllib.parse import quote
+
+    path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", errors="replace")
+    query = environ.get("QUERY_STRING", "")
+    headers = {
+        key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    raw_path = quote(path) + (f"?{query}" if query else "")
+    proxy = proxy_event(environ["REQUEST_METHOD"], raw_path, headers, body)
+    proxy["path"] = proxy["requestContext"]["path"] = path  # API Gateway hands over the decoded path
+    result = api.handler(proxy, LocalContext("api"))
+    text = result.get("body") or ""
+    import base64
+
+    data = base64.b64decode(text) if result.get("isBase64Encoded") else text.encode()
+    reason = {200: "OK"}.get(result["statusCode"], "Status")
+    start_response(f"{result['statusCode']} {reason}", list(_headers(result).items()))
+    return [data]

@@ -33,21 +33,19 @@ def test_unknown_route_is_404_json(admin: Client) -> None:
     [
         ("PUT", "/api/notificationChannels", "GET, POST"),
         ("POST", "/api/notificationChannels/c1", "DELETE, GET, PATCH, PUT"),
-        ("GET", "/api/notificationChannels/c1:rotateSecret", None),
+        ("GET", "/api/notificationChannels/c1:rotateSecret", "POST"),
+        ("PATCH", "/api/projects/p1/notificationSubscriptions/s1:enable", "POST"),
         ("DELETE", "/api/projects/p1/events", "POST"),
         ("POST", "/v1/events", "GET"),
         ("PATCH", "/api/keys", "GET, POST"),
         ("POST", "/health", "GET"),
     ],
-    ids=["channels", "channel", "rotate-secret", "ingest", "events", "keys", "health"],
+    ids=["channels", "channel", "rotate-secret", "enable", "ingest", "events", "keys", "health"],
 )
 def test_wrong_method_on_a_known_path_is_405_with_allow(
-    admin: Client, method: str, path: str, allowed: str | None
+    admin: Client, method: str, path: str, allowed: str
 ) -> None:
     reply = admin.request(method, path)
-    if allowed is None:  # GET …/c1:rotateSecret is a GET of channel "c1:rotateSecret": a bad id
-        assert reply.status == 400 and reply.body["error"]["field"] == "channel_id"
-        return
     assert reply.status == 405
     assert reply.headers["Allow"] == allowed
     assert reply.body["error"]["code"] == "method_not_allowed"
@@ -107,3 +105,9 @@ def test_unexpected_failure_is_a_500_json_error_without_details(
     assert body == {
         "error": {"code": "internal_error", "message": "an unexpected error occurred; it has been logged"}
     }
+
+
+def test_a_query_parameter_the_route_does_not_take_is_400_naming_it(admin: Client) -> None:
+    status, resp = admin.call("GET", "/v1/events?projectId=p1")
+    assert (status, resp["error"]["field"]) == (400, "projectId")
+    assert "it takes: cursor, event_type, limit, project, since, status, until" in resp["error"]["message"]

@@ -1,0 +1,88 @@
+"""Property-based: no request, however malformed, makes the API answer 5xx or break its spec.
+
+Schemathesis generates requests from the OpenAPI document (valid and invalid ones) and sends them
+through the real handler (moto in-process); each answer must be a documented status with a body
+matching its documented schema, and never a server error. `make fuzz` runs the same against
+`herald dev` with more examples.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from moto import mock_aws
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+
+from herald import aws, custom_events, names
+from herald.api import auth
+from herald.local.resources import create_resources
+from herald.services import get_services, reset_services
+from herald.settings import Settings, reset_settings
+from tests.unit.api.support import ADMIN, wsgi_app
+
+pytestmark = pytest.mark.xdist_group("api-fuzz")
+EXAMPLES = int(os.environ.get("HERALD_FUZZ_EXAMPLES", "12"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    unsupported_method,
+    response_headers_conformance,
+]
+
+schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app)
+
+
+@pytest.fixture(scope="module")
+def fuzz_env() -> Iterator[None]:
+    """One moto world for every generated request: the table, the queues and an admin key."""
+    saved = dict(os.environ)
+    with mock_aws():
+        res = create_resources(aws.client("dynamodb"), aws.client("sqs"), Settings(retry_schedule=(0, 0)))
+        os.environ.update(
+            {
+                names.ENV_TABLE_NAME: res.table_name,
+                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
+                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+            }
+        )
+        reset_settings()
+        reset_services()
+        auth.clear_cache()
+        custom_events.forget_known_codes()
+        auth.register_key(get_services().store, ADMIN, projects=[], admin=True)
+        yield
+    os.environ.clear()
+    os.environ.update(saved)
+    reset_settings()
+    reset_services()
+    auth.clear_cache()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_no_request_makes_the_api_fail_or_break_its_spec(case: schemathesis.Case, fuzz_env: None) -> None:
+    response = case.call(headers={"X-API-Key": ADMIN})
+    case.validate_response(response, checks=CHECKS)

@@ -593,8 +593,10 @@ class Store:
         With a project: that project's index. Without (admins): the day buckets, from `until`'s
         day back to `since`'s (or the retention horizon), at most `max_days` buckets per call.
         """
+        # Nothing is older than the retention period or newer than now: clamping to both also
+        # keeps the fixed-width sort keys and the day buckets within range.
         since = max(since or 0.0, now - self.retention_seconds)
-        until = now if until is None else until
+        until = now if until is None else min(until, now)
         bounds = (_sort_time(max(since, 0.0)), _sort_time(max(until, 0.0)) + "#" + _HIGH)
 
         def keep(item: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -35,6 +36,7 @@ logger = Logger(child=True)
 MAX_BODY_BYTES = 512 * 1024
 OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
 PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 API_TITLE = "Herald"
 API_VERSION = "1.0.0"
 API_DESCRIPTION = (
@@ -192,7 +194,7 @@ def _strict_rule(path: str) -> re.Pattern[str]:
         name = match.group(1)
         return f"(?P<{name}>{_PROJECT_SEGMENT if name == 'project_id' else _SEGMENT})"
 
-    return re.compile("^" + re.sub(r"<(\w+)>", group, path) + "$")
+    return re.compile("^" + re.sub(r"<(\w+)>", group, path) + r"\Z")
 
 
 for _route in app._dynamic_routes:
@@ -280,6 +282,12 @@ def swagger() -> Response[str]:
 # --- entry point --------------------------------------------------------------------------------
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
+        # API Gateway's REST proxy hands over the path still percent-encoded: route on the text.
+        path = event.get("path") or "/"
+        if "%" in path:
+            event["path"] = path = unquote(path)
+        if _CONTROL.search(path):  # no route has one; and `$` would match before a final newline
+            return _proxy_response(error_response(404, "not_found", "no route for this path"))
         refused = _gate(event)
         if refused is not None:
             return _proxy_response(refused)

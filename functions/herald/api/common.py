@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from herald import clock
 from herald.api.errors import ApiError, invalid, not_found
 from herald.api.schemas import ID_PATTERN, PROJECT_ID_PATTERN, ChannelOut, ErrorOut
 from herald.models import ApiKey, Channel
@@ -89,15 +91,38 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(field: str, value: str) -> datetime:
-    """An RFC 3339 time (a time zone is required; `Z` is UTC)."""
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+)
+
+
+def parse_time(field: str, value: str) -> float:
+    """An RFC 3339 time (the zone is required; `Z` is UTC) as epoch seconds.
+
+    Leap seconds (`:60`) count as `:59`, digits past microseconds are dropped, and year 0000 is
+    read as year 1: all valid RFC 3339, none representable by `datetime` as such.
+    """
+    match = _RFC3339.match(value)
+    if not match:
+        raise invalid(field, "must be an RFC 3339 time with a zone, such as 2025-01-31T12:00:00Z")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, zulu, sign, off_h, off_m = match.groups()[6:]
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0) if zulu else timedelta(hours=int(off_h), minutes=int(off_m))
+    if sign == "-":
+        offset = -offset
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise invalid(field, "must be an RFC 3339 time such as 2025-01-31T12:00:00Z") from None
-    if moment.tzinfo is None:
-        raise invalid(field, "must carry a time zone, e.g. 2025-01-31T12:00:00Z")
-    return moment.astimezone(UTC)
+        moment = datetime(
+            max(year, 1), month, day, hour, minute, min(second, 59), micro, tzinfo=timezone(offset)
+        )
+    except ValueError as exc:
+        raise invalid(field, f"not a valid time ({exc})") from None
+    return moment.timestamp()
+
+
+def sortable_utc(ts: float) -> str:
+    """Epoch seconds as the store's time text (UTC, milliseconds), clamped to years 1970-9999."""
+    return clock.utc_iso(min(max(ts, 0.0), 253402300799.999))
 
 
 def cursor_error(_: InvalidCursorError) -> ApiError:

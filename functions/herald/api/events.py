@@ -111,10 +111,20 @@ def list_events(
     ] = None,
     status: Annotated[NotificationStatus | None, Query(description="Only events with this status.")] = None,
     since: Annotated[
-        str | None, Query(max_length=64, description="RFC 3339: triggered at or after this time.")
+        str | None,
+        Query(
+            max_length=64,
+            description="RFC 3339: triggered at or after this time.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
     until: Annotated[
-        str | None, Query(max_length=64, description="RFC 3339: triggered at or before this time.")
+        str | None,
+        Query(
+            max_length=64,
+            description="RFC 3339: triggered at or before this time.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -126,8 +136,8 @@ def list_events(
         project = key.projects[0]
     if project is not None:
         check_project(project)
-    since_ts = parse_time("since", since).timestamp() if since else None
-    until_ts = parse_time("until", until).timestamp() if until else None
+    since_ts = parse_time("since", since) if since is not None else None
+    until_ts = parse_time("until", until) if until is not None else None
     try:
         page = services().store.list_events(
             project,

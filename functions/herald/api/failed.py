@@ -26,6 +26,7 @@ from herald.api.common import (
     parse_time,
     responses,
     services,
+    sortable_utc,
 )
 from herald.api.errors import ApiError, conflict, not_found
 from herald.api.schemas import NotificationList, NotificationOut, ReprocessOut, ReprocessSinceIn
@@ -150,8 +151,7 @@ def reprocess_since(
     project_id: ProjectId, subscription_id: SubscriptionId, body: Annotated[ReprocessSinceIn, Body()]
 ) -> ReprocessOut:
     subscriptions.get(project_id, subscription_id)
-    since = parse_time("since", body.since)
-    since_iso = since.strftime("%Y-%m-%dT%H:%M:%S.") + f"{since.microsecond // 1000:03d}Z"
+    since_iso = sortable_utc(parse_time("since", body.since))
     try:
         restarted, more = failed_notifications.reprocess_since(services(), subscription_id, since_iso)
     except failed_notifications.QueueUnavailableError:

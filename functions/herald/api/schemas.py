@@ -163,7 +163,8 @@ class CustomEventIn(_Strict):
 
 class ReprocessSinceIn(_Strict):
     since: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="RFC 3339 time: failed notifications routed at or after it are reprocessed."
+        description="RFC 3339 time: failed notifications routed at or after it are reprocessed.",
+        json_schema_extra={"format": "date-time"},
     )
 
 

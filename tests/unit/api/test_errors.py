@@ -111,3 +111,22 @@ def test_a_query_parameter_the_route_does_not_take_is_400_naming_it(admin: Clien
     status, resp = admin.call("GET", "/v1/events?projectId=p1")
     assert (status, resp["error"]["field"]) == (400, "projectId")
     assert "it takes: cursor, event_type, limit, project, since, status, until" in resp["error"]["message"]
+
+
+def test_a_request_without_a_key_is_401_before_its_body_is_judged(admin: Client) -> None:
+    status, resp = Client(None).call("POST", "/api/notificationChannels", raw=b"{not json")
+    assert (status, resp["error"]["code"]) == (401, "unauthorized")
+
+
+def test_a_body_that_is_not_utf8_is_400(admin: Client) -> None:
+    status, resp = admin.call("POST", "/api/notificationChannels", raw=b"\xff\xfe{}")
+    assert status == 400 and "not UTF-8" in resp["error"]["message"]
+
+
+def test_percent_encoded_paths_are_decoded_before_routing(admin: Client) -> None:
+    assert admin.call("GET", "/api/projects/urn%3Aproject%3A1/notificationSubscriptions")[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/events/%0A", "/v1/events%0A", "/health%00"])
+def test_a_path_with_control_characters_is_404(admin: Client, path: str) -> None:
+    assert admin.call("GET", path)[0] == 404

@@ -222,3 +222,15 @@ def _public(record: Any) -> dict[str, Any]:
         "admin": record.admin,
         "createdAt": record.createdAt,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m herald.keys_cli create …`: the same commands before `herald keys` is wired in."""
+    parser = argparse.ArgumentParser(prog="herald")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["keys", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

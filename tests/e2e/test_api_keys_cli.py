@@ -1,0 +1,73 @@
+"""`herald keys` against a running `herald dev`: through the API, and directly in its table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import Herald
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def _keys(
+    herald: Herald, *args: str, key: str | None = None, direct: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
+    env.update({"HERALD_URL": herald.url, "HERALD_API_KEY": key if key is not None else herald.key})
+    if direct:  # the caller's AWS credentials: here, the local moto server of `herald dev`
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": herald.aws_endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+        )
+    return subprocess.run(
+        [sys.executable, "-m", "herald.keys_cli", *args],
+        env=env,
+        cwd=herald.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_key_created_with_the_cli_works_and_is_refused_once_revoked(herald: Herald, project: str) -> None:
+    made = _keys(herald, "create", "--project", project, "--name", "ci")
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    assert created["projects"] == [project] and "shown only now" in made.stderr
+    assert (
+        herald.call("GET", f"/api/projects/{project}/notificationSubscriptions", key=created["key"])[0] == 200
+    )
+
+    listed = json.loads(_keys(herald, "list").stdout)
+    assert created["keyId"] in [k["keyId"] for k in listed["items"]]
+    assert created["key"] not in json.dumps(listed)
+
+    assert _keys(herald, "revoke", created["keyId"]).returncode == 0
+    assert (
+        herald.call("GET", f"/api/projects/{project}/notificationSubscriptions", key=created["key"])[0] == 401
+    )
+
+
+def test_direct_mode_writes_an_admin_key_into_the_table(herald: Herald) -> None:
+    made = _keys(
+        herald, "create", "--admin", "--name", "bootstrap", "--direct", "--table", "herald", direct=True
+    )
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    assert created["admin"] is True
+    assert herald.call("GET", "/api/keys", key=created["key"])[0] == 200
+
+
+def test_the_cli_reports_api_errors_and_exits_1(herald: Herald) -> None:
+    refused = _keys(herald, "list", key="not-a-key")
+    assert refused.returncode == 1
+    assert "HTTP 401: the API key is not valid" in refused.stderr

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ValidationError
 
-from herald import clock, signing
+from herald import clock, signing, ssrf
 from herald.api.common import (
     DEFAULT_LIMIT,
     ChannelId,
@@ -30,7 +30,7 @@ from herald.api.common import (
 )
 from herald.api.errors import ApiError, conflict, describe_validation, invalid, not_found
 from herald.api.schemas import ChannelIn, ChannelList, ChannelOut, ChannelPatch, ChannelWithSecret
-from herald.models import Channel
+from herald.models import Channel, ChannelType
 from herald.store import InvalidCursorError
 
 router = Router()
@@ -49,6 +49,16 @@ def _owned_projects(requested: list[str] | None) -> list[str]:
         if foreign or not requested:
             raise invalid("projects", "a key that is not admin can only name (some of) its own projects")
     return sorted(set(requested))
+
+
+def _check_target(kind: ChannelType, address: str) -> None:
+    """An HTTP target must be a public address (no metadata service, no private network)."""
+    if kind is not ChannelType.HTTP:
+        return
+    try:
+        ssrf.check_url(address, services().settings.allow_private_targets)
+    except ssrf.UnsafeTargetError as exc:
+        raise invalid("address", str(exc)) from None
 
 
 def _secret_view(channel: Channel, now: float) -> ChannelWithSecret:
@@ -77,6 +87,7 @@ def _save(channel: Channel) -> None:
 )
 def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
     projects = _owned_projects(body.projects)
+    _check_target(body.type, body.address)
     now = clock.now()
     channel = Channel(
         id=clock.new_id(),
@@ -130,6 +141,8 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     except ValidationError as exc:
         message, field = describe_validation(list(exc.errors()))
         raise ApiError(400, "invalid_request", message, field) from None
+    if (valid.type, valid.address) != (channel.type, channel.address):
+        _check_target(valid.type, valid.address)
     update = valid.model_dump(exclude={"projects"})
     if changes.get("projects") is not None:
         update["projects"] = sorted(set(changes["projects"]))

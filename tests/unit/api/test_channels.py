@@ -152,3 +152,29 @@ def test_rotating_shows_a_new_secret_once_and_keeps_the_old_one_for_24_hours(
 
 def test_rotating_an_unknown_channel_is_404(admin: Client) -> None:
     assert admin.call("POST", f"{CHANNELS}/nope:rotateSecret")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.8/hook",
+        "https://[::1]/hook",
+        "http://u:p@x.org/",
+    ],
+    ids=["metadata-service", "private-network", "loopback-v6", "credentials"],
+)
+def test_http_channel_to_a_non_public_address_is_400(
+    admin: Client, monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    monkeypatch.setenv("HERALD_ALLOW_PRIVATE_TARGETS", "0")
+    from herald.services import reset_services
+    from herald.settings import reset_settings
+
+    reset_settings()
+    reset_services()
+    status, resp = admin.call("POST", CHANNELS, {"type": "HTTP", "address": address})
+    assert (status, resp["error"]["field"]) == (400, "address")
+    ch = channel(admin, "https://8.8.8.8/hook")  # a public literal: no DNS lookup
+    status, resp = admin.call("PATCH", f"{CHANNELS}/{ch['id']}", {"address": address})
+    assert (status, resp["error"]["field"]) == (400, "address")

@@ -58,6 +58,7 @@ def fuzz_env() -> Iterator[None]:
                 names.ENV_TABLE_NAME: res.table_name,
                 names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
                 names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+                names.ENV_ALLOW_PRIVATE_TARGETS: "1",  # no DNS lookups of generated host names
             }
         )
         reset_settings()

@@ -304,7 +304,6 @@ def _proxy_response(response: Response) -> dict[str, Any]:
     headers = {"Content-Type": content_types.APPLICATION_JSON, **response.headers}
     return {
         "statusCode": response.status_code,
-        "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "body": response.body,
         "isBase64Encoded": False,

@@ -44,7 +44,7 @@ def set_principal(key: ApiKey | None) -> None:
 
 def principal() -> ApiKey:
     key = _principal.get()
-    if key is None:  # the auth middleware runs before every non-public route
+    if key is None:  # the gate in `app.resolve` sets it before every non-public route
         raise ApiError(401, "unauthorized", "missing X-API-Key header")
     return key
 

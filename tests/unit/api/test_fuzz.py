@@ -1,9 +1,10 @@
 """Property-based: no request, however malformed, makes the API answer 5xx or break its spec.
 
 Schemathesis generates requests from the OpenAPI document (valid and invalid ones) and sends them
-through the real handler (moto in-process); each answer must be a documented status with a body
-matching its documented schema, and never a server error. `make fuzz` runs the same against
-`herald dev` with more examples.
+through the real handler (moto in-process). Each answer must be a documented status with a
+documented content type and a body matching its schema, never a server error; invalid input must
+be refused (4xx) and an undeclared method must be 405. `HERALD_FUZZ_EXAMPLES` (default 12) sets
+the examples per operation; `make fuzz` runs the same checks against `herald dev` over HTTP.
 """
 
 from __future__ import annotations

@@ -214,8 +214,10 @@ def openapi_document() -> dict[str, Any]:
     )
     doc: dict[str, Any] = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    names = {(r.method.lower(), r.openapi_path): r.func.__name__ for r in _documented_routes()}
     for path, operations in doc.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            operation["operationId"] = names.get((method, path), operation.get("operationId"))
             answers = operation.setdefault("responses", {})
             answers.pop("422", None)  # validation failures are 400 here
             if "204" in answers:
@@ -231,7 +233,50 @@ def openapi_document() -> dict[str, Any]:
     schemas = doc.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    _add_links(doc)
     return doc
+
+
+# What a created resource leads to (OpenAPI links: clients and schemathesis' stateful tests follow
+# them from a create to the operations on the new resource).
+_PROJECT = "$request.path.project_id"
+_LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "create_channel": (
+        {"channel_id": "$response.body#/id"},
+        ("get_channel", "patch_channel", "put_channel", "delete_channel", "rotate_secret"),
+    ),
+    "create_subscription": (
+        {"project_id": _PROJECT, "subscription_id": "$response.body#/id"},
+        (
+            "get_subscription",
+            "patch_subscription",
+            "enable_subscription",
+            "disable_subscription",
+            "delete_subscription",
+            "list_failed",
+            "reprocess_since",
+        ),
+    ),
+    "create_custom_subscription": (
+        {"project_id": _PROJECT, "subscription_id": "$response.body#/id"},
+        ("get_custom_subscription", "get_subscription", "delete_subscription"),
+    ),
+    "post_event": ({"event_id": "$response.body#/id"}, ("get_event",)),
+    "create_key": ({"key_id": "$response.body#/keyId"}, ("revoke_key",)),
+}
+
+
+def _add_links(doc: dict[str, Any]) -> None:
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            link = _LINKS.get(operation.get("operationId", ""))
+            if link is None:
+                continue
+            parameters, targets = link
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            operation["responses"][success]["links"] = {
+                target: {"operationId": target, "parameters": dict(parameters)} for target in targets
+            }
 
 
 def _base_path() -> str:

@@ -64,3 +64,23 @@ def test_swagger_ui_serves_html_and_the_same_document_as_json(spec: dict[str, An
     as_json = Client(None).request("GET", "/swagger?format=json")
     assert as_json.status == 200 and as_json.body == spec
     assert json.dumps(spec) in html.body.replace("<\\/", "</")
+
+
+def test_operations_are_named_and_creates_link_to_what_they_create(spec: dict[str, Any]) -> None:
+    create = spec["paths"]["/api/notificationChannels"]["post"]
+    assert create["operationId"] == "create_channel"
+    links = create["responses"]["201"]["links"]
+    assert links["rotate_secret"] == {
+        "operationId": "rotate_secret",
+        "parameters": {"channel_id": "$response.body#/id"},
+    }
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    linked = {
+        target
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        for r in op["responses"].values()
+        for target in r.get("links", {})
+    }
+    assert linked <= set(ids)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from aws_lambda_powertools import Logger
 from pydantic import TypeAdapter, ValidationError
 
-from herald import clock
+from herald import bridge, clock
 from herald.messages import DeliverNotification, RouteEvent
-from herald.models import NotificationStatus
+from herald.models import Event, NotificationStatus
 from herald.services import Services
 
 logger = Logger(child=True)
 _message = TypeAdapter(DeliverNotification | RouteEvent)
+
+# Where messages that cannot be attributed to any project are kept, as failed events that admin
+# keys can read through the events API (instead of vanishing with the dead-letter queue).
+QUARANTINE_PROJECT = "herald.unroutable"
+QUARANTINE_CODE = "HERALD_UNROUTABLE"
+MAX_QUARANTINED_BODY = 200 * 1024
 
 
 def settle(services: Services, body: str, receive_count: int) -> str:
@@ -19,9 +27,7 @@ def settle(services: Services, body: str, receive_count: int) -> str:
     try:
         message = _message.validate_json(body)
     except ValidationError:
-        # Not one of Herald's messages: nothing to attribute it to. Logged whole for the operator.
-        logger.error("unreadable dead letter dropped", body=body[:4096])
-        return "unreadable"
+        return _settle_foreign(services, body)
     store = services.store
     if isinstance(message, DeliverNotification):
         current = store.get_notification(message.eventId, message.subscriptionId)
@@ -48,3 +54,29 @@ def settle(services: Services, body: str, receive_count: int) -> str:
         )
     store.refresh_event_status(event.id)
     return "event failed"
+
+
+def _settle_foreign(services: Services, body: str) -> str:
+    """A dead letter from the ingest queue (a producer's message): one more try, else quarantine."""
+    try:
+        bridge.ingest_message(services, body)
+        return "ingested on reprocess"
+    except bridge.BridgeError as exc:
+        reason = str(exc)
+    now = clock.now()
+    event = Event(
+        id=clock.event_id_for(QUARANTINE_PROJECT, hashlib.sha256(body.encode()).hexdigest()),
+        projectId=QUARANTINE_PROJECT,
+        eventCode=QUARANTINE_CODE,
+        description="A message Herald could not ingest",
+        payload={"body": body[:MAX_QUARANTINED_BODY], "truncated": len(body) > MAX_QUARANTINED_BODY},
+        correlationId=clock.new_id(),
+        timestamp=clock.utc_iso(now),
+        createdAt=now,
+        status=NotificationStatus.FAILED,
+        routed=True,
+        routingError=reason,
+    )
+    services.store.put_event_if_new(event)
+    logger.error("dead letter quarantined", reason=reason, event_id=event.id)
+    return "quarantined"

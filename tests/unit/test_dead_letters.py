@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 from herald import dead_letters, ingest, routing
 from herald.messages import DeliverNotification, RouteEvent
 from herald.services import Services
@@ -34,5 +37,21 @@ def test_dead_route_message_marks_the_event_failed(services: Services) -> None:
     assert "routing failed" in stored.routingError
 
 
-def test_unreadable_dead_letter_is_reported_not_raised(services: Services) -> None:
-    assert dead_letters.settle(services, "not json", receive_count=1) == "unreadable"
+def test_unreadable_dead_letter_is_quarantined_as_a_failed_event(services: Services) -> None:
+    assert dead_letters.settle(services, "not json", receive_count=1) == "quarantined"
+    [event] = services.store.list_events(dead_letters.QUARANTINE_PROJECT, 10, None, now=time.time()).items
+    assert (event.status, event.payload["body"]) == ("failed", "not json")
+    assert event.routingError == "the message body is not JSON"
+
+
+def test_ingestable_dead_letter_is_ingested_on_reprocess(services: Services) -> None:
+    envelope = {
+        "correlationId": "c-1",
+        "eventCode": "ICA_DATA_108",
+        "projectId": "p9",
+        "payload": {"id": "f"},
+    }
+    assert dead_letters.settle(services, json.dumps(envelope), receive_count=6) == "ingested on reprocess"
+    assert [e.eventCode for e in services.store.list_events("p9", 10, None, now=time.time()).items] == [
+        "ICA_DATA_108"
+    ]

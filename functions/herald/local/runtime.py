@@ -118,7 +118,7 @@ class LocalRuntime:
         from herald.local.pollers import Scheduler, SqsPoller
 
         sqs = aws.client("sqs")
-        # Both DLQ pollers call the reprocess handler; like one Lambda instance, never at once.
+        # The DLQ pollers all call the reprocess handler; like one Lambda instance, never at once.
         reprocess_handler = _serialized(reprocess.handler, threading.Lock())
         # (queue, handler, function name, batch size, on_exit), as CDK's event source mappings.
         mappings = [
@@ -133,6 +133,7 @@ class LocalRuntime:
             ),
             (res.events_dlq_url, reprocess_handler, "herald-reprocess-events", 10, None),
             (res.deliveries_dlq_url, reprocess_handler, "herald-reprocess-deliveries", 10, None),
+            (res.ingest_dlq_url, reprocess_handler, "herald-reprocess-ingest", 10, None),
         ]
         self._pollers = [
             SqsPoller(sqs, url, fn, name, batch, on_error=self._report, on_exit=on_exit)

@@ -145,26 +145,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    raw = json.dumps(_from_ddb(last_key), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise ValueError
-        return _to_ddb(data)
-    except ValueError:
-        raise InvalidCursorError("the pagination cursor is not one this API returned") from None
-
-
 def aggregate_status(event: Event, notifications: Iterable[Notification]) -> NotificationStatus:
     """One Codex's event status: failed > retryable > pending > success."""
     if event.routingError:

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from moto import mock_aws
+from schemathesis import APIOperation, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -46,6 +47,8 @@ CHECKS = [
 ]
 
 schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app)
+# One test per operation, each with its own node id (xdist runs every one of them).
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +78,20 @@ def fuzz_env() -> Iterator[None]:
     auth.clear_cache()
 
 
-@schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
-def test_no_request_makes_the_api_fail_or_break_its_spec(case: schemathesis.Case, fuzz_env: None) -> None:
-    response = case.call(headers={"X-API-Key": ADMIN})
-    case.validate_response(response, checks=CHECKS)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_no_request_makes_the_api_fail_or_break_its_spec(operation: APIOperation, fuzz_env: None) -> None:
+    valid = operation.as_strategy(GenerationMode.POSITIVE, headers={"X-API-Key": ADMIN})
+    invalid = operation.as_strategy(GenerationMode.NEGATIVE, headers={"X-API-Key": ADMIN})
+
+    @given(case=valid | invalid)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def answer_is_documented_and_not_an_error(case: schemathesis.Case) -> None:
+        response = case.call()
+        case.validate_response(response, checks=CHECKS)
+
+    answer_is_documented_and_not_an_error()

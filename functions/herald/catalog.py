@@ -160,3 +160,22 @@ def lookup(code: str) -> EventType | None:
 def object_type(code: str) -> str:
     known = BY_CODE.get(code)
     return known.object_type if known else "custom"
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, case-insensitive (codes are short: the quadratic table is fine)."""
+    a, b = a.upper(), b.upper()
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def nearest(code: str, limit: int = 3) -> list[str]:
+    """The known codes closest to a mistyped one (for "did you mean" hints)."""
+    threshold = max(2, len(code) // 4)
+    scored = sorted((_distance(code, known), known) for known in BY_CODE)
+    return [known for distance, known in scored[:limit] if distance <= threshold]

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.conftest import Receiver
-from tests.e2e.conftest import Herald
+from tests.e2e.conftest import ONECODEX_SECRET, Herald
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -124,3 +124,103 @@ def test_transfer_that_stalls_and_resumes(herald: Herald, project: str, receiver
     time.sleep(3)  # no stall for a finished transfer
     codes = [b["eventCode"] for b in receiver.bodies()]
     assert codes == ["ICA_DATA_025", "ICA_DATA_025", "ICA_DATA_002"]
+
+
+def _onecodex_signature(body: bytes, ts: int | None = None) -> str:
+    import hashlib
+    import hmac
+
+    ts = int(time.time()) if ts is None else ts
+    return (
+        f"t={ts},v1="
+        + hmac.new(ONECODEX_SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    )
+
+
+def _post_webhook(herald: Herald, project: str, body: bytes, signature: str) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{herald.url}/webhooks/onecodex?project={project}", data=body, method="POST"
+    )
+    req.add_header("X-OneCodex-Signature", signature)
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_signed_onecodex_webhook_is_routed_like_a_native_event(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    _subscribe(herald, project, receiver.url, "analysis.failed")
+    body = json.dumps(
+        {
+            "api_version": "v1",
+            "event_type": "analysis.failed",
+            "object_type": "analysis",
+            "object": {"$uri": "/api/v1/analyses/abc", "success": False},
+            "triggered_at": "2026-11-20T10:00:00Z",
+        }
+    ).encode()
+
+    first = _post_webhook(herald, project, body, _onecodex_signature(body))
+    assert first[0] == 202, first
+    assert _post_webhook(herald, project, body, _onecodex_signature(body))[0] == 202  # One Codex retried
+
+    herald.wait_for(lambda: receiver.requests, what="the delivery")
+    time.sleep(1)
+    assert len(receiver.requests) == 1
+    assert receiver.bodies()[0]["payload"] == {"$uri": "/api/v1/analyses/abc", "success": False}
+
+
+def test_tampered_or_stale_onecodex_webhook_is_401_and_stores_nothing(herald: Herald, project: str) -> None:
+    body = json.dumps(
+        {
+            "api_version": "v1",
+            "event_type": "sample.uploaded",
+            "object_type": "sample",
+            "object": {"$uri": "/api/v1/samples/s1"},
+            "triggered_at": "2026-11-20T10:00:00Z",
+        }
+    ).encode()
+    tampered = _post_webhook(herald, project, body.replace(b"s1", b"s2"), _onecodex_signature(body))
+    stale = _post_webhook(herald, project, body, _onecodex_signature(body, ts=int(time.time()) - 600))
+    assert tampered == (
+        401,
+        {
+            "error": {
+                "code": "invalid_signature",
+                "message": "the signature does not match the configured secret",
+            }
+        },
+    )
+    assert stale[0] == 401 and "more than 300 s" in stale[1]["error"]["message"]
+    assert _events(herald, project) == []
+
+
+def test_catalog_lists_ica_and_onecodex_codes(herald: Herald) -> None:
+    status, listed = herald.call("GET", "/api/eventCodes")
+    assert status == 200
+    codes = {item["code"]: item for item in listed["items"]}
+    assert codes["ICA_EXEC_002"]["description"] == "Analysis success"
+    assert codes["ICA_DATA_025"]["payloadType"] == "DataTransfer"
+    assert codes["analysis.failed"]["objectType"] == "analysis"
+    assert len([c for c in codes if c.startswith("ICA_")]) == 24
+
+
+def test_unknown_event_code_is_400_with_suggestions(herald: Herald, project: str) -> None:
+    _, channel = herald.call(
+        "POST", "/api/notificationChannels", {"type": "HTTP", "address": "http://127.0.0.1:9/h"}
+    )
+    status, error = herald.call(
+        "POST",
+        f"/api/projects/{project}/notificationSubscriptions",
+        {"eventCode": "ICA_EXEC_02", "notificationChannelId": channel["id"]},
+    )
+    assert status == 400
+    assert error["error"]["field"] == "eventCode"
+    assert "did you mean ICA_EXEC_002" in error["error"]["message"]

@@ -111,3 +111,20 @@ def test_v3_status_change_subscriber_is_not_notified_of_a_v4_only_state(services
     _, notifications = services.store.get_event_with_notifications(event.id)
     assert {n.subscriptionId for n in notifications} == {v4.id}
     assert v3.id not in {n.subscriptionId for n in notifications}
+
+
+@pytest.mark.parametrize(
+    ("typo", "suggested"),
+    [
+        ("ICA_EXEC_02", ["ICA_EXEC_002", "ICA_EXEC_027", "ICA_EXEC_028"]),
+        ("ica_smp_002", ["ICA_SMP_002"]),
+        ("analysis.fail", ["analysis.failed"]),
+        ("nothing-like-it", []),
+    ],
+)
+def test_catalog_suggests_the_nearest_codes(typo: str, suggested: list[str]) -> None:
+    from herald import catalog
+
+    assert catalog.nearest(typo)[: len(suggested)] == suggested
+    if not suggested:
+        assert catalog.nearest(typo) == []

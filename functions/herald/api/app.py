@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from herald.api import apikeys, auth, channels, custom, events, failed, subscriptions
+from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
 from herald.api.schemas import HealthOut
@@ -35,7 +35,8 @@ logger = Logger(child=True)
 # API Gateway accepts up to 10 MB; Herald's events are far smaller (payload limit 256 KiB).
 MAX_BODY_BYTES = 512 * 1024
 OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
-PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH}
+# The One Codex webhook authenticates by its HMAC signature: One Codex sends no API key.
+PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH, catalog_routes.WEBHOOK_PATH}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 API_TITLE = "Herald"
 API_VERSION = "1.0.0"
@@ -178,6 +179,7 @@ for _router in (
     custom.router,
     events.router,
     apikeys.router,
+    catalog_routes.router,
 ):
     app.include_router(_router)
 

@@ -139,6 +139,7 @@ def responses(*statuses: int, success: int = 200, description: str = "Success") 
         400: "Invalid request: the message names the field",
         404: "Not found (or not visible to this key)",
         409: "Conflict with the resource's current state",
+        401: "Missing, invalid or stale credentials (API key or signature)",
         413: "Payload too large",
         503: "A dependency is unavailable; retry",
     }

@@ -12,7 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from herald import custom_events, ingest
+from herald import catalog, custom_events, ingest
 from herald.api import subscriptions
 from herald.api.common import (
     DEFAULT_LIMIT,
@@ -26,7 +26,7 @@ from herald.api.common import (
     responses,
     services,
 )
-from herald.api.errors import ApiError, not_found
+from herald.api.errors import ApiError, invalid, not_found
 from herald.api.schemas import (
     CustomEventCodeList,
     CustomEventCodeOut,
@@ -52,6 +52,8 @@ TAG = ["Custom events"]
 )
 def post_custom_event(project_id: ProjectId, body: Annotated[CustomEventIn, Body()]) -> None:
     check_project(project_id)
+    if catalog.lookup(body.code) is not None:
+        raise invalid("code", f"{body.code} is a system event code; custom codes must differ from it")
     try:
         custom_events.post(services(), project_id, body.code, body.content)
     except ingest.PayloadTooLargeError as exc:

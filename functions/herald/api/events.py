@@ -57,6 +57,7 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
         description=event.description,
         timestamp=event.timestamp,
         payloadVersion=event.payloadVersion,
+        derivedFrom=event.derivedFrom,
         payload=event.payload,
         error=event.routingError,
         notifications=None

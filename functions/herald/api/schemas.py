@@ -292,6 +292,7 @@ class EventOut(BaseModel):
     description: str
     timestamp: str
     payloadVersion: str | None = None
+    derivedFrom: str | None = None
     payload: dict[str, Any]
     error: str | None = None
     notifications: list[NotificationOut] | None = None

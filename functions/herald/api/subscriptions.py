@@ -12,7 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald import clock
+from herald import catalog, clock
 from herald.api.common import (
     DEFAULT_LIMIT,
     Cursor,
@@ -59,6 +59,25 @@ def check_filter(expression: str | None) -> None:
         ) from None
 
 
+def check_event_code(project_id: str, code: str, custom: bool) -> None:
+    """System codes come from the catalog, custom ones are the project's own: never the same."""
+    if custom:
+        if catalog.lookup(code) is not None:
+            raise invalid("eventCode", f"{code} is a system event code; custom codes must differ from it")
+        return
+    if code == "*" or catalog.lookup(code) is not None:
+        return
+    if services().store.get_custom_code(project_id, code) is not None:
+        return
+    near = catalog.nearest(code)
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    raise invalid(
+        "eventCode",
+        f"unknown event code {code!r}{hint} (GET /api/eventCodes lists them; a custom code is created with "
+        "customNotificationSubscriptions or customEvents)",
+    )
+
+
 def check_channel(channel_id: str) -> None:
     """A key subscribes only with channels it can see."""
     if visible_channel(channel_id) is None:
@@ -67,6 +86,7 @@ def check_channel(channel_id: str) -> None:
 
 def create(project_id: str, body: SubscriptionIn | CustomSubscriptionIn, custom: bool) -> Subscription:
     check_project(project_id)
+    check_event_code(project_id, body.eventCode, custom)
     check_channel(body.notificationChannelId)
     check_filter(body.filterExpression)
     sub = Subscription(

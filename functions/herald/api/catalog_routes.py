@@ -1,0 +1,106 @@
+"""The event catalog (`GET /api/eventCodes`) and the One Codex webhook endpoint."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from herald import catalog, onecodex
+from herald.api.common import check_project, principal, responses, services
+from herald.api.errors import ApiError
+from herald.api.schemas import PROJECT_ID_PATTERN
+
+router = Router()
+WEBHOOK_PATH = "/webhooks/onecodex"
+
+
+class EventCodeOut(BaseModel):
+    code: str
+    description: str
+    details: str
+    payloadType: str
+    objectType: str
+    platform: str
+
+
+class EventCodeList(BaseModel):
+    items: list[EventCodeOut]
+    customCodes: list[str]
+
+
+@router.get(
+    "/api/eventCodes",
+    summary="The event catalog",
+    description="Every event code Herald knows (ICA's, One Codex's and Herald's own), and with `project` "
+    "that project's custom codes. A subscription's eventCode must be one of them or `*`.",
+    tags=["Catalog"],
+    responses=responses(400, 404),
+)
+def list_event_codes(
+    project: Annotated[
+        str | None, Query(pattern=PROJECT_ID_PATTERN, description="Include its custom codes.")
+    ] = None,
+) -> EventCodeList:
+    principal()
+    custom: list[str] = []
+    if project is not None:
+        check_project(project)
+        cursor: str | None = None
+        while True:
+            page = services().store.list_custom_codes_page(project, 100, cursor)
+            custom.extend(c.code for c in page.items)
+            cursor = page.cursor
+            if not cursor:
+                break
+        custom.sort()
+    items = [
+        EventCodeOut(
+            code=e.code,
+            description=e.description,
+            details=e.details,
+            payloadType=e.payload_type,
+            objectType=e.object_type,
+            platform=e.platform,
+        )
+        for e in (*catalog.ICA_EVENTS, *catalog.ONECODEX_EVENTS, *catalog.HERALD_EVENTS)
+    ]
+    return EventCodeList(items=items, customCodes=custom)
+
+
+class WebhookAccepted(BaseModel):
+    id: str
+    created: bool
+
+
+@router.post(
+    WEBHOOK_PATH,
+    summary="One Codex webhooks in",
+    description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body` with the configured "
+    "secret), not by an API key. A bad or stale (> 5 min) signature is 401 and nothing is stored. The "
+    "event's code is the payload's `event_type`, its payload the `object`; `project` names the project "
+    "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`).",
+    tags=["Bridge"],
+    responses=responses(400, 401, 413, success=202, description="Accepted"),
+)
+def onecodex_webhook(
+    project: Annotated[
+        str | None, Query(pattern=PROJECT_ID_PATTERN, description="Project of the events.")
+    ] = None,
+) -> Response[WebhookAccepted]:
+    from herald.api.app import app
+
+    body = app.current_event.decoded_body or ""
+    raw = body.encode() if isinstance(body, str) else body
+    header = app.current_event.headers.get(onecodex.SIGNATURE_HEADER)
+    try:
+        event, created = onecodex.accept_webhook(services(), raw, header, project)
+    except onecodex.WebhookRejected as exc:
+        raise ApiError(401, "invalid_signature", str(exc)) from None
+    except onecodex.WebhookInvalid as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+    accepted = WebhookAccepted(id=event.id, created=created)
+    return Response(202, content_types.APPLICATION_JSON, accepted.model_dump())

@@ -59,7 +59,16 @@ def _prepare(services: Services, message: DeliverNotification) -> _Prepared | De
         return _Prepared(
             notification, outcome=Outcome(success=False, duration_ms=0, error="the channel is disabled")
         )
-    return _Prepared(notification, event=event, subscription=subscription, channel=channel)
+    # Signing secrets are stored sealed (herald.secret_box); only this function opens them.
+    opened = channel.model_copy(
+        update={
+            "secret": services.secrets.open(channel.secret, channel.id),
+            "previousSecret": services.secrets.open(channel.previousSecret, channel.id)
+            if channel.previousSecret
+            else None,
+        }
+    )
+    return _Prepared(notification, event=event, subscription=subscription, channel=opened)
 
 
 async def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from herald.queues import Queues
+from herald.secret_box import SecretBox
 from herald.settings import Settings, get_settings
 from herald.store import Store
 
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     store: Store
     queues: Queues
+    secrets: SecretBox
 
 
 def build_services(settings: Settings) -> Services:
@@ -26,6 +28,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         store=Store(settings.table_name, settings.retention_seconds),
         queues=Queues(settings.events_queue_url, settings.deliveries_queue_url),
+        secrets=SecretBox(settings.secrets_key_id or None),
     )
 
 

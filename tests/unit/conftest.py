@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -25,17 +26,23 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws.reset_clients()
 
 
-@pytest.fixture
-def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
-    settings = Settings(retry_schedule=(0, 0))
-    res = create_resources(boto3.client("dynamodb"), boto3.client("sqs"), settings)
+def install_resources(monkeypatch: pytest.MonkeyPatch, client: Callable[[str], Any]) -> LocalResources:
+    """Herald's table, queues, topics and secrets key in moto, and the environment naming them."""
+    res = create_resources(
+        client("dynamodb"),
+        client("sqs"),
+        Settings(retry_schedule=(0, 0)),
+        sns=client("sns"),
+        kms=client("kms"),
+    )
     for var, value in {
         names.ENV_TABLE_NAME: res.table_name,
         names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
         names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
         names.ENV_RETRY_SCHEDULE: SCHEDULE,
+        names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
         names.ENV_HTTP_TIMEOUT_SECONDS: "2",
-        # The loopback receivers of these tests are private addresses.
+        # Loopback receivers and made-up hosts: the SSRF check has its own tests.
         names.ENV_ALLOW_PRIVATE_TARGETS: "1",
     }.items():
         monkeypatch.setenv(var, value)
@@ -43,6 +50,11 @@ def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
     reset_services()
     auth.clear_cache()
     return res
+
+
+@pytest.fixture
+def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
+    return install_resources(monkeypatch, boto3.client)
 
 
 @pytest.fixture

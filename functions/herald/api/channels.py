@@ -61,8 +61,8 @@ def _check_target(kind: ChannelType, address: str) -> None:
         raise invalid("address", str(exc)) from None
 
 
-def _secret_view(channel: Channel, now: float) -> ChannelWithSecret:
-    return ChannelWithSecret(**channel_out(channel, now).model_dump(), secret=channel.secret)
+def _secret_view(channel: Channel, now: float, secret: str) -> ChannelWithSecret:
+    return ChannelWithSecret(**channel_out(channel, now).model_dump(), secret=secret)
 
 
 def _channel_or_404(channel_id: str) -> Channel:
@@ -89,8 +89,9 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
     projects = _owned_projects(body.projects)
     _check_target(body.type, body.address)
     now = clock.now()
+    channel_id, secret = clock.new_id(), signing.generate_secret()
     channel = Channel(
-        id=clock.new_id(),
+        id=channel_id,
         type=body.type,
         address=body.address,
         awsRegion=body.awsRegion,
@@ -98,11 +99,12 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
         timeoutSeconds=body.timeoutSeconds,
         format=body.format,
         projects=projects,
-        secret=signing.generate_secret(),
+        # Stored sealed with KMS; the plaintext leaves only in this response.
+        secret=services().secrets.seal(secret, channel_id),
         createdAt=clock.utc_iso(now),
     )
     services().store.put_channel(channel)
-    return _secret_view(channel, now)
+    return _secret_view(channel, now, secret)
 
 
 @router.get("/api/notificationChannels", summary="List channels", tags=TAG, responses=responses(400))
@@ -215,12 +217,13 @@ def delete_channel(channel_id: ChannelId) -> None:
 def rotate_secret(channel_id: ChannelId) -> ChannelWithSecret:
     channel = _channel_or_404(channel_id)
     now = clock.now()
+    secret = signing.generate_secret()
     rotated = channel.model_copy(
         update={
-            "secret": signing.generate_secret(),
+            "secret": services().secrets.seal(secret, channel.id),
             "previousSecret": channel.secret,
             "previousSecretExpiresAt": now + ROTATION_OVERLAP_SECONDS,
         }
     )
     _save(rotated)
-    return _secret_view(rotated, now)
+    return _secret_view(rotated, now, secret)

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from herald import aws, custom_events, names
+from herald import aws, custom_events
 from herald.api import auth
-from herald.local.resources import LocalResources, create_resources
-from herald.services import Services, reset_services
-from herald.settings import Settings, reset_settings
+from herald.local.resources import LocalResources
+from herald.services import Services
 from tests.unit.api.support import ADMIN, P1_KEY, P2_KEY, P12_KEY, Client
-from tests.unit.conftest import SCHEDULE
+from tests.unit.conftest import install_resources
 
 
 @pytest.fixture
@@ -29,20 +28,8 @@ def aws_env() -> Iterator[None]:
 
 @pytest.fixture
 def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
-    """Herald's table and queues, made with the process's cached clients."""
-    res = create_resources(aws.client("dynamodb"), aws.client("sqs"), Settings(retry_schedule=(0, 0)))
-    for var, value in {
-        names.ENV_TABLE_NAME: res.table_name,
-        names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
-        names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
-        names.ENV_RETRY_SCHEDULE: SCHEDULE,
-        # Loopback and made-up hosts: the SSRF check has its own tests.
-        names.ENV_ALLOW_PRIVATE_TARGETS: "1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    reset_settings()
-    reset_services()
-    return res
+    """Herald's resources, made with the process's cached clients."""
+    return install_resources(monkeypatch, aws.client)
 
 
 @pytest.fixture(autouse=True)

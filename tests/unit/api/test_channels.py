@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from herald import clock
@@ -111,7 +113,15 @@ def test_put_replaces_every_setting_but_keeps_id_and_secret(admin: Client, keys:
     assert status == 200
     assert (replaced["id"], replaced["type"], replaced["timeoutSeconds"]) == (ch["id"], "SQS", None)
     stored = keys.store.get_channel(ch["id"])
-    assert stored is not None and stored.secret == ch["secret"]
+    assert stored is not None and keys.secrets.open(stored.secret, ch["id"]) == ch["secret"]
+
+
+def test_secret_is_stored_sealed_with_kms_never_in_plain_text(admin: Client, keys: Services) -> None:
+    ch = channel(admin)
+    item = keys.store._get(f"CHANNEL#{ch['id']}", "CHANNEL")
+    assert item is not None
+    assert item["secret"].startswith("kms:v1:")
+    assert ch["secret"] not in json.dumps(item)
 
 
 def test_unused_channel_is_deleted(admin: Client) -> None:
@@ -140,10 +150,14 @@ def test_rotating_shows_a_new_secret_once_and_keeps_the_old_one_for_24_hours(
     assert rotated["previousSecretExpiresAt"] is not None
     stored = keys.store.get_channel(ch["id"])
     assert stored is not None
-    assert (stored.secret, stored.previousSecret) == (rotated["secret"], ch["secret"])
+
+    def opened(sealed: list[str]) -> list[str]:
+        return [keys.secrets.open(s, ch["id"]) for s in sealed]
+
+    assert opened([stored.secret, stored.previousSecret or ""]) == [rotated["secret"], ch["secret"]]
     assert stored.previousSecretExpiresAt == pytest.approx(clock.now() + 86400, abs=60)
-    assert stored.signing_secrets(clock.now()) == [rotated["secret"], ch["secret"]]
-    assert stored.signing_secrets(clock.now() + 86401) == [rotated["secret"]]
+    assert opened(stored.signing_secrets(clock.now())) == [rotated["secret"], ch["secret"]]
+    assert opened(stored.signing_secrets(clock.now() + 86401)) == [rotated["secret"]]
     _, fetched = admin.call("GET", f"{CHANNELS}/{ch['id']}")
     assert (
         "secret" not in fetched and fetched["previousSecretExpiresAt"] == rotated["previousSecretExpiresAt"]

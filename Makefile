@@ -9,13 +9,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install run test unit e2e infra-tests lint format bench synth deploy diff destroy clean
+.PHONY: help install run test unit e2e infra-tests lint format bench fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
 	@echo "make test   - install what is needed and run every test"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
+	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
 	@echo "make synth  - synthesize the CDK app into cdk.out"
 	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
@@ -54,6 +55,20 @@ format: install
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# schemathesis against a fresh `herald dev`: no request may make the API answer 5xx or break its spec.
+FUZZ_PORT ?= 8765
+FUZZ_MOTO_PORT ?= 5765
+FUZZ_EXAMPLES ?= 100
+
+fuzz: install
+	@set -u; dir=$$(mktemp -d); key=fuzz-$$(date +%s)-$$RANDOM; \
+	( cd $$dir && HERALD_API_KEY=$$key exec $(CURDIR)/$(VENV)/bin/herald dev --port $(FUZZ_PORT) \
+	    --moto-port $(FUZZ_MOTO_PORT) --retry-schedule 0 > $$dir/herald-dev.log 2>&1 ) & pid=$$!; \
+	trap 'kill -INT $$pid 2>/dev/null; wait $$pid; rm -rf $$dir' EXIT; \
+	$(VENV)/bin/schemathesis run http://127.0.0.1:$(FUZZ_PORT)/openapi.json --wait-for-schema 60 \
+	  --header "X-API-Key: $$key" --checks all --exclude-checks positive_data_acceptance \
+	  --max-examples $(FUZZ_EXAMPLES) --workers 2 --no-color
 
 synth: install
 	$(PY) app.py

@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     pol.add_argument("--arn", required=True, help="the target queue's or topic's ARN")
     pol.add_argument("--account", help="Herald's AWS account id (default: the current credentials')")
     pol.set_defaults(func=_policy)
+
+    from herald import keys_cli
+
+    keys_cli.register(sub)
     return parser
 
 

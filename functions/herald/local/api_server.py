@@ -106,7 +106,12 @@ class ApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+            def __getattr__(self, name: str) -> Any:
+                # Every method (QUERY, TRACE…) reaches the API, which answers 405 where a path does
+                # not serve it, as API Gateway's ANY proxy does.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet; the handler logs
                 pass

@@ -153,6 +153,23 @@ BY_CODE: dict[str, EventType] = {e.code: e for e in ICA_EVENTS + ONECODEX_EVENTS
 ANALYSIS_CODES = frozenset(e.code for e in ICA_EVENTS if e.payload_type == "Analysis")
 
 
+# ICA_DATA_100 is the seed's data wildcard: a subscription to it matches every project-data status
+# change — the events with a code of their own (ICA_DATA_104 … ICA_DATA_114) and the changes that
+# have none, which producers send as ICA_DATA_100 itself. It never matches DataTransfer events
+# (ICA_DATA_002, ICA_DATA_025): they are not project data. Changes that alter no data status
+# (adding tags, say) have no event code at all, so nothing reaches subscribers for them; a
+# producer must not send them as ICA_DATA_100 (Herald cannot tell a tag change from the payload).
+DATA_WILDCARD = "ICA_DATA_100"
+DATA_STATUS_CODES = frozenset(
+    e.code for e in ICA_EVENTS if e.payload_type == "ProjectData" and e.code != DATA_WILDCARD
+)
+
+
+def subscribable_codes(code: str) -> tuple[str, ...]:
+    """The codes whose subscribers an event of `code` reaches (besides `*`)."""
+    return (code, DATA_WILDCARD) if code in DATA_STATUS_CODES else (code,)
+
+
 def lookup(code: str) -> EventType | None:
     return BY_CODE.get(code)
 

@@ -6,7 +6,7 @@ import json
 
 from aws_lambda_powertools import Logger
 
-from herald import aws, clock, formats, transfers
+from herald import aws, catalog, clock, formats, transfers
 from herald.filters import FilterSyntaxError, compile_filter
 from herald.messages import DeliverNotification
 from herald.models import Event, Notification, NotificationStatus, Subscription
@@ -51,7 +51,8 @@ def route_event(services: Services, event_id: str) -> int:
         logger.warning("event to route no longer exists (expired?)", event_id=event_id)
         return 0
     transfers.observe(services, event)
-    subs = matching_subscriptions(event, store.subscriptions_for(event.projectId, event.eventCode))
+    codes = catalog.subscribable_codes(event.eventCode)
+    subs = matching_subscriptions(event, store.subscriptions_for(event.projectId, codes))
     to_send: list[DeliverNotification] = []
     stamp = clock.utc_iso()
     for sub in subs:

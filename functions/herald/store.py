@@ -470,10 +470,10 @@ class Store:
         )
         return [Subscription.model_validate(i) for i in items]
 
-    def subscriptions_for(self, project_id: str, event_code: str) -> list[Subscription]:
-        """Subscriptions of a project to this code or to every code (`*`): an index lookup."""
+    def subscriptions_for(self, project_id: str, event_codes: Iterable[str]) -> list[Subscription]:
+        """Subscriptions of a project to any of these codes or to every code (`*`): index lookups."""
         subs: list[Subscription] = []
-        for code in dict.fromkeys((event_code, "*")):
+        for code in dict.fromkeys((*event_codes, "*")):
             items = self._query_all(
                 f"{GSI1_PARTITION_KEY} = :pk",
                 {":pk": f"PROJECT#{project_id}#CODE#{code}"},

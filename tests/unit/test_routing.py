@@ -82,3 +82,26 @@ def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
     notification = json.loads(messages[0]["Body"])
     assert json.loads(notification["Message"])["correlationId"] == event.correlationId
     assert notification["MessageAttributes"]["eventCode"]["Value"] == "ICA_EXEC_002"
+
+
+@pytest.mark.parametrize(
+    ("code", "reaches_data_wildcard"),
+    [
+        ("ICA_DATA_104", True),
+        ("ICA_DATA_108", True),
+        ("ICA_DATA_114", True),
+        ("ICA_DATA_100", True),
+        ("ICA_DATA_002", False),
+        ("ICA_DATA_025", False),
+        ("ICA_EXEC_002", False),
+    ],
+)
+def test_ica_data_100_covers_project_data_status_changes_only(
+    services: Services, code: str, reaches_data_wildcard: bool
+) -> None:
+    ch = channel(services.store, "http://127.0.0.1:9/hook")
+    wildcard = subscription(services.store, ch.id, code="ICA_DATA_100")
+    event, _ = ingest.accept_event(services, "p1", code, {"id": "fil.1"})
+    routing.route_event(services, event.id)
+    _, notifications = services.store.get_event_with_notifications(event.id)
+    assert (wildcard.id in {n.subscriptionId for n in notifications}) is reaches_data_wildcard

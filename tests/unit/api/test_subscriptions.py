@@ -193,7 +193,7 @@ def test_subscription_without_open_notifications_is_deleted(admin: Client, keys:
     )
     assert admin.call("DELETE", f"{SUBS}/{sub['id']}") == (204, None)
     assert admin.call("GET", f"{SUBS}/{sub['id']}")[0] == 404
-    assert keys.store.subscriptions_for("p1", "ICA_EXEC_002") == []
+    assert keys.store.subscriptions_for("p1", ["ICA_EXEC_002"]) == []
 
 
 def test_subscription_with_failed_or_pending_notifications_is_not_deleted(

@@ -17,8 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald import ingest
-from herald.api.schemas import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN
-from herald.models import Event
+from herald.models import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN, Event
 from herald.services import Services
 
 

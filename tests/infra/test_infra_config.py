@@ -142,6 +142,6 @@ def test_every_context_key_is_in_cdk_json(repo_root: Path) -> None:
 
 
 def test_every_context_key_is_in_the_deploy_guide(repo_root: Path) -> None:
-    guide = (repo_root / "infra" / "DEPLOY.md").read_text()
+    guide = (repo_root / "docs" / "deploy.md").read_text()
     for key in cfg._PARSERS:
         assert f"`{key}`" in guide, key

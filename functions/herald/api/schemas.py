@@ -20,12 +20,18 @@ from pydantic import (
     model_validator,
 )
 
-from herald.models import Attempt, ChannelType, DeliveryCycle, NotificationStatus, PayloadFormat
+from herald.models import (
+    EVENT_CODE_PATTERN,
+    PROJECT_ID_PATTERN,
+    Attempt,
+    ChannelType,
+    DeliveryCycle,
+    NotificationStatus,
+    PayloadFormat,
+)
 
 # Event codes, custom ones included: 1 to 20 characters of A-Z a-z 0-9 _ . - starting with a letter
 # or digit. Covers ICA's (ICA_EXEC_002, ICA_CUSTOM_123) and One Codex's (analysis.failed).
-EVENT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$"
-PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 # Ids Herald hands out (UUIDs, ntf_…, key ids); anything else cannot name a resource.
 ID_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 MAX_FILTER_LENGTH = 2000

@@ -49,7 +49,7 @@ class Secrets(Construct):
         )
 
         # A random placeholder until the user stores the secret One Codex shows for the webhook
-        # (`aws secretsmanager put-secret-value`, see infra/DEPLOY.md): webhooks fail signature
+        # (`aws secretsmanager put-secret-value`, see docs/deploy.md): webhooks fail signature
         # verification until then, which is the safe way to be unconfigured.
         self.onecodex_secret = secretsmanager.Secret(
             self,

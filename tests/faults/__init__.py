@@ -1,0 +1,1 @@
+"""Fault tests: Herald under failing receivers, crashing handlers, AWS errors and hostile input."""

@@ -1,0 +1,170 @@
+"""Fault-test fixtures: Herald in-process on moto (driven like Lambda), and `herald dev` instances."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from herald import aws
+from herald.handlers import deliver, ingest, reprocess
+from herald.handlers import filter as filter_handler
+from herald.local.pollers import SqsPoller
+from herald.local.resources import LocalResources
+from herald.services import Services, get_services, reset_services
+from herald.settings import reset_settings
+from tests.faults.support import Dev, FaultReceiver, Injector, fault_receiver, start_dev, stop_dev
+from tests.unit.conftest import install_resources
+
+API_KEY = "faults-admin-key"
+ONECODEX_SECRET = "faults-onecodex-secret"
+
+
+# --- in-process: moto, the real handlers, pollers driven by hand --------------------------------
+@dataclass
+class Pump:
+    """Lambda's SQS event source mappings, one poll at a time, on the test's thread.
+
+    The queues' visibility timeout is 0 here: a record the handler failed comes back at the next
+    poll, as it would once its visibility timeout expired; redrive to the DLQ is SQS's (moto's).
+    """
+
+    pollers: dict[str, SqsPoller]
+    errors: list[tuple[str, BaseException]] = field(default_factory=list)
+    # (function, Lambda event, handler result) of every invocation, in order.
+    calls: list[tuple[str, dict[str, Any], Any]] = field(default_factory=list)
+
+    def failures(self, name: str) -> list[list[str]]:
+        """The bodies of the records each invocation of `name` reported as batch item failures."""
+        out = []
+        for function, event, result in self.calls:
+            if function != name:
+                continue
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            out.append([r["body"] for r in event["Records"] if r["messageId"] in failed])
+        return out
+
+    def once(self, name: str) -> int:
+        return self.pollers[name].poll_once()
+
+    def drain(self, rounds: int = 60) -> int:
+        """Poll every queue until two rounds in a row find nothing; returns the records handled."""
+        handled = idle = 0
+        for _ in range(rounds):
+            n = sum(p.poll_once() for p in self.pollers.values())
+            handled += n
+            idle = idle + 1 if n == 0 else 0
+            if idle == 2:
+                return handled
+        raise AssertionError(f"queues still busy after {rounds} rounds")
+
+
+@dataclass
+class World:
+    services: Services
+    res: LocalResources
+    pump: Pump
+    ddb: Injector
+    sqs: Injector
+
+    def queue_depth(self, url: str) -> int:
+        attrs = self.services.queues.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def _recorded(pump: Pump, name: str, handler: Any) -> Any:
+    def call(event: dict[str, Any], context: Any) -> Any:
+        result = handler(event, context)
+        pump.calls.append((name, event, result))
+        return result
+
+    return call
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with mock_aws():
+        aws.reset_clients()
+        res = install_resources(monkeypatch, aws.client)
+        svc = get_services()  # the very object the handlers use: faults injected here reach them
+        sqs = svc.queues.sqs
+        queues = {
+            "ingest": (res.ingest_queue_url, ingest.handler),
+            "filter": (res.events_queue_url, filter_handler.handler),
+            "deliver": (res.deliveries_queue_url, deliver.handler),
+            "reprocess-events": (res.events_dlq_url, reprocess.handler),
+            "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),
+            "reprocess-ingest": (res.ingest_dlq_url, reprocess.handler),
+        }
+        pump = Pump({})
+        for name, (url, handler) in queues.items():
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
+            pump.pollers[name] = SqsPoller(
+                sqs,
+                url,
+                _recorded(pump, name, handler),
+                name,
+                10,
+                wait_seconds=0,
+                on_error=lambda f, e: pump.errors.append((f, e)),
+            )
+        ddb_faults, sqs_faults = Injector(svc.store.ddb), Injector(sqs)
+        try:
+            yield World(svc, res, pump, ddb_faults, sqs_faults)
+        finally:
+            ddb_faults.remove()
+            sqs_faults.remove()
+    aws.reset_clients()
+    reset_settings()
+    reset_services()
+
+
+@pytest.fixture
+def faulty() -> Iterator[FaultReceiver]:
+    with fault_receiver() as rec:
+        yield rec
+
+
+# --- `herald dev` instances of this suite --------------------------------------------------------
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    """`herald dev` as `make run` starts it (private targets allowed), retry schedule 0,0."""
+    instance = start_dev(
+        tmp_path_factory.mktemp("faults-dev"),
+        {"HERALD_RETRY_SCHEDULE": "0,0", "HERALD_ONECODEX_SECRET": ONECODEX_SECRET},
+        API_KEY,
+    )
+    yield instance
+    stop_dev(instance)
+
+
+@pytest.fixture(scope="session")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    """`herald dev` configured like a deployment: only public HTTP targets."""
+    instance = start_dev(
+        tmp_path_factory.mktemp("faults-secured"),
+        {
+            "HERALD_RETRY_SCHEDULE": "0,0",
+            "HERALD_ONECODEX_SECRET": ONECODEX_SECRET,
+            "HERALD_ALLOW_PRIVATE_TARGETS": "0",
+        },
+        API_KEY,
+    )
+    yield instance
+    stop_dev(instance)
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest) -> str:
+    """A project of its own per test (the session's instances are shared)."""
+    import re
+    import time
+
+    name = re.sub(r"[^A-Za-z0-9-]", "-", request.node.name)[:40]
+    return f"f-{name}-{time.monotonic_ns() % 1000000}"

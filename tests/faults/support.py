@@ -1,0 +1,327 @@
+"""What the fault tests share: a receiver that misbehaves on cue, a way to drive Herald's queues
+in-process like Lambda's event source mappings, fault injection into boto3, and `herald dev`
+instances of the suite's own.
+
+Everything listens on and talks to 127.0.0.1 only, and every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tests.e2e.conftest import Herald, free_port
+
+# HERALD_SOAK=1 scales the load tests up (`make soak`); the default fits CI.
+SOAK = os.environ.get("HERALD_SOAK", "").strip() not in ("", "0")
+
+
+def scaled(ci: int, soak: int) -> int:
+    return soak if SOAK else ci
+
+
+# --- a receiver that misbehaves on cue -----------------------------------------------------------
+# An action is an HTTP status (int), or one of:
+HANG = "hang"  # read the request, answer nothing for HANG_SECONDS, then close
+RESET = "reset"  # read the request, then reset the connection without answering
+SLOW = "slow"  # answer 200 after SLOW_SECONDS (within any timeout the tests use)
+HANG_SECONDS = 1.5
+SLOW_SECONDS = 0.2
+Action = int | str
+# Decides the answer to one request: (webhook-id, how many earlier requests had that id) → action.
+Script = Callable[[str, int], Action]
+
+
+@dataclass
+class Seen:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    action: Action
+    webhook_id: str
+    attempt: int  # 0 for the first request with this webhook-id
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class FaultReceiver:
+    """A loopback webhook receiver. `actions` are answered in order (then `script`, then 200)."""
+
+    url: str = ""
+    actions: list[Action] = field(default_factory=list)
+    script: Script | None = None
+    requests: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answered_ok(self) -> Counter[str]:
+        """How many times each webhook-id was answered with a 2xx."""
+        return Counter(r.webhook_id for r in self.requests if _is_ok(r.action))
+
+    def by_id(self) -> dict[str, list[Seen]]:
+        out: dict[str, list[Seen]] = {}
+        for r in self.requests:
+            out.setdefault(r.webhook_id, []).append(r)
+        return out
+
+    def _next(self, webhook_id: str) -> tuple[Action, int]:
+        with self.lock:
+            attempt = sum(1 for r in self.requests if r.webhook_id == webhook_id)
+            if self.actions:
+                action = self.actions.pop(0)
+            elif self.script is not None:
+                action = self.script(webhook_id, attempt)
+            else:
+                action = 200
+            return action, attempt
+
+
+def _is_ok(action: Action) -> bool:
+    return action == SLOW or (isinstance(action, int) and 200 <= action < 300)
+
+
+@contextmanager
+def fault_receiver() -> Iterator[FaultReceiver]:
+    rec = FaultReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            webhook_id = self.headers.get("webhook-id", "")
+            action, attempt = rec._next(webhook_id)
+            seen = Seen(self.path, dict(self.headers.items()), body, action, webhook_id, attempt)
+            with rec.lock:
+                rec.requests.append(seen)
+            if action == HANG:
+                time.sleep(HANG_SECONDS)  # the sender has given up long before
+                self.close_connection = True
+                return
+            if action == RESET:
+                # SO_LINGER 0: close() sends a RST instead of answering.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
+            if action == SLOW:
+                time.sleep(SLOW_SECONDS)
+                action = 200
+            assert isinstance(action, int)
+            try:
+                self.send_response(action)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a reset or a hang the sender gave up on is the point, not an error
+
+        def shutdown_request(self, request: Any) -> None:
+            try:
+                linger = request.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
+                if struct.unpack("ii", linger)[0]:
+                    request.close()  # reset: no orderly shutdown first
+                    return
+            except OSError:
+                pass
+            super().shutdown_request(request)
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="fault-receiver", daemon=True)
+    thread.start()
+    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}/hook"
+
+
+# --- fault injection into boto3 -------------------------------------------------------------------
+def client_error(code: str, message: str, operation: str, status: int = 400) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
+    )
+
+
+class Injector:
+    """Makes chosen calls of a boto3 client fail, as if AWS had answered with an error.
+
+    Registered on `before-parameter-build`, which botocore emits before its own retry loop: an
+    injected error reaches Herald's code directly, i.e. it stands for a fault that outlasted the
+    SDK's retries. `when` sees the call's parameters as Herald passed them.
+    `fail(operation, times, when=...)` fails the next `times` calls that `when(params)` accepts.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.service = client.meta.service_model.service_id.hyphenize()
+        self.rules: list[dict[str, Any]] = []
+        self.calls: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self._hooks: list[tuple[str, Callable[..., Any]]] = []
+
+    def fail(
+        self,
+        operation: str,
+        error: Exception,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.rules.append({"operation": operation, "error": error, "left": times, "when": when})
+        event = f"before-parameter-build.{self.service}.{operation}"
+
+        def hook(params: dict[str, Any], **_: Any) -> None:
+            self.calls[operation] += 1
+            for rule in self.rules:
+                if rule["operation"] != operation or rule["left"] <= 0:
+                    continue
+                if rule["when"] is not None and not rule["when"](params):
+                    continue
+                rule["left"] -= 1
+                self.injected[operation] += 1
+                raise rule["error"]
+
+        self.client.meta.events.register(event, hook)
+        self._hooks.append((event, hook))
+
+    def remove(self) -> None:
+        for event, hook in self._hooks:
+            self.client.meta.events.unregister(event, hook)
+        self._hooks.clear()
+
+
+# --- `herald dev` instances of the suite's own ------------------------------------------------------
+@dataclass
+class Dev(Herald):
+    log: Path = Path()
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The instance's JSON log records (Powertools logs at WARNING and above here)."""
+        out = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                with suppress(ValueError):
+                    out.append(json.loads(line))
+        return out
+
+    def post_event(
+        self, project: str, payload: dict[str, Any], code: str = "ICA_EXEC_002", **extra: Any
+    ) -> str:
+        status, accepted = self.call(
+            "POST", f"/api/projects/{project}/events", {"eventCode": code, "payload": payload, **extra}
+        )
+        assert status == 202, accepted
+        return str(accepted["id"])
+
+    def channel(self, address: str, **fields: Any) -> dict[str, Any]:
+        status, channel = self.call(
+            "POST", "/api/notificationChannels", {"type": "HTTP", "address": address, **fields}
+        )
+        assert status == 201, channel
+        return channel
+
+    def subscribe(
+        self, project: str, channel_id: str, code: str = "ICA_EXEC_002", **fields: Any
+    ) -> dict[str, Any]:
+        status, sub = self.call(
+            "POST",
+            f"/api/projects/{project}/notificationSubscriptions",
+            {"eventCode": code, "notificationChannelId": channel_id, **fields},
+        )
+        assert status == 201, sub
+        return sub
+
+    def event_settled(self, event_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The event once it is `success` or `failed`."""
+
+        def check() -> dict[str, Any] | None:
+            code, event = self.call("GET", f"/v1/events/{event_id}")
+            return event if code == 200 and event["status"] in ("success", "failed") else None
+
+        return self.wait_for(check, timeout, f"event {event_id} to settle")
+
+
+def start_dev(workdir: Path, env_extra: dict[str, str], api_key: str) -> Dev:
+    port, moto_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"HERALD_API_KEY": api_key, "PYTHONUNBUFFERED": "1", **env_extra})
+    log = workdir / "herald-dev.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "herald.cli",
+                "dev",
+                "--port",
+                str(port),
+                "--moto-port",
+                str(moto_port),
+                "--retry-schedule",
+                env_extra.get("HERALD_RETRY_SCHEDULE", "0,0"),
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    dev = Dev(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", api_key, proc, workdir, log=log)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"herald dev exited early:\n{log.read_text()}")
+        try:
+            if dev.call("GET", "/health")[0] == 200:
+                return dev
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_dev(dev)
+            raise RuntimeError("herald dev did not come up within 60 s")
+        time.sleep(0.1)
+
+
+def stop_dev(dev: Dev) -> None:
+    dev.process.send_signal(signal.SIGINT)
+    try:
+        dev.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        dev.process.kill()
+        dev.process.wait(timeout=10)

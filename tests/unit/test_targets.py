@@ -200,8 +200,8 @@ def test_mail_without_a_configured_sender_fails_saying_what_to_set() -> None:
 
 
 def test_oversized_payload_for_sqs_fails_clearly_without_retry() -> None:
-    outcome = aws_targets.send_sqs(
-        "https://sqs.eu-west-1.amazonaws.com/1/q", b"x" * (256 * 1024 + 1), {}, "g", "d", None
+    outcome = aws_targets.send_message(
+        "sqs", "https://sqs.eu-west-1.amazonaws.com/1/q", b"x" * (256 * 1024 + 1), {}, "g", "d", None
     )
     assert not outcome.retryable
     assert outcome.error == "payload is 262145 bytes; SQS accepts at most 262144 bytes"
@@ -215,7 +215,9 @@ def test_access_denied_points_to_the_policy_templates(monkeypatch: pytest.Monkey
             )
 
     monkeypatch.setattr(aws, "client", lambda service, region=None: Refusing())
-    outcome = aws_targets.publish_sns("arn:aws:sns:eu-west-1:210987654321:t", BODY, {}, "g", "d", None)
+    outcome = aws_targets.send_message(
+        "sns", "arn:aws:sns:eu-west-1:210987654321:t", BODY, {}, "g", "d", None
+    )
     assert outcome.retryable
     assert outcome.error.startswith("AuthorizationError: not authorized; grant Herald's account sns:Publish")
     assert "herald policy sns --arn" in outcome.error

@@ -31,19 +31,10 @@ async def send(
         return await http.post(
             channel.address, body, headers, timeout, allow_private=settings.allow_private_targets
         )
-    if channel.type is ChannelType.SQS:
+    if channel.type in (ChannelType.SQS, ChannelType.SNS):
         return await asyncio.to_thread(
-            aws_targets.send_sqs,
-            channel.address,
-            body,
-            attributes,
-            event.projectId,
-            notification_id,
-            channel.awsRegion,
-        )
-    if channel.type is ChannelType.SNS:
-        return await asyncio.to_thread(
-            aws_targets.publish_sns,
+            aws_targets.send_message,
+            channel.type.value.lower(),
             channel.address,
             body,
             attributes,

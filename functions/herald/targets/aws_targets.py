@@ -29,46 +29,45 @@ def _region_of_arn(arn: str) -> str | None:
     return parts[3] if len(parts) > 5 and parts[3] else None
 
 
-def send_sqs(
-    queue_url: str, body: bytes, attributes: dict[str, str], group_id: str, dedup_id: str, region: str | None
-) -> Outcome:
-    if len(body) > MAX_MESSAGE_BYTES:
-        return _too_large(len(body), "SQS")
-    started = time.perf_counter()
+def _message(
+    kind: str, address: str, body: bytes, attributes: dict[str, str], group_id: str, dedup_id: str
+) -> dict[str, object]:
+    """SendMessage / Publish arguments: the body, String attributes (SNS subscription filter
+    policies can use eventCode), and for FIFO targets the group (project) and dedup id."""
+    target, body_field = ("QueueUrl", "MessageBody") if kind == "sqs" else ("TopicArn", "Message")
     kwargs: dict[str, object] = {
-        "QueueUrl": queue_url,
-        "MessageBody": body.decode(),
+        target: address,
+        body_field: body.decode(),
         "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
     }
-    if queue_url.endswith(".fifo"):
+    if address.endswith(".fifo"):
         kwargs["MessageGroupId"] = group_id
         kwargs["MessageDeduplicationId"] = dedup_id
-    try:
-        aws.client("sqs", _region_of_queue(queue_url) or region).send_message(**kwargs)
-    except (ClientError, BotoCoreError) as exc:
-        return _aws_failure(exc, started, "sqs", "sqs:SendMessage")
-    return Outcome(success=True, duration_ms=_ms(started))
+    return kwargs
 
 
-def publish_sns(
-    topic_arn: str, body: bytes, attributes: dict[str, str], group_id: str, dedup_id: str, region: str | None
+def send_message(
+    kind: str,
+    address: str,
+    body: bytes,
+    attributes: dict[str, str],
+    group_id: str,
+    dedup_id: str,
+    region: str | None,
 ) -> Outcome:
+    """SQS SendMessage (`kind` "sqs", a queue URL) or SNS Publish ("sns", a topic ARN), in the
+    target's own region."""
     if len(body) > MAX_MESSAGE_BYTES:
-        return _too_large(len(body), "SNS")
+        return _too_large(len(body), kind.upper())
     started = time.perf_counter()
-    kwargs: dict[str, object] = {
-        "TopicArn": topic_arn,
-        "Message": body.decode(),
-        # String attributes let consumers use SNS subscription filter policies on eventCode.
-        "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-    }
-    if topic_arn.endswith(".fifo"):
-        kwargs["MessageGroupId"] = group_id
-        kwargs["MessageDeduplicationId"] = dedup_id
+    kwargs = _message(kind, address, body, attributes, group_id, dedup_id)
     try:
-        aws.client("sns", _region_of_arn(topic_arn) or region).publish(**kwargs)
+        if kind == "sqs":
+            aws.client("sqs", _region_of_queue(address) or region).send_message(**kwargs)
+        else:
+            aws.client("sns", _region_of_arn(address) or region).publish(**kwargs)
     except (ClientError, BotoCoreError) as exc:
-        return _aws_failure(exc, started, "sns", "sns:Publish")
+        return _aws_failure(exc, started, kind, "sqs:SendMessage" if kind == "sqs" else "sns:Publish")
     return Outcome(success=True, duration_ms=_ms(started))
 
 

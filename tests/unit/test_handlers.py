@@ -81,3 +81,55 @@ def test_reprocess_handler_settles_a_dead_letter(services: Services) -> None:
 
     assert reprocess.handler(_sqs_event(sqs, dlq), LocalContext("reprocess")) == {"batchItemFailures": []}
     assert services.store.get_event(event.id).status == "failed"
+
+
+def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services) -> None:
+    """The slow receiver answers only once the fast one has been served: sent one after the
+    other (slow first), the slow one would time out; sent concurrently, both succeed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    fast_served = threading.Event()
+
+    def server(wait_for_fast: bool) -> ThreadingHTTPServer:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if wait_for_fast:
+                    fast_served.wait(timeout=10)
+                else:
+                    fast_served.set()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        return httpd
+
+    slow, fast = server(wait_for_fast=True), server(wait_for_fast=False)
+    try:
+        slow_channel = channel(
+            services.store, f"http://127.0.0.1:{slow.server_address[1]}/", timeoutSeconds=5
+        )
+        fast_channel = channel(services.store, f"http://127.0.0.1:{fast.server_address[1]}/")
+        slow_sub = subscription(services.store, slow_channel.id)
+        subscription(services.store, fast_channel.id)
+        ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+        filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+        batch = _sqs_event(services.queues.sqs, services.queues.deliveries_url)
+        assert len(batch["Records"]) == 2
+        # The slow target's record first: a sequential sender would be stuck on it.
+        batch["Records"].sort(key=lambda r: slow_sub.id not in r["body"])
+
+        assert deliver.handler(batch, LocalContext("deliver")) == {"batchItemFailures": []}
+    finally:
+        for httpd in (slow, fast):
+            httpd.shutdown()
+            httpd.server_close()

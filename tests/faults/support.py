@@ -141,6 +141,7 @@ def fault_receiver() -> Iterator[FaultReceiver]:
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
+        block_on_close = False  # a hanging handler must not hold up the test's teardown
 
         def handle_error(self, request: Any, client_address: Any) -> None:
             pass  # a reset or a hang the sender gave up on is the point, not an error
@@ -156,7 +157,9 @@ def fault_receiver() -> Iterator[FaultReceiver]:
             super().shutdown_request(request)
 
     server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="fault-receiver", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-receiver", daemon=True
+    )
     thread.start()
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     try:
@@ -268,11 +271,15 @@ class Dev(Herald):
         return sub
 
     def event_settled(self, event_id: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The event once it is `success` or `failed`."""
+        """The event once it and every notification of it are `success` or `failed`. (An event is
+        `failed` as soon as one notification is, while others may still be retrying.)"""
+        done = ("success", "failed")
 
         def check() -> dict[str, Any] | None:
             code, event = self.call("GET", f"/v1/events/{event_id}")
-            return event if code == 200 and event["status"] in ("success", "failed") else None
+            if code != 200 or event["status"] not in done:
+                return None
+            return event if all(n["status"] in done for n in event["notifications"]) else None
 
         return self.wait_for(check, timeout, f"event {event_id} to settle")
 

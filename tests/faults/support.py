@@ -44,8 +44,9 @@ SLOW = "slow"  # answer 200 after SLOW_SECONDS (within any timeout the tests use
 HANG_SECONDS = 1.5
 SLOW_SECONDS = 0.2
 Action = int | str
-# Decides the answer to one request: (webhook-id, how many earlier requests had that id) → action.
-Script = Callable[[str, int], Action]
+# Decides the answer to one request: (webhook-id, how many earlier requests had that id, path,
+# body) → action.
+Script = Callable[[str, int, str, bytes], Action]
 
 
 @dataclass
@@ -81,13 +82,13 @@ class FaultReceiver:
             out.setdefault(r.webhook_id, []).append(r)
         return out
 
-    def _next(self, webhook_id: str) -> tuple[Action, int]:
+    def _next(self, webhook_id: str, path: str, body: bytes) -> tuple[Action, int]:
         with self.lock:
             attempt = sum(1 for r in self.requests if r.webhook_id == webhook_id)
             if self.actions:
                 action = self.actions.pop(0)
             elif self.script is not None:
-                action = self.script(webhook_id, attempt)
+                action = self.script(webhook_id, attempt, path, body)
             else:
                 action = 200
             return action, attempt
@@ -111,7 +112,7 @@ def fault_receiver() -> Iterator[FaultReceiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             webhook_id = self.headers.get("webhook-id", "")
-            action, attempt = rec._next(webhook_id)
+            action, attempt = rec._next(webhook_id, self.path, body)
             seen = Seen(self.path, dict(self.headers.items()), body, action, webhook_id, attempt)
             with rec.lock:
                 rec.requests.append(seen)

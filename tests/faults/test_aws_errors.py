@@ -27,6 +27,9 @@ from tests.faults.support import FaultReceiver, client_error
 from tests.unit.api.support import Client
 from tests.unit.builders import ANALYSIS, channel, subscription
 
+# A batch whose every record failed publishes no metrics, and Powertools says so.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
 THROTTLED = "ProvisionedThroughputExceededException"
 
 

@@ -22,6 +22,9 @@ from tests.faults.support import FaultReceiver
 from tests.unit.api.support import Client
 from tests.unit.builders import ANALYSIS, channel, subscription
 
+# A batch whose every record failed publishes no metrics, and Powertools says so.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
 ADMIN = "faults-admin"
 # queue → (poller, its DLQ's poller, receives before the DLQ)
 QUEUES = {

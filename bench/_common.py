@@ -1,0 +1,411 @@
+"""Helpers the benchmarks share (not a benchmark itself: `make bench` runs bench_*.py only).
+
+- `in_process()`: Herald's table, queues and topics in moto, in this process, with the
+  environment the handlers read; `Pump` drives the queues like Lambda's event source mappings.
+- `CallCounter`: counts boto3 calls per (service, operation) through botocore's events.
+- `start_counted_dev()`: `herald dev` in a subprocess whose boto3 calls are counted (this file run
+  as a script wraps `herald.aws.client`; no Herald file is changed) on free ports.
+- `LoopbackReceiver`: an aiohttp receiver in its own process that records when each delivery
+  arrived.
+- `table()`: the plain-text tables every benchmark prints.
+
+Everything listens on and talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "functions"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], aligns: str | None = None) -> str:
+    """A plain-text table; numbers right-aligned, text left-aligned (or `aligns`: 'l'/'r' per column)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    if aligns is None:
+        aligns = "".join(
+            "r" if rows and isinstance(rows[0][i], int | float) else "l" for i in range(len(headers))
+        )
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, aligns, strict=True)]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import platform
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+# --- counting boto3 calls ----------------------------------------------------------------------------
+class CallCounter:
+    """Counts calls per (service, operation) on every client it is attached to.
+
+    `empty_receives` counts ReceiveMessage calls that returned no message (idle polling).
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.seconds: Counter[tuple[str, str]] = Counter()  # time spent inside each kind of call
+        self.empty_receives = 0
+        self.lock = threading.Lock()
+        self.listeners: list[Any] = []  # callables (service, operation, params) -> None
+        self._started = threading.local()
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("before-call", self._before)
+        client.meta.events.register("after-call", self._after)
+        return client
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-call", self._before)
+        client.meta.events.unregister("after-call", self._after)
+
+    def _before(self, model: Any, params: Any, **_: Any) -> None:
+        key = (model.service_model.service_id.hyphenize(), model.name)
+        with self.lock:
+            self.calls[key] += 1
+        for listener in self.listeners:
+            listener(key[0], key[1], params)
+        self._started.at = time.perf_counter()
+
+    def _after(self, model: Any, parsed: Any, **_: Any) -> None:
+        elapsed = time.perf_counter() - getattr(self._started, "at", time.perf_counter())
+        key = (model.service_model.service_id.hyphenize(), model.name)
+        with self.lock:
+            self.seconds[key] += elapsed
+            if model.name == "ReceiveMessage" and not (parsed or {}).get("Messages"):
+                self.empty_receives += 1
+
+    def aws_seconds(self) -> float:
+        with self.lock:
+            return sum(self.seconds.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "calls": {f"{s}.{o}": n for (s, o), n in self.calls.items()},
+                "empty_receives": self.empty_receives,
+            }
+
+
+def diff(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    calls = {k: v - before["calls"].get(k, 0) for k, v in after["calls"].items()}
+    return {
+        "calls": {k: v for k, v in calls.items() if v},
+        "empty_receives": after["empty_receives"] - before["empty_receives"],
+    }
+
+
+# --- Herald in-process on moto -----------------------------------------------------------------------
+def _env_for_handlers() -> None:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_SERVICE_NAME": "herald",
+            "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("AWS_PROFILE", None)
+
+
+class Pump:
+    """Lambda's SQS event source mappings, one poll at a time (see tests/faults/conftest.py)."""
+
+    def __init__(self, sqs: Any, res: Any) -> None:
+        from herald.handlers import deliver, ingest, reprocess
+        from herald.handlers import filter as filter_handler
+        from herald.local.pollers import SqsPoller
+
+        self.invocations: Counter[str] = Counter()
+        self.records: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        queues = {
+            "ingest": (res.ingest_queue_url, ingest.handler),
+            "filter": (res.events_queue_url, filter_handler.handler),
+            "deliver": (res.deliveries_queue_url, deliver.handler),
+            "reprocess-events": (res.events_dlq_url, reprocess.handler),
+            "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),
+        }
+        self.pollers = {
+            name: SqsPoller(sqs, url, self._timed(name, handler), name, 10, wait_seconds=0)
+            for name, (url, handler) in queues.items()
+        }
+
+    def _timed(self, name: str, handler: Any) -> Any:
+        def call(event: dict[str, Any], context: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                self.seconds[name] += time.perf_counter() - start
+                self.invocations[name] += 1
+                self.records[name] += len(event["Records"])
+
+        return call
+
+    def drain(self, rounds: int = 10_000) -> None:
+        idle = 0
+        for _ in range(rounds):
+            n = sum(p.poll_once() for p in self.pollers.values())
+            idle = idle + 1 if n == 0 else 0
+            if idle == 2:
+                return
+        raise RuntimeError("queues did not drain")
+
+
+@contextmanager
+def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
+    """Herald on moto in this process; yields (services, resources)."""
+    _env_for_handlers()
+    from moto import mock_aws
+
+    with mock_aws():
+        from herald import aws, names
+        from herald.local.resources import create_resources
+        from herald.services import get_services, reset_services
+        from herald.settings import Settings, parse_retry_schedule, reset_settings
+
+        aws.reset_clients()
+        schedule = parse_retry_schedule(retry_schedule)
+        res = create_resources(
+            aws.client("dynamodb"),
+            aws.client("sqs"),
+            Settings(retry_schedule=schedule),
+            sns=aws.client("sns"),
+            kms=aws.client("kms"),
+        )
+        os.environ.update(
+            {
+                names.ENV_TABLE_NAME: res.table_name,
+                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
+                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+                names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
+                names.ENV_RETRY_SCHEDULE: retry_schedule,
+                names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
+                names.ENV_ALLOW_PRIVATE_TARGETS: "1",
+            }
+        )
+        reset_settings()
+        reset_services()
+        try:
+            yield get_services(), res
+        finally:
+            from herald.handlers import deliver
+
+            deliver.shutdown()
+            aws.reset_clients()
+            reset_settings()
+            reset_services()
+
+
+# --- a loopback receiver in its own process ------------------------------------------------------------
+def _serve_receiver(port: int, conn: Any) -> None:
+    import asyncio
+
+    from aiohttp import web
+
+    arrivals: list[tuple[str, str, float]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            correlation = json.loads(body).get("correlationId", "")
+        except ValueError:
+            correlation = ""
+        arrivals.append((request.headers.get("webhook-id", ""), correlation, time.time()))
+        return web.Response(text="ok")
+
+    async def receipts(request: web.Request) -> web.Response:
+        return web.json_response(arrivals)
+
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.router.add_get("/receipts", receipts)
+    app.router.add_post("/{tail:.*}", hook)
+    conn.send("ready")
+    asyncio.run(_run_app(app, port))
+
+
+async def _run_app(app: Any, port: int) -> None:
+    import asyncio
+
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    while True:
+        await asyncio.sleep(3600)
+
+
+class LoopbackReceiver:
+    """Answers 200 to every POST and records (webhook-id, correlationId, arrival time)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        parent, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.Process(target=_serve_receiver, args=(self.port, child), daemon=True)
+        self.proc.start()
+        parent.recv()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the receiver did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def receipts(self) -> list[tuple[str, str, float]]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/receipts", timeout=30) as resp:
+            return [tuple(r) for r in json.loads(resp.read())]  # type: ignore[misc]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.join(timeout=10)
+
+
+# --- `herald dev` with its boto3 calls counted --------------------------------------------------------
+class CountedDev:
+    def __init__(self, workdir: Path, retry_schedule: str = "0,0") -> None:
+        self.port, self.moto_port = free_port(), free_port()
+        self.key = "bench-admin-key"
+        self.counts_file = workdir / "aws-calls.json"
+        self.log = workdir / "herald-dev.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            {"HERALD_API_KEY": self.key, "PYTHONUNBUFFERED": "1", "HERALD_RETRY_SCHEDULE": retry_schedule}
+        )
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--counted-dev",
+                    str(self.port),
+                    str(self.moto_port),
+                    str(self.counts_file),
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"herald dev exited early:\n{self.log.read_text()}")
+            try:
+                if self.call("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("herald dev did not come up within 60 s")
+            time.sleep(0.1)
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        req.add_header("X-API-Key", self.key)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, json.loads(raw) if raw else None
+
+    def counts(self) -> dict[str, Any]:
+        """The calls counted so far (the child rewrites the file every 0.2 s)."""
+        time.sleep(0.5)
+        return json.loads(self.counts_file.read_text())
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def _counted_dev_main(port: int, moto_port: int, counts_file: Path) -> int:
+    """Runs `herald dev` with every boto3 client Herald makes counted (herald.aws.client wrapped)."""
+    import functools
+
+    from herald import aws
+    from herald.local.runtime import DevConfig, run
+
+    counter = CallCounter()
+    make = aws.client.__wrapped__
+
+    @functools.cache
+    def counted_client(service: str, region: str | None = None) -> Any:
+        return counter.attach(make(service, region))
+
+    aws.client = counted_client  # type: ignore[assignment]
+    stop = threading.Event()
+
+    def dump() -> None:
+        while not stop.wait(0.2):
+            tmp = counts_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(counter.snapshot()))
+            tmp.replace(counts_file)
+
+    threading.Thread(target=dump, daemon=True).start()
+    config = DevConfig(
+        port=port,
+        moto_port=moto_port,
+        api_key=os.environ["HERALD_API_KEY"],
+        retry_schedule=os.environ.get("HERALD_RETRY_SCHEDULE"),
+    )
+    try:
+        return run(config)
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--counted-dev":
+        raise SystemExit(_counted_dev_main(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])))
+    raise SystemExit("bench/_common.py is a helper module; run the bench_*.py scripts")

@@ -1,0 +1,736 @@
+"""What one delivered event costs in AWS: requests per event, counted, turned into dollars.
+
+Run: ``python bench/bench_cost.py [events]``. Herald runs in this process on moto, through its real
+handlers: the API function ingests (``POST /api/projects/p/events``, warm key cache), the filter
+and deliver functions are fed in full batches as Lambda's event source mappings feed them, and a
+loopback receiver (its own process) answers 200. Every boto3 call is counted through botocore's
+events, and labelled with what it does (reading the event, recording the attempt, …).
+
+DynamoDB capacity is computed from item sizes, not from moto's ConsumedCapacity: the item is read
+(with a separate, uncounted client) before and after each write, and a write costs 1 WRU per KB
+of the larger of the two, plus the same again for each global secondary index whose entry is put
+or changed (both are projection ALL) and for each entry deleted; a read costs 1 RRU per 4 KB
+(strongly consistent) or half of it (eventually consistent; index queries always are), a query
+counting the total size of what it returned. Item size: attribute names plus values (strings as
+UTF-8, numbers about one byte per two digits, +3 bytes per list or map and +1 per element).
+
+Prices: us-east-1, on-demand, as listed on the AWS pricing pages on 2026-11-23 (see PRICES).
+Storage: the event and its notification kept 30 days (their TTL), with the indexes' copies.
+Lambda duration is an estimate, not a measurement (see LATENCY_MS): the handlers' own time here
+plus a typical in-region latency per AWS call on each invocation's critical path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from _common import CallCounter, LoopbackReceiver, Pump, in_process, machine, table
+
+PRICES_DATE = "2026-11-23"
+PRICES = {
+    "ddb_wru": 1.25 / 1e6,  # per write request unit (1 KB)
+    "ddb_rru": 0.25 / 1e6,  # per read request unit (4 KB strongly consistent; eventual = 0.5)
+    "ddb_storage_gb_month": 0.25,
+    "sqs_request": 0.40 / 1e6,  # standard queue, per request (each 64 KB chunk)
+    "sns_publish": 0.50 / 1e6,  # per request (64 KB chunk)
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second_arm": 0.0000133334,
+    "kms_request": 0.03 / 1e4,
+    "apigw_rest_request": 3.50 / 1e6,  # REST API, first 333 M requests/month
+    "cw_logs_ingest_gb": 0.50,
+    "xray_trace": 5.00 / 1e6,  # traces recorded, beyond the free tier
+    "eventbridge_event": 1.00 / 1e6,  # custom events put (comparison)
+}
+# Assumed in-region latency of one call (ms) and the HTTP answer of a receiver, for Lambda duration.
+LATENCY_MS = {"dynamodb": 5.0, "sqs": 8.0, "sns": 15.0, "kms": 5.0, "receiver": 100.0}
+MEMORY_MB = {"api": 1024, "filter": 512, "deliver": 512, "ingest": 512, "reprocess": 512}
+# Lambda's START/END/REPORT lines per invocation, and API Gateway's access log line per request.
+LAMBDA_LOG_BYTES_PER_INVOCATION = 350
+ACCESS_LOG_BYTES = 400
+RETENTION_DAYS = 30
+REFERENCES = {"naive design (issue #8)": 3.16, "EventBridge, no persistence (issue #8)": 1.20}
+TARGET = 1.50
+IDLE = "SQS ReceiveMessage, empty (idle polling)"
+# Lambda's SQS event source mapping keeps about 5 long polls (20 s) going per queue when idle:
+# 5 x 3 requests a minute x 43,800 minutes a month, for 6 queues (3 queues and their DLQs).
+IDLE_POLLS_PER_MONTH = 5 * 3 * 43_800 * 6
+SEED_PAYLOAD = json.loads(
+    (Path(__file__).resolve().parent.parent / "tests/unit/filters/seed_analysis.json").read_text()
+)
+GSIS = (("gsi1", "gsi1pk", "gsi1sk"), ("gsi2", "gsi2pk", "gsi2sk"))
+
+
+# --- DynamoDB sizes -------------------------------------------------------------------------------------
+def value_size(value: dict[str, Any]) -> int:
+    ((kind, v),) = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        digits = len(v.lstrip("-").replace(".", "").lstrip("0")) or 1
+        return math.ceil(digits / 2) + 1
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(value_size(x) + 1 for x in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(x) + 1 for k, x in v.items())
+    if kind in ("SS", "NS", "BS"):
+        return sum(value_size({kind[0]: x}) for x in v)
+    raise ValueError(kind)
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    if not item:
+        return 0
+    return sum(len(k.encode()) + value_size(v) for k, v in item.items())
+
+
+def _units(size: int, unit: int) -> int:
+    return max(1, math.ceil(size / unit))
+
+
+# --- the meter -------------------------------------------------------------------------------------------
+@dataclass
+class Line:
+    calls: int = 0
+    wru: float = 0.0
+    rru: float = 0.0
+    requests: float = 0.0  # SQS / SNS billed requests (64 KB chunks), KMS requests
+    index_wru: float = 0.0  # the part of `wru` spent on the global secondary indexes
+    per_call_base_wru: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Meter:
+    """Labels each call with its purpose and accumulates its billed units."""
+
+    raw: Any  # an uncounted DynamoDB client, to read items around writes
+    table: str
+    queues: dict[str, str]
+    lines: dict[str, Line] = field(default_factory=lambda: defaultdict(Line))
+    pending: dict[int, Any] = field(default_factory=dict)
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call", self.before)
+        client.meta.events.register("after-call", self.after)
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        return self.raw.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+
+    def before(self, model: Any, params: Any, context: Any, **_: Any) -> None:
+        if model.service_model.service_id.hyphenize() == "dynamodb" and model.name in (
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+        ):
+            body = params["body"] if isinstance(params["body"], dict) else json.loads(params["body"])
+            key = body.get("Key") or {k: body["Item"][k] for k in ("pk", "sk")}
+            context["bench_before"] = (key, self._get(key))
+        context["bench_body"] = params.get("body")
+
+    def after(self, model: Any, parsed: Any, context: Any, **_: Any) -> None:
+        service, op = model.service_model.service_id.hyphenize(), model.name
+        body = context.get("bench_body")
+        request = body if isinstance(body, dict) else json.loads(body) if body else {}
+        if service == "dynamodb":
+            self._dynamodb(op, request, parsed, context)
+        elif service == "sqs":
+            self._sqs(op, request, parsed)
+        elif service == "sns":
+            line = self.lines["SNS Publish (broadcast topic)"]
+            line.calls += 1
+            line.requests += _units(len(json.dumps(request)), 64 * 1024)
+        elif service == "kms":
+            line = self.lines[f"KMS {op}"]
+            line.calls += 1
+            line.requests += 1
+
+    def _dynamodb(self, op: str, request: dict[str, Any], parsed: Any, context: Any) -> None:
+        if op in ("PutItem", "UpdateItem", "DeleteItem"):
+            key, old = context["bench_before"]
+            new = self._get(key)
+            label = _write_label(op, key, request)
+            line = self.lines[label]
+            line.calls += 1
+            before, after = item_size(old), item_size(new)
+            failed = "Error" in (parsed or {})
+            base = _units(max(before, after), 1024)
+            line.wru += base
+            line.per_call_base_wru.append(base)
+            if not failed:
+                for _, pk, sk in GSIS:
+                    was = bool(old) and pk in old and sk in old
+                    now = bool(new) and pk in new and sk in new
+                    index = 0
+                    if was and (not now or (old[pk], old[sk]) != (new[pk], new[sk])):
+                        index += _units(before, 1024)  # the old index entry deleted
+                    if now and (not was or (old[pk], old[sk]) != (new[pk], new[sk]) or old != new):
+                        index += _units(after, 1024)  # the index entry put or rewritten
+                    line.wru += index
+                    line.index_wru += index
+            return
+        consistent = bool(request.get("ConsistentRead")) and "IndexName" not in request
+        factor = 1.0 if consistent else 0.5
+        if op == "GetItem":
+            line = self.lines[_read_label(request, consistent)]
+            line.calls += 1
+            line.rru += _units(item_size((parsed or {}).get("Item")), 4096) * factor
+        elif op == "Query":
+            items = (parsed or {}).get("Items", [])
+            line = self.lines[_query_label(request, consistent)]
+            line.calls += 1
+            line.rru += _units(sum(item_size(i) for i in items), 4096) * factor
+        else:
+            self.lines[f"DynamoDB {op}"].calls += 1
+
+    def _sqs(self, op: str, request: dict[str, Any], parsed: Any) -> None:
+        queue = next((name for name, url in self.queues.items() if url == request.get("QueueUrl")), "?")
+        if op == "ReceiveMessage" and not (parsed or {}).get("Messages"):
+            # An empty poll: Lambda's event source mapping polls idle queues whatever the volume,
+            # a fixed cost per queue and month (see the summary), not a cost per event.
+            self.lines[IDLE].calls += 1
+            return
+        line = self.lines[f"SQS {op} ({queue})"]
+        line.calls += 1
+        size = sum(len(e.get("MessageBody", "")) for e in request.get("Entries", [])) or 1
+        line.requests += _units(size, 64 * 1024)
+
+
+def _write_label(op: str, key: dict[str, Any], request: dict[str, Any]) -> str:
+    sk = key["sk"]["S"]
+    expr = request.get("UpdateExpression", "")
+    if sk == "EVENT":
+        if op == "PutItem":
+            return "DynamoDB PutItem event (ingest)"
+        if "routed" in expr:
+            return "DynamoDB UpdateItem event routed (route)"
+        return "DynamoDB UpdateItem event status (refresh_event_status)"
+    if sk.startswith("NOTIFICATION#"):
+        if op == "PutItem":
+            return "DynamoDB PutItem notification (route)"
+        return "DynamoDB UpdateItem notification attempt (record_attempt)"
+    return f"DynamoDB {op} {sk.split('#')[0].lower()}"
+
+
+def _read_label(request: dict[str, Any], consistent: bool) -> str:
+    sk = request["Key"]["sk"]["S"]
+    what = {"EVENT": "event", "CHANNEL": "channel", "APIKEY": "API key"}.get(sk)
+    if what is None:
+        what = sk.split("#")[0].lower()
+    return f"DynamoDB GetItem {what} ({'consistent' if consistent else 'eventual'})"
+
+
+def _query_label(request: dict[str, Any], consistent: bool) -> str:
+    if request.get("IndexName") == "gsi1":
+        return "DynamoDB Query subscriptions by (project, code) (gsi1)"
+    value = next(iter(request.get("ExpressionAttributeValues", {}).values()), {}).get("S", "")
+    if value.startswith("EVENT#"):
+        return f"DynamoDB Query event + notifications ({'consistent' if consistent else 'eventual'})"
+    return f"DynamoDB Query {request.get('IndexName', 'table')}"
+
+
+class CountingStream:
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+# --- one scenario ----------------------------------------------------------------------------------------
+@dataclass
+class Result:
+    label: str
+    events: int
+    deliveries: int
+    lines: dict[str, Line]
+    invocations: Counter[str]
+    own_seconds: Counter[str]
+    aws_by_function: dict[str, Counter[str]]
+    storage_bytes: float
+    event_item_bytes: float
+    log_bytes: int
+    api_requests: int
+
+
+def run(label: str, events: int, subscribers: int, door: str, receiver: LoopbackReceiver) -> Result:
+    import boto3
+
+    from herald import aws, clock, signing
+    from herald.api import auth
+    from herald.handlers import api
+    from herald.local.api_server import proxy_event
+    from herald.local.lambda_context import LocalContext
+    from herald.models import Channel, ChannelType, Subscription
+
+    with in_process("5,300,1800") as (services, res):
+        store = services.store
+        key = "bench-key"
+        auth.register_key(store, key, projects=[], admin=True, name="bench")
+        channel_id = clock.new_id()
+        channel = Channel(
+            id=channel_id,
+            type=ChannelType.HTTP,
+            address=receiver.url,
+            secret=services.secrets.seal(signing.generate_secret(), channel_id),  # as the API stores it
+            createdAt=clock.utc_iso(),
+        )
+        store.put_channel(channel)
+        for _ in range(subscribers):
+            store.put_subscription(
+                Subscription(
+                    id=clock.new_id(),
+                    projectId="p",
+                    eventCode="ICA_EXEC_002",
+                    notificationChannelId=channel.id,
+                    filterExpression="[?($.status == 'SUCCEEDED')]",
+                    createdAt=clock.utc_iso(),
+                )
+            )
+        pump = Pump(services.queues.sqs, res)
+
+        def ingest(i: int) -> None:
+            # ICA's documented analysis payload (1.4 KB), one analysis per event.
+            payload = {
+                **SEED_PAYLOAD,
+                "id": f"analysis-{i:06d}",
+                "userReference": f"run-{i}",
+                "status": "SUCCEEDED",
+            }
+            if door == "api":
+                body = json.dumps(
+                    {"eventCode": "ICA_EXEC_002", "payload": payload, "description": "Analysis success"}
+                )
+                proxy = proxy_event(
+                    "POST",
+                    "/api/projects/p/events",
+                    {"X-API-Key": key, "Content-Type": "application/json"},
+                    body.encode(),
+                )
+                result = api.handler(proxy, LocalContext("api"))
+                assert result["statusCode"] == 202, result
+            else:
+                envelope = {
+                    "correlationId": clock.new_id(),
+                    "timestamp": clock.utc_iso(),
+                    "eventCode": "ICA_EXEC_002",
+                    "description": "Analysis success",
+                    "projectId": "p",
+                    "payload": payload,
+                }
+                services.queues.sqs.send_message(
+                    QueueUrl=res.ingest_queue_url, MessageBody=json.dumps(envelope)
+                )
+
+        # Warm up (key cache, secret cache, compiled filter, clients), then measure.
+        ingest(-1)
+        pump.drain()
+        raw = boto3.client("dynamodb", region_name="us-east-1")
+        meter = Meter(
+            raw,
+            store.table,
+            {
+                "events queue": res.events_queue_url,
+                "deliveries queue": res.deliveries_queue_url,
+                "ingest queue": res.ingest_queue_url,
+                "events DLQ": res.events_dlq_url,
+                "deliveries DLQ": res.deliveries_dlq_url,
+                "ingest DLQ": res.ingest_dlq_url,
+            },
+        )
+        counter = CallCounter()
+        clients = [aws.client(s) for s in ("dynamodb", "sqs", "sns", "kms")]
+        for client in clients:
+            meter.attach(client)
+            counter.attach(client)
+        logs = CountingStream()
+        handlers = logging.getLogger("herald").handlers
+        streams = [h.setStream(logs) for h in handlers if isinstance(h, logging.StreamHandler)]  # type: ignore[arg-type]
+        already = len(receiver.receipts())
+        pump.invocations.clear()
+        pump.seconds.clear()
+        pump.aws_clock = counter.aws_seconds
+
+        api_own = 0.0
+        for i in range(events):
+            if door == "api":
+                in_aws = counter.aws_seconds()
+                start = time.perf_counter()
+                ingest(i)
+                api_own += time.perf_counter() - start - (counter.aws_seconds() - in_aws)
+            else:
+                ingest(i)
+        # Full batches, as under load: every queue drained 10 records at a time.
+        pump.drain()
+        for handler, stream in zip(handlers, streams, strict=False):
+            if stream is not None:
+                handler.setStream(stream)
+
+        deliveries = len(receiver.receipts()) - already
+        assert deliveries == events * subscribers, (deliveries, events, subscribers)
+        invocations = Counter({"api": events if door == "api" else 0})
+        own = Counter({"api": api_own})
+        for name, count in pump.invocations.items():
+            function = "reprocess" if name.startswith("reprocess") else name
+            invocations[function] += count
+        for name, seconds in pump.own_seconds.items():
+            function = "reprocess" if name.startswith("reprocess") else name
+            own[function] += seconds
+        # Storage: what stays for 30 days, per event (measured on the last event).
+        stored, event_bytes, stored_events = _stored_bytes(raw, store.table)
+        storage = stored / stored_events
+        for client in clients:
+            client.meta.events.unregister("before-call", meter.before)
+            client.meta.events.unregister("after-call", meter.after)
+            counter.detach(client)
+        aws_by_function = _calls_by_function(meter)
+        from herald.handlers.observability import metrics
+
+        metrics.clear_metrics()  # disabled here, but still buffered: keep them out of the output
+        return Result(
+            label,
+            events,
+            deliveries,
+            dict(meter.lines),
+            invocations,
+            own,
+            aws_by_function,
+            storage,
+            event_bytes / stored_events,
+            logs.bytes,
+            events if door == "api" else 0,
+        )
+
+
+def _stored_bytes(raw: Any, table_name: str) -> tuple[float, float, int]:
+    """Bytes billed as storage for every event and notification in the table (base + index copies,
+    100 bytes of overhead per item and per index entry); the event items' own bytes; events."""
+    total = event_bytes = 0.0
+    events = 0
+    kwargs: dict[str, Any] = {"TableName": table_name}
+    while True:
+        page = raw.scan(**kwargs)
+        for item in page["Items"]:
+            sk = item["sk"]["S"]
+            if sk != "EVENT" and not sk.startswith("NOTIFICATION#"):
+                continue
+            size = item_size(item) + 100
+            total += size
+            if sk == "EVENT":
+                events += 1
+                event_bytes += size
+            for _, pk, sk_attr in GSIS:
+                if pk in item and sk_attr in item:
+                    total += size
+        if "LastEvaluatedKey" not in page:
+            return total, event_bytes, events
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _calls_by_function(meter: Meter) -> dict[str, Counter[str]]:
+    """Which function makes which calls (by label), for the duration estimate."""
+    owners = {
+        "ingest)": "api",
+        "API key": "api",
+        "(events queue)": "filter",
+        "(route)": "filter",
+        "gsi1": "filter",
+        "broadcast": "filter",
+        "(deliveries queue)": "deliver",
+        "record_attempt": "deliver",
+        "notification (consistent)": "deliver",
+        "channel": "deliver",
+        "subscription": "deliver",
+        "KMS": "deliver",
+    }
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for label, line in meter.lines.items():
+        owner = next((o for k, o in owners.items() if k in label), "shared")
+        service = label.split(" ", 1)[0].lower()
+        out[owner][service] += line.calls
+    return out
+
+
+# --- dollars ---------------------------------------------------------------------------------------------
+def dollars(result: Result) -> tuple[list[list[Any]], dict[str, float]]:
+    """Rows (component, calls/event, units/event, $/M events) and subtotals."""
+    per = 1 / result.events
+    rows: list[list[Any]] = []
+    sub: dict[str, float] = defaultdict(float)
+    for label, line in sorted(result.lines.items()):
+        if label == IDLE:
+            continue
+        if label.startswith("DynamoDB"):
+            cost = line.wru * PRICES["ddb_wru"] + line.rru * PRICES["ddb_rru"]
+            units = f"{line.wru * per:.2f} WRU" if line.wru else f"{line.rru * per:.2f} RRU"
+            if line.wru and line.rru:
+                units = f"{line.wru * per:.2f} WRU + {line.rru * per:.2f} RRU"
+            group = "DynamoDB requests"
+        elif label.startswith("SQS"):
+            cost = line.requests * PRICES["sqs_request"]
+            units = f"{line.requests * per:.2f} req"
+            group = "SQS requests"
+        elif label.startswith("SNS"):
+            cost = line.requests * PRICES["sns_publish"]
+            units = f"{line.requests * per:.2f} req"
+            group = "SNS publish"
+        else:
+            cost = line.requests * PRICES["kms_request"]
+            units = f"{line.requests * per:.2f} req"
+            group = "KMS"
+        sub[group] += cost * per * 1e6
+        rows.append([label, round(line.calls * per, 2), units, round(cost * per * 1e6, 4)])
+    # Lambda: requests, and GB-seconds from the estimated duration of each invocation.
+    lambda_requests = sum(result.invocations.values()) * PRICES["lambda_request"]
+    gb_seconds = 0.0
+    for function, count in result.invocations.items():
+        if not count:
+            continue
+        calls = result.aws_by_function.get(function, Counter())
+        latency = sum(LATENCY_MS.get(service, 5.0) * n for service, n in calls.items()) / 1000
+        if function == "deliver":
+            # A batch's sends and store calls run concurrently: one notification's share of the
+            # calls is on the critical path, plus the receiver's answer.
+            batch = max(1, result.deliveries / count)
+            latency = latency / batch + LATENCY_MS["receiver"] / 1000 * count
+        own = result.own_seconds.get(function, 0.0)
+        gb_seconds += (latency + own) * MEMORY_MB[function] / 1024
+    lambda_compute = gb_seconds * PRICES["lambda_gb_second_arm"]
+    rows.append(
+        [
+            "Lambda invocations",
+            round(sum(result.invocations.values()) * per, 2),
+            ", ".join(f"{k} {v * per:.2f}" for k, v in sorted(result.invocations.items()) if v),
+            round(lambda_requests * per * 1e6, 4),
+        ]
+    )
+    rows.append(
+        [
+            "Lambda GB-s (estimated, arm64)",
+            "",
+            f"{gb_seconds * per:.4f} GB-s",
+            round(lambda_compute * per * 1e6, 4),
+        ]
+    )
+    sub["Lambda"] = (lambda_requests + lambda_compute) * per * 1e6
+    storage_gb_months = result.storage_bytes / 2**30 * RETENTION_DAYS / 30.4
+    storage = storage_gb_months * PRICES["ddb_storage_gb_month"] * 1e6
+    rows.append(["DynamoDB storage, 30 days", "", f"{result.storage_bytes:,.0f} bytes", round(storage, 4)])
+    sub["DynamoDB storage (30 days)"] = storage
+    return rows, dict(sub)
+
+
+EV_PUT = "DynamoDB PutItem event (ingest)"
+EV_ROUTED = "DynamoDB UpdateItem event routed (route)"
+EV_STATUS = "DynamoDB UpdateItem event status (refresh_event_status)"
+N_PUT = "DynamoDB PutItem notification (route)"
+N_ATTEMPT = "DynamoDB UpdateItem notification attempt (record_attempt)"
+Q_EVENT = "DynamoDB Query event + notifications (consistent)"
+SMALL_INDEX_ENTRY_BYTES = 300  # keys + status, code, time, correlation id: what lists show
+
+
+def proposals(result: Result) -> list[list[Any]]:
+    """What would bring the cost down, each change priced from this run's measured lines.
+
+    Cumulative: each row assumes the ones above it."""
+    per = 1 / result.events
+    lines = result.lines
+    line = lines.get
+    wru, rru = PRICES["ddb_wru"] * 1e6, PRICES["ddb_rru"] * 1e6
+    rows: list[list[Any]] = []
+
+    def add(
+        change: str, saved_wru: float = 0, saved_rru: float = 0, saved_other: float = 0, note: str = ""
+    ) -> None:
+        dollars_saved = saved_wru * wru + saved_rru * rru + saved_other
+        units = ", ".join(
+            part
+            for part in (
+                f"{saved_wru:.2f} WRU" if saved_wru else "",
+                f"{saved_rru:.2f} RRU" if saved_rru else "",
+                note,
+            )
+            if part
+        )
+        rows.append([change, units, round(dollars_saved, 2)])
+
+    ev_put, ev_routed, ev_status = line(EV_PUT, Line()), line(EV_ROUTED, Line()), line(EV_STATUS, Line())
+    event_writes = ev_put.calls + ev_status.calls
+    add(
+        "1. events' index entries (gsi1 by project, gsi2 by day) hold what lists show (INCLUDE "
+        "projection), not the payload; `routed` not projected",
+        saved_wru=(ev_put.index_wru + ev_status.index_wru - 2 * event_writes + ev_routed.index_wru) * per,
+        saved_other=2
+        * max(result.event_item_bytes - SMALL_INDEX_ENTRY_BYTES, 0)
+        / 2**30
+        * RETENTION_DAYS
+        / 30.4
+        * PRICES["ddb_storage_gb_month"]
+        * 1e6,
+        note="and 2 smaller index copies stored 30 days",
+    )
+    query = line(Q_EVENT, Line())
+    rru_per_query = query.rru / query.calls if query.calls else 0
+    add(
+        "2. route_event sets `routed` and the status it knows in one write (no mark_routed, no "
+        "refresh query at routing)",
+        saved_wru=(ev_routed.wru - ev_routed.index_wru) * per,
+        saved_rru=rru_per_query * per * (result.events and ev_routed.calls),
+    )
+    add(
+        "3. refresh_event_status writes conditionally on the status it read instead of re-reading "
+        "to confirm (one consistent Query fewer per status change)",
+        saved_rru=rru_per_query * ev_status.calls * per,
+    )
+    n_put, n_attempt = line(N_PUT, Line()), line(N_ATTEMPT, Line())
+    add(
+        "4. a notification enters the open index (gsi2) only when an attempt fails, not at "
+        "creation (then removed on success)",
+        saved_wru=(n_put.index_wru + n_attempt.index_wru) * per,
+    )
+    add(
+        "5. the notification is written once, by its first attempt (the delivery message carries "
+        "what routing knew)",
+        saved_wru=(n_put.wru - n_put.index_wru) * per,
+    )
+    cached = sum(
+        lines[k].rru
+        for k in lines
+        if k.startswith(("DynamoDB GetItem channel", "DynamoDB GetItem subscription"))
+    )
+    add(
+        "6. the deliver function caches channels and subscriptions (60 s, as API keys are)",
+        saved_rru=cached * per,
+    )
+    sns = line("SNS Publish (broadcast topic)", Line())
+    add(
+        "7. the broadcast publish only when a deployment asks for it",
+        saved_other=sns.requests * per * PRICES["sns_publish"] * 1e6,
+        note=f"{sns.requests * per:.2f} SNS req",
+    )
+    return rows
+
+
+def also_billed(result: Result) -> list[list[Any]]:
+    per = 1 / result.events
+    invocations = sum(result.invocations.values()) * per
+    log_bytes = result.log_bytes * per + invocations * LAMBDA_LOG_BYTES_PER_INVOCATION
+    rows = [
+        [
+            "CloudWatch Logs (INFO; + Lambda's START/END/REPORT)",
+            f"{log_bytes:,.0f} bytes/event",
+            round(log_bytes / 2**30 * PRICES["cw_logs_ingest_gb"] * 1e6, 4),
+        ],
+        [
+            "X-Ray (active tracing; default sampling ≈ 5 % of invocations)",
+            f"{invocations:.2f} invocations/event",
+            round(invocations * 0.05 * PRICES["xray_trace"] * 1e6, 4),
+        ],
+    ]
+    if result.api_requests:
+        rows.insert(
+            0,
+            [
+                "API Gateway REST request (+ access log)",
+                "1 request/event",
+                round(
+                    PRICES["apigw_rest_request"] * 1e6
+                    + ACCESS_LOG_BYTES / 2**30 * PRICES["cw_logs_ingest_gb"] * 1e6,
+                    4,
+                ),
+            ],
+        )
+    return rows
+
+
+def main() -> None:
+    events = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    print(
+        f"Cost per delivered event ({machine()}), {time.strftime('%Y-%m-%d')}; prices us-east-1 on-demand, {PRICES_DATE}\n"
+    )
+    receiver = LoopbackReceiver()
+    try:
+        scenarios = [
+            ("API ingest, 1 subscription", 1, "api"),
+            ("API ingest, 10 subscriptions", 10, "api"),
+            ("ingest queue (ICA bridge), 1 subscription", 1, "queue"),
+        ]
+        results = [
+            run(label, events if subs == 1 else max(10, events // 2), subs, door, receiver)
+            for label, subs, door in scenarios
+        ]
+    finally:
+        receiver.stop()
+    summary = []
+    for result in results:
+        rows, sub = dollars(result)
+        core = sum(sub.values())
+        extra = also_billed(result)
+        print(f"== {result.label}: {result.events} events, {result.deliveries} deliveries\n")
+        print(table(["component", "calls/event", "billed units/event", "$/M events"], rows, "lrlr"))
+        print(
+            f"\n   core total (DynamoDB + storage + SQS + SNS + Lambda + KMS): ${core:.2f} per million events"
+        )
+        print()
+        print(table(["also billed", "volume", "$/M events"], extra, "llr"))
+        print()
+        changes = proposals(result)
+        saved = sum(r[2] for r in changes)
+        print(
+            table(["what would bring it down (cumulative)", "saved per event", "$/M saved"], changes, "llr")
+        )
+        print(f"\n   projected core total with all of them: ${core - saved:.2f} per million events\n")
+        summary.append(
+            [
+                result.label,
+                round(core, 2),
+                round(core + sum(r[2] for r in extra), 2),
+                sub,
+                round(core - saved, 2),
+            ]
+        )
+    print("== Summary, $ per million events delivered (30-day persistence of the event and its attempts)\n")
+    rows = [
+        [label, core, total, "met" if core <= TARGET else "NOT met", projected]
+        for label, core, total, _, projected in summary
+    ]
+    rows += [[name, value, "", "", ""] for name, value in REFERENCES.items()]
+    print(
+        table(
+            [
+                "scenario",
+                "core $",
+                "with API GW / logs / X-Ray $",
+                f"target ≤ ${TARGET:.2f} (core)",
+                "projected core $",
+            ],
+            rows,
+            "lrrlr",
+        )
+    )
+    idle = IDLE_POLLS_PER_MONTH * PRICES["sqs_request"]
+    print(
+        f"\n   Fixed, whatever the volume: idle polling by the 6 event source mappings ≈ "
+        f"{IDLE_POLLS_PER_MONTH / 1e6:.1f} M ReceiveMessage/month = ${idle:.2f}/month; the table's KMS key $1/month.\n"
+    )
+    for label, _core, _total, sub, _projected in summary:
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(sub.items(), key=lambda kv: -kv[1]))
+        print(f"   {label}: {parts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,12 +11,11 @@ refused and stays in the ingest dead-letter queue for an operator to redrive.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from herald import ingest
+from herald import ingest, jsontext
 from herald.models import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN, Event
 from herald.services import Services
 
@@ -39,9 +38,9 @@ class IcaEnvelope(BaseModel):
 
 def parse_body(body: str) -> IcaEnvelope:
     try:
-        data = json.loads(body)
-    except ValueError:
-        raise BridgeError("the message body is not JSON") from None
+        data = jsontext.loads(body)
+    except jsontext.NotJson as exc:
+        raise BridgeError(f"the message body is not JSON: {exc}") from None
     if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
         return parse_body(data["Message"])  # SNS without raw message delivery
     try:

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from herald import bridge, clock
 from herald.messages import DeliverNotification, RouteEvent
 from herald.models import Event, NotificationStatus
+from herald.names import EVENTS_MAX_RECEIVE_COUNT
 from herald.services import Services
 
 logger = Logger(child=True)
@@ -22,7 +23,7 @@ QUARANTINE_CODE = "HERALD_UNROUTABLE"
 MAX_QUARANTINED_BODY = 200 * 1024
 
 
-def settle(services: Services, body: str, receive_count: int) -> str:
+def settle(services: Services, body: str) -> str:
     """Mark the notification or event behind a dead letter failed; returns what was done."""
     try:
         message = _message.validate_json(body)
@@ -39,7 +40,10 @@ def settle(services: Services, body: str, receive_count: int) -> str:
             return "already settled"
         reason = current.lastError
         if not current.attempts:
-            reason = f"no attempt could be made ({receive_count} tries of the deliver function failed)"
+            # The DLQ's receive count runs on from the source queue's; the redrive threshold is
+            # the number of tries that were made.
+            tries = services.settings.max_attempts
+            reason = f"no attempt could be made ({tries} tries of the deliver function failed)"
         changed = store.mark_notification_failed(
             message.eventId, message.subscriptionId, f"retries exhausted: {reason}", clock.utc_iso()
         )
@@ -50,7 +54,7 @@ def settle(services: Services, body: str, receive_count: int) -> str:
         return "gone"
     if not event.routed:
         store.mark_routed(
-            event.id, error=f"routing failed {receive_count} times; see the filter function's logs"
+            event.id, error=f"routing failed {EVENTS_MAX_RECEIVE_COUNT} times; see the filter function's logs"
         )
     store.refresh_event_status(event.id)
     return "event failed"

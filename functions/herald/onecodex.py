@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from herald import catalog, ingest
+from herald import catalog, ingest, jsontext
 from herald.models import Event
 from herald.services import Services
 
@@ -76,7 +75,7 @@ def accept_webhook(
 ) -> tuple[Event, bool]:
     verify_signature(body, header, webhook_secret(services))
     try:
-        payload = OneCodexPayload.model_validate(json.loads(body))
+        payload = OneCodexPayload.model_validate(jsontext.loads(body))
     except (ValueError, ValidationError) as exc:
         raise WebhookInvalid(f"not a One Codex webhook payload: {exc}") from None
     identity = f"{payload.event_type}|{payload.object.get('$uri') or payload.object.get('id')}|{payload.triggered_at}"

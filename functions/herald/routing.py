@@ -42,13 +42,16 @@ def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> l
 def route_event(services: Services, event_id: str) -> int:
     """Create a notification per matching subscription and queue each; returns how many.
 
-    Safe to run twice: notification ids are deterministic and created only once; a notification
-    that exists but has no attempt yet is queued again in case the first run died before sending.
+    Safe to run twice: an event already routed is left alone (a duplicate RouteEvent), notification
+    ids are deterministic and created only once, and a notification that exists without an attempt
+    is queued again only when the event was never marked routed (the first run died before sending).
     """
     store = services.store
     event = store.get_event(event_id, consistent=True)
     if event is None:
         logger.warning("event to route no longer exists (expired?)", event_id=event_id)
+        return 0
+    if event.routed and not event.routingError:
         return 0
     transfers.observe(services, event)
     codes = catalog.subscribable_codes(event.eventCode)
@@ -73,7 +76,7 @@ def route_event(services: Services, event_id: str) -> int:
             DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=notification.id)
         )
     services.queues.send(services.queues.deliveries_url, to_send)
-    if services.settings.broadcast_topic_arn and not event.routed:
+    if services.settings.broadcast_topic_arn:
         broadcast(services, event)
     store.mark_routed(event.id)
     store.refresh_event_status(event.id)

@@ -19,18 +19,21 @@ def test_dead_delivery_marks_the_notification_and_event_failed(services: Service
     [n] = services.store.get_event_with_notifications(event.id)[1]
     body = DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=n.id).model_dump_json()
 
-    assert dead_letters.settle(services, body, receive_count=9) == "notification failed"
+    assert dead_letters.settle(services, body) == "notification failed"
 
     stored, [failed] = services.store.get_event_with_notifications(event.id)
     assert (stored.status, failed.status) == ("failed", "failed")
-    assert failed.lastError.startswith("retries exhausted: no attempt could be made")
+    assert (
+        failed.lastError
+        == "retries exhausted: no attempt could be made (3 tries of the deliver function failed)"
+    )
 
 
 def test_dead_route_message_marks_the_event_failed(services: Services) -> None:
     event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     body = RouteEvent(eventId=event.id, projectId="p1").model_dump_json()
 
-    assert dead_letters.settle(services, body, receive_count=5) == "event failed"
+    assert dead_letters.settle(services, body) == "event failed"
 
     stored = services.store.get_event(event.id)
     assert stored.status == "failed"
@@ -38,10 +41,10 @@ def test_dead_route_message_marks_the_event_failed(services: Services) -> None:
 
 
 def test_unreadable_dead_letter_is_quarantined_as_a_failed_event(services: Services) -> None:
-    assert dead_letters.settle(services, "not json", receive_count=1) == "quarantined"
+    assert dead_letters.settle(services, "not json") == "quarantined"
     [event] = services.store.list_events(dead_letters.QUARANTINE_PROJECT, 10, None, now=time.time()).items
     assert (event.status, event.payload["body"]) == ("failed", "not json")
-    assert event.routingError == "the message body is not JSON"
+    assert event.routingError.startswith("the message body is not JSON")
 
 
 def test_ingestable_dead_letter_is_ingested_on_reprocess(services: Services) -> None:
@@ -51,7 +54,7 @@ def test_ingestable_dead_letter_is_ingested_on_reprocess(services: Services) -> 
         "projectId": "p9",
         "payload": {"id": "f"},
     }
-    assert dead_letters.settle(services, json.dumps(envelope), receive_count=6) == "ingested on reprocess"
+    assert dead_letters.settle(services, json.dumps(envelope)) == "ingested on reprocess"
     assert [e.eventCode for e in services.store.list_events("p9", 10, None, now=time.time()).items] == [
         "ICA_DATA_108"
     ]

@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
+from herald import jsontext
 from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
@@ -339,6 +340,9 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if refused is not None:
             return _proxy_response(refused)
         if event.get("body"):
+            refused = _strict_json(event)
+            if refused is not None:
+                return _proxy_response(refused)
             _treat_body_as_json(event)
         return app.resolve(event, context)
     except Exception:  # the resolver's own machinery failed: still one error shape
@@ -355,6 +359,18 @@ def _proxy_response(response: Response) -> dict[str, Any]:
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+def _strict_json(event: dict[str, Any]) -> Response | None:
+    """Refuse a body no receiver could parse (NaN, Infinity, lone surrogates…) before routing."""
+    if event.get("path") == catalog_routes.WEBHOOK_PATH:
+        return None  # signed bytes: verified first, parsed by the webhook's own rules
+    body = event["body"]
+    try:
+        jsontext.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except jsontext.NotJson as exc:
+        return error_response(400, "invalid_request", f"the request body is not valid JSON: {exc}")
+    return None
 
 
 def _treat_body_as_json(raw_event: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from herald import catalog, onecodex
+from herald import catalog, ingest, onecodex
 from herald.api.common import check_project, principal, responses, services
 from herald.api.errors import ApiError
 from herald.api.schemas import PROJECT_ID_PATTERN
@@ -84,7 +84,7 @@ class WebhookAccepted(BaseModel):
     "event's code is the payload's `event_type`, its payload the `object`; `project` names the project "
     "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`).",
     tags=["Bridge"],
-    responses=responses(400, 401, 413, success=202, description="Accepted"),
+    responses=responses(400, 401, 409, 413, success=202, description="Accepted"),
 )
 def onecodex_webhook(
     project: Annotated[
@@ -102,5 +102,9 @@ def onecodex_webhook(
         raise ApiError(401, "invalid_signature", str(exc)) from None
     except onecodex.WebhookInvalid as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None
+    except ingest.PayloadTooLargeError as exc:
+        raise ApiError(413, "payload_too_large", f"object: {exc}") from None
+    except ingest.EventConflictError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
     accepted = WebhookAccepted(id=event.id, created=created)
     return Response(202, content_types.APPLICATION_JSON, accepted.model_dump())

@@ -36,6 +36,10 @@ class RetryScheduled(Exception):
 async def record_handler(record: SQSRecord) -> None:
     services = get_services()
     message = DeliverNotification.model_validate_json(record.body)
+    if _seen_in_batch(message.notificationId, record.message_id):
+        # Two messages for one notification in one batch (a routing retry): send it once.
+        metrics.add_metric(name="Notifications_skipped", unit=MetricUnit.Count, value=1)
+        return
     receive_count = int(record.attributes.approximate_receive_count or 1)
     decision = await delivery.deliver(services, message, receive_count)
     metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)
@@ -51,9 +55,18 @@ async def record_handler(record: SQSRecord) -> None:
     raise RetryScheduled(f"{message.notificationId}: next attempt in {delay} s")
 
 
+_batch_owner: dict[str, str] = {}
+
+
+def _seen_in_batch(notification_id: str, message_id: str) -> bool:
+    """True for a second message of the same notification in the current batch."""
+    return _batch_owner.setdefault(notification_id, message_id) != message_id
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _batch_owner.clear()
     return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -17,8 +17,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    receive_count = int(record.attributes.approximate_receive_count or 1)
-    result = dead_letters.settle(get_services(), record.body, receive_count)
+    result = dead_letters.settle(get_services(), record.body)
     metrics.add_metric(name="DeadLetters", unit=MetricUnit.Count, value=1)
     logger.info("dead letter settled", result=result, message_id=record.message_id)
 

@@ -53,7 +53,10 @@ def test_wrong_method_on_a_known_path_is_405_with_allow(
 
 def test_invalid_json_body_is_400(admin: Client) -> None:
     status, resp = admin.call("POST", "/api/notificationChannels", raw=b"{nope")
-    assert (status, resp["error"]["message"]) == (400, "the request body is not valid JSON")
+    assert (status, resp["error"]["message"]) == (
+        400,
+        "the request body is not valid JSON: Expecting property name enclosed in double quotes",
+    )
 
 
 def test_missing_body_is_400(admin: Client) -> None:

@@ -1,0 +1,181 @@
+"""End to end on the embedded runtime: events per second and latency from ingest to receipt.
+
+Run: ``python bench/bench_e2e.py [events]`` (default 300; the 10-subscription run uses a third).
+Each scenario starts its own `herald dev` (moto server + API + pollers, as `make run` does) on free
+ports, with every boto3 call Herald makes counted, and a loopback aiohttp receiver in its own
+process that notes when each delivery arrives. Events are posted through the API by 2 client
+threads; latency is from the API's 202 to the delivery's arrival. A paced run (5 events/s) gives
+the latency of a quiet system. Every run is bounded in time (BENCH_E2E_DEADLINE, 600 s).
+
+moto's server answers ~100-250 AWS calls per second on these machines and is the bottleneck:
+the AWS calls per delivered event are reported with the rates, as they explain them.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import CountedDev, LoopbackReceiver, diff, machine, table
+
+DEADLINE = float(os.environ.get("BENCH_E2E_DEADLINE", "600"))
+PAYLOAD = {
+    "status": "SUCCEEDED",
+    "pipeline": {"code": "CopyToolDev", "pipelineTags": {"technicalTags": ["Demo"]}},
+    "userReference": "bench",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def scenario(label: str, events: int, subscribers: int, paced_rate: float | None = None) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="herald-bench-e2e-"))
+    receiver = LoopbackReceiver()
+    dev = CountedDev(workdir)
+    try:
+        status, channel = dev.call(
+            "POST", "/api/notificationChannels", {"type": "HTTP", "address": receiver.url}
+        )
+        assert status == 201, channel
+        for _ in range(subscribers):
+            status, sub = dev.call(
+                "POST",
+                "/api/projects/bench/notificationSubscriptions",
+                {
+                    "eventCode": "ICA_EXEC_002",
+                    "notificationChannelId": channel["id"],
+                    "filterExpression": "[?($.status == 'SUCCEEDED')]",
+                },
+            )
+            assert status == 201, sub
+        time.sleep(1.0)  # let the pollers settle into their idle rhythm
+        before = dev.counts()
+        accepted: dict[str, float] = {}
+        lock = threading.Lock()
+        started = time.time()
+
+        def post(indices: range) -> None:
+            for i in indices:
+                if paced_rate:
+                    delay = started + i / paced_rate - time.time()
+                    if delay > 0:
+                        time.sleep(delay)
+                code, body = dev.call(
+                    "POST",
+                    "/api/projects/bench/events",
+                    {"eventCode": "ICA_EXEC_002", "payload": {**PAYLOAD, "id": f"analysis-{i}"}},
+                )
+                assert code == 202, body
+                with lock:
+                    accepted[body["id"]] = time.time()
+
+        clients = 1 if paced_rate else 2
+        threads = [threading.Thread(target=post, args=(range(c, events, clients),)) for c in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=DEADLINE)
+        ingested = time.time()
+        expected = events * subscribers
+        deadline = started + DEADLINE
+        receipts: list[tuple[str, str, float]] = []
+        while time.time() < deadline:
+            receipts = [r for r in receiver.receipts() if r[1] in accepted]
+            if len(receipts) >= expected:
+                break
+            time.sleep(0.5)
+        after = dev.counts()
+        calls = diff(after, before)
+        latencies = [(at - accepted[correlation]) * 1000 for _, correlation, at in receipts]
+        last = max((r[2] for r in receipts), default=time.time())
+        delivered_events = len({r[1] for r in receipts})
+        total_calls = sum(calls["calls"].values())
+        busy_calls = total_calls - calls["empty_receives"]
+        return {
+            "label": label,
+            "events": events,
+            "subs": subscribers,
+            "deliveries": len(receipts),
+            "expected": expected,
+            "ingest_rate": events / max(ingested - started, 1e-9),
+            "event_rate": delivered_events / max(last - started, 1e-9),
+            "delivery_rate": len(receipts) / max(last - started, 1e-9),
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p99": percentile(latencies, 99) if latencies else float("nan"),
+            "max": max(latencies, default=float("nan")),
+            "calls_per_event": busy_calls / max(delivered_events, 1),
+            "calls_per_second": total_calls / max(last - started, 1e-9),
+            "empty": calls["empty_receives"],
+            "by_op": sorted(calls["calls"].items(), key=lambda kv: -kv[1]),
+        }
+    finally:
+        dev.stop()
+        receiver.stop()
+
+
+def main() -> None:
+    events = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    print(f"End to end on herald dev ({machine()}), {time.strftime('%Y-%m-%d')}\n")
+    results = [
+        scenario("1 subscription, 2 clients as fast as they can", events, 1),
+        scenario("10 subscriptions, 2 clients as fast as they can", max(10, events // 3), 10),
+        scenario("1 subscription, paced at 5 events/s", 50, 1, paced_rate=5.0),
+    ]
+    rows = [
+        [
+            r["label"],
+            r["events"],
+            f"{r['deliveries']}/{r['expected']}",
+            round(r["ingest_rate"], 1),
+            round(r["event_rate"], 1),
+            round(r["delivery_rate"], 1),
+            round(r["p50"]),
+            round(r["p99"]),
+            round(r["calls_per_event"], 1),
+            round(r["calls_per_second"]),
+        ]
+        for r in results
+    ]
+    print(
+        table(
+            [
+                "scenario",
+                "events",
+                "delivered",
+                "API 202/s",
+                "events/s",
+                "deliveries/s",
+                "p50 ms",
+                "p99 ms",
+                "AWS calls/event",
+                "AWS calls/s",
+            ],
+            rows,
+            "lrlrrrrrrr",
+        )
+    )
+    print(
+        "\n   events/s and deliveries/s: from the first post to the last arrival; latency: API 202 → "
+        "arrival at the receiver, per delivery; AWS calls/event: every call Herald made meanwhile "
+        "(idle polls excluded) per delivered event; AWS calls/s includes the pollers' idle polls.\n"
+    )
+    for r in results:
+        ops = ", ".join(f"{k} {v / max(r['events'], 1):.1f}" for k, v in r["by_op"][:12])
+        print(f"   {r['label']}: per event {ops} (idle polls {r['empty']})")
+    short = [r for r in results if r["deliveries"] < r["expected"]]
+    if short:
+        print(f"\n   NOT all delivered within {DEADLINE:.0f} s: " + ", ".join(r["label"] for r in short))
+
+
+if __name__ == "__main__":
+    main()

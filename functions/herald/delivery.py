@@ -85,7 +85,9 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
         outcome = await targets.send(
             prepared.channel, prepared.event, body, prepared.notification.id, settings
         )
-    decision = await asyncio.to_thread(_settle_attempt, services, message, outcome, receive_count)
+    decision = await asyncio.to_thread(
+        _settle_attempt, services, message, outcome, receive_count, len(prepared.notification.attempts)
+    )
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
         return Decision(decision.outcome, latency_ms=max(latency, 0))
@@ -93,7 +95,11 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
 
 
 def _settle_attempt(
-    services: Services, message: DeliverNotification, outcome: Outcome, receive_count: int
+    services: Services,
+    message: DeliverNotification,
+    outcome: Outcome,
+    receive_count: int,
+    attempts_before: int,
 ) -> Decision:
     store, settings = services.store, services.settings
     delay = retry.next_delay(settings.retry_schedule, receive_count) if outcome.retryable else None
@@ -111,7 +117,9 @@ def _settle_attempt(
         error=outcome.error,
         responseExcerpt=None if outcome.success else outcome.response_excerpt,
     )
-    store.record_attempt(message.eventId, message.subscriptionId, attempt, status, attempt.at)
+    store.record_attempt(
+        message.eventId, message.subscriptionId, attempt, status, attempt.at, attempts_before
+    )
     store.refresh_event_status(message.eventId)
     if outcome.success:
         logger.info(

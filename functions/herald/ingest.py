@@ -18,9 +18,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from herald import catalog, clock
 from herald.messages import RouteEvent
 from herald.models import Event
+from herald.queues import QueueSendError
 from herald.services import Services
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -41,6 +44,10 @@ class EventConflictError(Exception):
 
 class PayloadTooLargeError(ValueError):
     pass
+
+
+class IngestUnavailableError(RuntimeError):
+    """A dependency refused; the caller should retry (the API answers 503)."""
 
 
 def accept_event(
@@ -93,7 +100,21 @@ def accept_event(
         if stored.routed:
             _derive(services, stored)
             return stored, False
-    services.queues.send(services.queues.events_url, [RouteEvent(eventId=stored.id, projectId=project_id)])
+    try:
+        services.queues.send(
+            services.queues.events_url, [RouteEvent(eventId=stored.id, projectId=project_id)]
+        )
+    except (QueueSendError, ClientError, BotoCoreError) as exc:
+        # Stored but not queued: visible as failed, never silently pending. Posting the same event
+        # again (same id; the bridge's redelivery does) queues it and clears the failure.
+        services.store.mark_unqueued(
+            stored.id,
+            f"could not be queued for routing ({type(exc).__name__}); post it again with the same id",
+        )
+        services.store.refresh_event_status(stored.id)
+        raise IngestUnavailableError(
+            f"event {stored.id} is stored but could not be queued; retry with the same id"
+        ) from exc
     _derive(services, stored)
     return stored, created
 

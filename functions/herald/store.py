@@ -167,6 +167,14 @@ def _sort_time(ts: float) -> str:
     return f"{ts:017.6f}"
 
 
+def _attempt_count_condition(attempts_before: int | None) -> str | None:
+    if attempts_before is None:
+        return None
+    if attempts_before == 0:
+        return "attribute_not_exists(attempts) OR size(attempts) = :n"
+    return "size(attempts) = :n"
+
+
 class Store:
     def __init__(self, table_name: str, retention_seconds: int, ddb: Any | None = None) -> None:
         self.table = table_name
@@ -632,16 +640,30 @@ class Store:
         return Page([self._event_from(i) for i in found], pack_cursor({"d": day}))
 
     def mark_routed(self, event_id: str, error: str | None = None) -> None:
+        """Routed (clearing an earlier queueing failure), or given up on with `error`."""
         expr = "SET routed = :true"
         values: dict[str, Any] = {":true": True}
         if error:
             expr += ", routingError = :err"
             values[":err"] = error
+        else:
+            expr += " REMOVE routingError"
         self.ddb.update_item(
             TableName=self.table,
             Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
             UpdateExpression=expr,
             ExpressionAttributeValues=_to_ddb(values),
+            ConditionExpression=f"attribute_exists({PK})",
+        )
+
+    def mark_unqueued(self, event_id: str, reason: str) -> None:
+        """The event is stored but could not be queued for routing: failed, visibly, until a
+        repost of the same event (or the bridge's redelivery) queues it."""
+        self.ddb.update_item(
+            TableName=self.table,
+            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
+            UpdateExpression="SET routingError = :err",
+            ExpressionAttributeValues=_to_ddb({":err": reason}),
             ConditionExpression=f"attribute_exists({PK})",
         )
 
@@ -696,8 +718,15 @@ class Store:
         attempt: Attempt,
         status: NotificationStatus,
         updated_at: str,
-    ) -> None:
-        """Append one attempt and set the status, in place: one write per attempt."""
+        attempts_before: int | None = None,
+    ) -> bool:
+        """Append one attempt and set the status, in place: one write per attempt.
+
+        Conditional on the number of attempts read before it: when DynamoDB applies the write but
+        its answer is lost, botocore's retry must not append the same attempt twice. Returns False
+        when the attempt was already recorded (by that retry, or by a concurrent duplicate).
+        Without `attempts_before` the append is unconditional (seeding tests, imports).
+        """
         expr = "SET attempts = list_append(if_not_exists(attempts, :empty), :a), #s = :s, updatedAt = :u"
         values: dict[str, Any] = {
             ":a": [attempt.model_dump(mode="json", exclude_none=True)],
@@ -705,6 +734,8 @@ class Store:
             ":s": status.value,
             ":u": updated_at,
         }
+        if attempts_before is not None:
+            values[":n"] = attempts_before
         if attempt.success:
             # Delivered: leave the subscription's open-notifications index.
             expr += f", lastError = :null REMOVE {GSI2_PARTITION_KEY}, {GSI2_SORT_KEY}"
@@ -712,7 +743,19 @@ class Store:
         else:
             expr += ", lastError = :e"
             values[":e"] = attempt.error or f"HTTP {attempt.httpStatus}"
-        self._update_notification(event_id, subscription_id, expr, values)
+        try:
+            self._update_notification(
+                event_id,
+                subscription_id,
+                expr,
+                values,
+                condition=_attempt_count_condition(attempts_before),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def mark_notification_failed(
         self, event_id: str, subscription_id: str, reason: str | None, updated_at: str

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from herald import ingest
+from herald import ingest, routing
 from herald.services import Services
 from tests.unit.builders import ANALYSIS
 
@@ -65,3 +66,27 @@ def test_event_expires_after_the_retention_period(services: Services) -> None:
     item = services.store._get(f"EVENT#{event.id}", "EVENT")
     assert item is not None
     assert item["expiresAt"] == int(event.createdAt) + 30 * 86400
+
+
+def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herald.queues import QueueSendError
+
+    real_send = services.queues.send
+
+    def refuse(queue_url: str, messages: list) -> None:
+        raise QueueSendError("1 message(s) not accepted by SQS (InternalError: try again)")
+
+    monkeypatch.setattr(services.queues, "send", refuse)
+    with pytest.raises(ingest.IngestUnavailableError, match="retry with the same id"):
+        ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
+    [event] = services.store.list_events("p1", 10, None, now=time.time()).items
+    assert event.status == "failed" and "could not be queued" in (event.routingError or "")
+
+    monkeypatch.setattr(services.queues, "send", real_send)
+    again, created = ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
+    assert (again.id, created) == (event.id, False)
+    routing.route_event(services, event.id)
+    stored = services.store.get_event(event.id, consistent=True)
+    assert (stored.status, stored.routingError) == ("success", None)

@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
-from herald import jsontext
+from herald import ingest, jsontext
 from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
@@ -123,6 +123,11 @@ app.use(middlewares=[reject_unknown_query_parameters])
 @app.exception_handler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers or None)
+
+
+@app.exception_handler(ingest.IngestUnavailableError)
+def _unavailable(exc: ingest.IngestUnavailableError) -> Response:
+    return error_response(503, "unavailable", str(exc), headers={"Retry-After": "1"})
 
 
 @app.exception_handler(RequestValidationError)

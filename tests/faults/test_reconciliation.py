@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("faults-dev")]
 SEED = 20261123
 N_EVENTS = scaled(30, 1000)
 M_SUBSCRIPTIONS = scaled(3, 10)
-DEADLINE_SECONDS = scaled(90, 3600)
+DEADLINE_SECONDS = scaled(90, 5400)
+IN_FLIGHT = 50  # events posted ahead of the receiver's progress
 TIMEOUT = 0.5
 ATTEMPTS = 3  # schedule 0,0
 
@@ -45,6 +46,27 @@ def decide(n: int, j: int, attempt: int) -> Action:
 
 def flaky(webhook_id: str, attempt: int, path: str, body: bytes) -> Action:
     return decide(json.loads(body)["payload"]["n"], int(path.rsplit("/", 1)[1]), attempt)
+
+
+def _planned(n: int, j: int) -> tuple[str, int]:
+    """The outcome the script implies for event n on subscription j: (status, attempts)."""
+    script = [decide(n, j, attempt) for attempt in range(ATTEMPTS)]
+    first_ok = next((i for i, action in enumerate(script) if action == 200), None)
+    return ("failed", ATTEMPTS) if first_ok is None else ("success", first_ok + 1)
+
+
+class _Progress:
+    """Which events the receiver has seen a request for (read incrementally)."""
+
+    def __init__(self, faulty: FaultReceiver) -> None:
+        self.faulty, self.read, self.events = faulty, 0, set()
+
+    def seen(self) -> int:
+        with self.faulty.lock:
+            fresh = self.faulty.requests[self.read :]
+        self.read += len(fresh)
+        self.events.update(json.loads(r.body)["payload"]["n"] for r in fresh)
+        return len(self.events)
 
 
 def _expected(action: Action) -> tuple[int | None, str | None]:
@@ -86,13 +108,29 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
     ]
     index = {s["id"]: j for j, s in enumerate(subs)}
     started = time.monotonic()
-    posted = [
-        dev.post_event(project, {"id": f"run-{i}", "status": "SUCCEEDED", "n": i}) for i in range(N_EVENTS)
-    ]
+    deadline = started + DEADLINE_SECONDS
+    # What the receiver will see if nothing is lost: per (event, subscription), requests until the
+    # first 200, at most three.
+    expected_requests = sum(_planned(n, j)[1] for n in range(N_EVENTS) for j in range(M_SUBSCRIPTIONS))
+    posted, progress = [], _Progress(faulty)
+    for i in range(N_EVENTS):
+        # Back-pressure: moto slows down as its queues fill, so keep at most IN_FLIGHT events
+        # ahead of what the receiver has started to see (bounded wait).
+        while i - progress.seen() >= IN_FLIGHT:
+            assert time.monotonic() < deadline, (
+                f"only {progress.seen()} of {i} posted events reached the receiver"
+            )
+            time.sleep(0.1)
+        posted.append(dev.post_event(project, {"id": f"run-{i}", "status": "SUCCEEDED", "n": i}))
     ingest_seconds = time.monotonic() - started
 
-    # Wait (bounded) until every event and each of its notifications has settled.
-    deadline = started + DEADLINE_SECONDS
+    # Wait (bounded) until the receiver has seen every attempt the script implies, then until the
+    # events API shows every event and each of its notifications settled.
+    while len(faulty.requests) < expected_requests:
+        assert time.monotonic() < deadline, (
+            f"{len(faulty.requests)} of {expected_requests} requests after {DEADLINE_SECONDS} s"
+        )
+        time.sleep(0.2)
     final: dict[str, dict[str, Any]] = {}
     while len(final) < len(posted):
         assert time.monotonic() < deadline, (
@@ -126,10 +164,7 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
             if recorded != received:
                 mismatched.append((n["id"], recorded, received))
             # And the outcome is the one the seeded script implies.
-            script = [decide(event["payload"]["n"], index[n["subscriptionId"]], i) for i in range(ATTEMPTS)]
-            first_ok = next((i for i, a in enumerate(script) if a == 200), None)
-            expected_status = "failed" if first_ok is None else "success"
-            expected_attempts = ATTEMPTS if first_ok is None else first_ok + 1
+            expected_status, expected_attempts = _planned(event["payload"]["n"], index[n["subscriptionId"]])
             if (n["status"], len(n["attempts"])) != (expected_status, expected_attempts):
                 mismatched.append(
                     (n["id"], n["status"], len(n["attempts"]), expected_status, expected_attempts)

@@ -49,6 +49,8 @@ PRICES = {
     "xray_trace": 5.00 / 1e6,  # traces recorded, beyond the free tier
     "eventbridge_event": 1.00 / 1e6,  # custom events put (comparison)
 }
+# Provisioned capacity (for comparison): per WCU-hour (1 write/s of 1 KB), per RCU-hour.
+PROVISIONED = {"wcu_hour": 0.00065, "rcu_hour": 0.00013}
 # Assumed in-region latency of one call (ms) and the HTTP answer of a receiver, for Lambda duration.
 LATENCY_MS = {"dynamodb": 5.0, "sqs": 8.0, "sns": 15.0, "kms": 5.0, "receiver": 100.0}
 MEMORY_MB = {"api": 1024, "filter": 512, "deliver": 512, "ingest": 512, "reprocess": 512}
@@ -566,7 +568,7 @@ def proposals(result: Result) -> list[list[Any]]:
             )
             if part
         )
-        rows.append([change, units, round(dollars_saved, 2)])
+        rows.append([change, units, round(dollars_saved, 2), saved_wru, saved_rru])
 
     ev_put, ev_routed, ev_status = line(EV_PUT, Line()), line(EV_ROUTED, Line()), line(EV_STATUS, Line())
     event_writes = ev_put.calls + ev_status.calls
@@ -691,9 +693,30 @@ def main() -> None:
         changes = proposals(result)
         saved = sum(r[2] for r in changes)
         print(
-            table(["what would bring it down (cumulative)", "saved per event", "$/M saved"], changes, "llr")
+            table(
+                ["what would bring it down (cumulative)", "saved per event", "$/M saved"],
+                [r[:3] for r in changes],
+                "llr",
+            )
         )
-        print(f"\n   projected core total with all of them: ${core - saved:.2f} per million events\n")
+        print(f"\n   projected core total with all of them: ${core - saved:.2f} per million events")
+        # The same request units bought as provisioned capacity (auto scaling at 70 % utilisation).
+        wru_now = sum(line.wru for line in result.lines.values()) / result.events
+        rru_now = sum(line.rru for line in result.lines.values()) / result.events
+        wru_then = wru_now - sum(r[3] for r in changes)
+        rru_then = rru_now - sum(r[4] for r in changes)
+        requests_now = (wru_now * PRICES["ddb_wru"] + rru_now * PRICES["ddb_rru"]) * 1e6
+        requests_then = (wru_then * PRICES["ddb_wru"] + rru_then * PRICES["ddb_rru"]) * 1e6
+
+        def provisioned(wru: float, rru: float) -> float:
+            return (wru * PROVISIONED["wcu_hour"] + rru * PROVISIONED["rcu_hour"]) / 3600 / 0.7 * 1e6
+
+        print(
+            f"   DynamoDB request units per event: {wru_now:.1f} WRU + {rru_now:.1f} RRU now, "
+            f"{wru_then:.1f} WRU + {rru_then:.1f} RRU projected; bought as provisioned capacity "
+            f"(70 % utilised) the core totals would be ${core - requests_now + provisioned(wru_now, rru_now):.2f} "
+            f"now and ${core - saved - requests_then + provisioned(wru_then, rru_then):.2f} projected\n"
+        )
         summary.append(
             [
                 result.label,

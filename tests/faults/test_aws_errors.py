@@ -178,15 +178,6 @@ def test_a_short_burst_of_transient_errors_is_absorbed_by_the_sdks_retries(
     assert faulty.answered_ok()[n.id] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.record_attempt appends with list_append, which is not idempotent: when DynamoDB "
-    "applies the write but the answer is lost (a 500 InternalServerError or a timeout, 'may or may "
-    "not have succeeded'), botocore's retry appends the same attempt again, so one attempt is "
-    "recorded twice. Fix: make the write conditional on the attempt count read before it "
-    "(`size(attempts) = :n`, treating ConditionalCheckFailed after a retry as done) or key each "
-    "attempt by its receive count (SET attempts[n] / a map keyed by attempt number).",
-)
 def test_an_attempt_write_applied_but_answered_500_is_recorded_once(
     world: World, faulty: FaultReceiver
 ) -> None:
@@ -328,7 +319,9 @@ def test_an_event_the_api_could_not_queue_is_queued_by_the_clients_retry_with_it
     body = {"eventCode": "ICA_EXEC_002", "payload": ANALYSIS, "id": "run-7"}
 
     status, first = client.call("POST", "/api/projects/p1/events", body)
-    assert (status, first["error"]["code"]) == (500, "internal_error")
+    assert (status, first["error"]["code"]) == (503, "unavailable")
+    [stored] = world.services.store.list_events("p1", 10, None, now=time.time()).items
+    assert stored.status == NotificationStatus.FAILED  # visible meanwhile, never silently pending
 
     status, second = client.call("POST", "/api/projects/p1/events", body)
     assert status == 202 and second["created"] is False
@@ -342,10 +335,10 @@ def test_an_event_the_api_could_not_queue_is_queued_by_the_clients_retry_with_it
 @pytest.mark.xfail(
     strict=True,
     reason="An event stored by ingest.accept_event whose RouteEvent could not be queued (the API "
-    "answered 500) stays `pending` and unrouted forever unless the producer retries with the same "
-    "id: it is listed by /v1/events but nothing ever routes it (no sweeper). Fix: the scheduled "
-    "function re-queues events still unrouted a few minutes after acceptance (e.g. a sparse "
-    "UNROUTED index entry that mark_routed removes).",
+    "answers 503) is marked failed, visibly, and is routed when the producer posts it again with "
+    "the same id; nothing re-queues it by itself (no sweeper), so one posted without an id stays "
+    "failed. Fix: the scheduled function re-queues such events a few minutes after acceptance "
+    "(e.g. a sparse UNROUTED index entry that mark_routed removes).",
 )
 def test_an_event_stored_but_never_queued_is_eventually_routed(
     world: World, faulty: FaultReceiver, monkeypatch: pytest.MonkeyPatch
@@ -359,7 +352,7 @@ def test_an_event_stored_but_never_queued_is_eventually_routed(
     status, _ = Client(ADMIN).call(
         "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": ANALYSIS}
     )
-    assert status == 500
+    assert status == 503
     [stored] = world.services.store.list_events("p1", 10, None, now=time.time()).items
 
     later = time.time() + 3600  # an hour on: whatever grace period a sweeper gives has passed

@@ -192,16 +192,6 @@ def test_an_event_whose_routing_crashes_every_time_ends_failed_through_the_dlq(
     assert status == []
 
 
-DLQ_COUNT_BUG = (
-    "dead_letters.settle words the reason with the dead-letter queue's ApproximateReceiveCount, "
-    "which counts on from the source queue (moto, herald dev) and adds the DLQ's own receive: 3 "
-    "failed tries of the deliver function read '4 tries', 5 failed routings read 'routing failed 6 "
-    "times'. Fix: state the configured redrive threshold (settings.max_attempts, "
-    "names.EVENTS_MAX_RECEIVE_COUNT) instead of the DLQ's receive count."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=DLQ_COUNT_BUG)
 def test_the_dead_letter_reason_counts_the_tries_that_were_made(
     world: World, faulty: FaultReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,7 +209,6 @@ def test_the_dead_letter_reason_counts_the_tries_that_were_made(
     )
 
 
-@pytest.mark.xfail(strict=True, reason=DLQ_COUNT_BUG)
 def test_the_routing_failure_reason_counts_the_routings_that_were_tried(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

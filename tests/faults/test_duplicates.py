@@ -80,16 +80,6 @@ DOORS: dict[str, tuple[str, Callable[[World, str], None]]] = {
     "bridge-correlation-id": ("ICA_EXEC_002", _bridge),
     "onecodex-retry": ("analysis.failed", _onecodex),
 }
-DOUBLE_ROUTING = (
-    "A copy that arrives before the first was routed re-queues the event (ingest.accept_event: "
-    "stored but not routed → RouteEvent again); routing it again re-queues every notification "
-    "still pending without attempts (routing.route_event), so the deliveries queue holds two "
-    "messages for one notification and the deliver function, which only skips notifications "
-    "already settled, sends both when they are handled together. Fix: route_event returns early "
-    "when the event it read (consistently) is already routed; and the deliver function claims a "
-    "notification with a conditional write before sending (or at least de-duplicates a batch by "
-    "notification id)."
-)
 
 
 @pytest.fixture
@@ -116,9 +106,7 @@ def test_the_same_event_ingested_again_after_routing_is_delivered_once(
     assert list(faulty.answered_ok().values()) == [1]
 
 
-@pytest.mark.parametrize(
-    "door", [pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=DOUBLE_ROUTING)) for d in DOORS]
-)
+@pytest.mark.parametrize("door", DOORS)
 def test_the_same_event_ingested_twice_before_routing_is_delivered_once(
     world: World, faulty: FaultReceiver, onecodex_secret: None, door: str
 ) -> None:

@@ -33,7 +33,10 @@ QUEUES = {
     "ingest": ("ingest", "reprocess-ingest", names.INGEST_MAX_RECEIVE_COUNT),
 }
 POISONS = {
-    "not-json": ("{not json", "the message body is not JSON"),
+    "not-json": (
+        "{not json",
+        "the message body is not JSON: Expecting property name enclosed in double quotes",
+    ),
     "wrong-shape": (
         '{"kind": "delivery", "eventId": "e-1"}',
         "not an ICA envelope: correlationId: Field required",

@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install run test unit e2e infra-tests lint format bench fuzz synth deploy diff destroy clean
+.PHONY: help install run test unit e2e infra-tests lint format bench soak fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
+	@echo "make soak   - the fault suite at full size (HERALD_SOAK=1)"
 	@echo "make synth  - synthesize the CDK app into cdk.out"
 	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
@@ -52,6 +53,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The fault suite at full size (e.g. 1000 events x 10 subscriptions through herald dev).
+soak: install
+	HERALD_SOAK=1 $(PY) -m pytest -n 2 --dist loadgroup tests/faults
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.faults.support import HANG, RESET, SLOW, SLOW_SECONDS, Action, Dev, FaultReceiver, closed_port_url
+from tests.faults.support import (
+    HANG,
+    RESET,
+    SLOW,
+    SLOW_SECONDS,
+    Action,
+    Dev,
+    FaultReceiver,
+    closed_port_url,
+    fault_receiver,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("faults-dev")]
 
@@ -104,8 +114,6 @@ def test_a_receiver_that_is_gone_fails_with_refused_attempts_beside_one_that_han
 def test_a_hanging_receiver_does_not_hold_back_a_healthy_one(
     dev: Dev, project: str, faulty: FaultReceiver
 ) -> None:
-    from tests.faults.support import fault_receiver
-
     faulty.actions = [HANG] * 3
     _one_subscription(dev, project, faulty.url)
     with fault_receiver() as healthy:

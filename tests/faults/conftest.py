@@ -174,3 +174,21 @@ def project(request: pytest.FixtureRequest) -> str:
 
     name = re.sub(r"[^A-Za-z0-9-]", "-", request.node.name)[:40]
     return f"f-{name}-{time.monotonic_ns() % 1000000}"
+
+
+# --- the suite's numbers ----------------------------------------------------------------------------
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Prints what fault tests noted with `record_property("faults", ...)` (duplicates, counts),
+    also under xdist, whose workers' own output is not shown."""
+    notes = [
+        (report.nodeid, value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == "faults"
+    ]
+    if notes:
+        terminalreporter.section("fault suite numbers")
+        for nodeid, value in notes:
+            terminalreporter.write_line(f"{nodeid.rsplit('::', 1)[-1]}: {value}")

@@ -9,7 +9,7 @@ short burst of throttling by itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,10 +68,10 @@ def _subscribed(world: World, url: str, subscribers: int = 1) -> list[Any]:
     return [subscription(store, channel(store, url).id) for _ in range(subscribers)]
 
 
-def _report(faulty: FaultReceiver, capsys: pytest.CaptureFixture[str], what: str) -> int:
+def _report(faulty: FaultReceiver, record_property: Callable[[str, object], None], what: str) -> int:
+    """Notes what the receiver saw; the suite prints these notes at the end (conftest)."""
     duplicates = sum(n - 1 for n in faulty.answered_ok().values())
-    with capsys.disabled():
-        print(f"\n[faults] {what}: {len(faulty.requests)} requests, {duplicates} duplicate deliveries")
+    record_property("faults", f"{what}: {len(faulty.requests)} requests, {duplicates} duplicate deliveries")
     return duplicates
 
 
@@ -81,7 +81,7 @@ def _is_attempt_write(params: dict[str, Any]) -> bool:
 
 
 def test_throttled_attempt_writes_fail_the_record_which_is_retried_until_recorded(
-    world: World, faulty: FaultReceiver, capsys: pytest.CaptureFixture[str]
+    world: World, faulty: FaultReceiver, record_property: Callable[[str, object], None]
 ) -> None:
     _subscribed(world, faulty.url)
     event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
@@ -95,7 +95,7 @@ def test_throttled_attempt_writes_fail_the_record_which_is_retried_until_recorde
     assert n.status == NotificationStatus.SUCCESS
     assert [a.success for a in n.attempts] == [True]  # the two unrecorded sends left no attempt
     assert faulty.answered_ok()[n.id] == 3
-    _report(faulty, capsys, "attempt writes throttled twice")
+    _report(faulty, record_property, "attempt writes throttled twice")
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_throttled_attempt_writes_fail_the_record_which_is_retried_until_recorde
 def test_throttling_while_routing_fails_the_route_record_and_a_retry_routes_it(
     world: World,
     faulty: FaultReceiver,
-    capsys: pytest.CaptureFixture[str],
+    record_property: Callable[[str, object], None],
     operation: str,
     when: Any,
 ) -> None:
@@ -130,7 +130,7 @@ def test_throttling_while_routing_fails_the_route_record_and_a_retry_routes_it(
     assert all(n.status == NotificationStatus.SUCCESS for n in notifications)
     seen = faulty.answered_ok()
     assert all(seen[n.id] >= 1 for n in notifications)
-    duplicates = _report(faulty, capsys, f"routing with {operation} throttled once")
+    duplicates = _report(faulty, record_property, f"routing with {operation} throttled once")
     if operation != "UpdateItem":  # failed before anything was queued: nothing sent twice
         assert duplicates == 0
 
@@ -229,7 +229,10 @@ def test_a_failed_send_to_the_deliveries_queue_fails_the_route_and_the_event_sta
 
 
 def test_a_partially_accepted_batch_to_the_deliveries_queue_loses_nothing(
-    world: World, faulty: FaultReceiver, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World,
+    faulty: FaultReceiver,
+    record_property: Callable[[str, object], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """12 notifications go out in two SendMessageBatch calls; SQS refuses one entry of the second."""
     _subscribed(world, faulty.url, subscribers=12)
@@ -261,7 +264,7 @@ def test_a_partially_accepted_batch_to_the_deliveries_queue_loses_nothing(
     assert all(n.status == NotificationStatus.SUCCESS for n in notifications)
     seen = faulty.answered_ok()
     assert all(seen[n.id] >= 1 for n in notifications)
-    _report(faulty, capsys, "one of 12 deliveries refused by SendMessageBatch")
+    _report(faulty, record_property, "one of 12 deliveries refused by SendMessageBatch")
 
 
 def test_a_failed_backoff_visibility_change_still_retries_the_attempt(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -108,7 +109,7 @@ def _settled(dev: Dev, event_id: str) -> dict[str, Any] | None:
 
 
 def test_every_notification_ends_success_or_failed_and_none_is_lost(
-    dev: Dev, project: str, faulty: FaultReceiver, capsys: pytest.CaptureFixture[str]
+    dev: Dev, project: str, faulty: FaultReceiver, record_property: Callable[[str, object], None]
 ) -> None:
     faulty.script = flaky
     subs = [
@@ -187,14 +188,14 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
                 assert n["lastError"] == recorded[-1][1]
     duplicates = sum(c - 1 for c in answered_ok.values() if c > 1)
     notifications = N_EVENTS * M_SUBSCRIPTIONS
-    with capsys.disabled():
-        print(
-            f"\n[faults] reconciliation: {N_EVENTS} events x {M_SUBSCRIPTIONS} subscriptions = "
-            f"{notifications} notifications in {elapsed:.1f} s (ingest {ingest_seconds:.1f} s): "
-            f"{outcomes['success']} success, {outcomes['failed']} failed, {len(faulty.requests)} "
-            f"requests, {duplicates} duplicate deliveries, {len(lost)} lost, {len(mismatched)} mismatched, "
-            f"{len(late)} answered after the timeout"
-        )
+    record_property(
+        "faults",
+        f"reconciliation: {N_EVENTS} events x {M_SUBSCRIPTIONS} subscriptions = "
+        f"{notifications} notifications in {elapsed:.1f} s (ingest {ingest_seconds:.1f} s): "
+        f"{outcomes['success']} success, {outcomes['failed']} failed, {len(faulty.requests)} "
+        f"requests, {duplicates} duplicate deliveries, {len(lost)} lost, {len(mismatched)} mismatched, "
+        f"{len(late)} answered after the timeout",
+    )
     assert lost == []
     assert mismatched == []
     assert outcomes["success"] + outcomes["failed"] == notifications

@@ -23,7 +23,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from herald import ingest, jsontext
 from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
@@ -213,6 +212,10 @@ for _route in app._dynamic_routes:
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     """The spec Powertools generates from the routes, in the API's own error vocabulary."""
+    # Powertools' OpenAPI models (~50 ms of pydantic classes) serve only this document: imported
+    # here, on the first request for it, not on every cold start.
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
     schema = app.get_openapi_schema(
         title=API_TITLE,
         version=API_VERSION,

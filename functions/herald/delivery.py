@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from herald import clock, formats, retry, targets
+from herald import clock, endpoint_health, formats, operational, retry, targets
 from herald.messages import DeliverNotification
 from herald.models import Attempt, Channel, Event, Notification, NotificationStatus, Subscription
 from herald.services import Services
@@ -26,6 +27,10 @@ class Decision:
     retry_in: int | None = None
     exhausted: bool = False
     latency_ms: int | None = None  # delivered: from the event's acceptance to the receiver's answer
+    # Held back without a send and without using an attempt (circuit open, rate limit, Retry-After
+    # pause): try again in `retry_in` seconds.
+    deferred: bool = False
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,13 @@ def _prepare(services: Services, message: DeliverNotification) -> _Prepared | De
         gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
         return _Prepared(notification, outcome=gone)
     if not channel.enabled:
-        return _Prepared(
-            notification, outcome=Outcome(success=False, duration_ms=0, error="the channel is disabled")
+        # Kept as failed, not attempted: reprocessable (API) once the channel is enabled again.
+        why = f"the channel is disabled ({channel.disabledReason})" if channel.disabledReason else ""
+        store.mark_notification_failed(
+            message.eventId, message.subscriptionId, why or "the channel is disabled", clock.utc_iso()
         )
+        store.refresh_event_status(message.eventId)
+        return Decision("failed")
     # Signing secrets are stored sealed (herald.secret_box); only this function opens them.
     opened = channel.model_copy(
         update={
@@ -73,21 +82,40 @@ def _prepare(services: Services, message: DeliverNotification) -> _Prepared | De
 
 async def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:
     """One attempt at one notification. Store access (blocking boto3) runs on a worker thread; the
-    send itself runs on the event loop, so a batch's sends overlap."""
-    settings = services.settings
+    send itself runs on the event loop, so a batch's sends overlap.
+
+    The channel's circuit and rate limit may hold the delivery back first (`Decision.deferred`):
+    then nothing is sent and no attempt is used. `receive_count` is SQS's and only logged: the
+    attempt number is the notification's own count, which deferrals do not advance.
+    """
     prepared = await asyncio.to_thread(_prepare, services, message)
     if isinstance(prepared, Decision):
         return prepared
     outcome = prepared.outcome
     if outcome is None:
-        assert prepared.event and prepared.subscription and prepared.channel
-        body = formats.render(prepared.event, prepared.subscription, prepared.channel)
-        outcome = await targets.send(
-            prepared.channel, prepared.event, body, prepared.notification.id, settings
+        event, subscription, channel = prepared.event, prepared.subscription, prepared.channel
+        assert event and subscription and channel
+        gate, seen = await asyncio.to_thread(endpoint_health.before_send, services, channel, clock.now())
+        if not gate.go:
+            logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
+            return Decision(
+                "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
+            )
+        if gate.wait > 0:
+            await asyncio.sleep(gate.wait)  # the rate limit's slot for this send
+        body = formats.render(event, subscription, channel)
+        outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
+        await asyncio.to_thread(
+            endpoint_health.after_attempt,
+            services,
+            channel,
+            prepared.notification,
+            outcome,
+            seen,
+            gate.probe,
+            clock.now(),
         )
-    decision = await asyncio.to_thread(
-        _settle_attempt, services, message, outcome, receive_count, len(prepared.notification.attempts)
-    )
+    decision = await asyncio.to_thread(_settle_attempt, services, message, prepared, outcome, receive_count)
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
         return Decision(decision.outcome, latency_ms=max(latency, 0))
@@ -97,12 +125,16 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
 def _settle_attempt(
     services: Services,
     message: DeliverNotification,
+    prepared: _Prepared,
     outcome: Outcome,
     receive_count: int,
-    attempts_before: int,
 ) -> Decision:
     store, settings = services.store, services.settings
-    delay = retry.next_delay(settings.retry_schedule, receive_count) if outcome.retryable else None
+    attempts_before = len(prepared.notification.attempts)
+    # 410 Gone: the receiver says the endpoint is gone for good (Standard Webhooks); the channel
+    # is disabled and retrying cannot help.
+    retryable = outcome.retryable and outcome.http_status != endpoint_health.GONE
+    delay = retry.next_delay(settings.retry_schedule, attempts_before + 1) if retryable else None
     if outcome.success:
         status = NotificationStatus.SUCCESS
     elif delay is None:
@@ -117,10 +149,18 @@ def _settle_attempt(
         error=outcome.error,
         responseExcerpt=None if outcome.success else outcome.response_excerpt,
     )
-    store.record_attempt(
+    recorded = store.record_attempt(
         message.eventId, message.subscriptionId, attempt, status, attempt.at, attempts_before
     )
     store.refresh_event_status(message.eventId)
+    if recorded and status is NotificationStatus.FAILED and prepared.event is not None:
+        operational.notification_exhausted(
+            services,
+            prepared.notification,
+            prepared.event.eventCode,
+            attempts_before + 1,
+            attempt.error or f"HTTP {attempt.httpStatus}",
+        )
     if outcome.success:
         logger.info(
             "delivered",
@@ -134,10 +174,11 @@ def _settle_attempt(
         event_id=message.eventId,
         notification=message.notificationId,
         error=outcome.error,
-        attempt=receive_count,
+        attempt=attempts_before + 1,
+        receive_count=receive_count,
     )
     if delay is None:
-        return Decision("failed", exhausted=outcome.retryable)
+        return Decision("failed", exhausted=retryable)
     if outcome.retry_after is not None:
         # Honour the receiver's Retry-After, within the schedule's longest delay.
         delay = min(max(delay, outcome.retry_after), max(settings.retry_schedule))

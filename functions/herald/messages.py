@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class RouteEvent(BaseModel):
@@ -22,3 +22,6 @@ class DeliverNotification(BaseModel):
     eventId: str
     subscriptionId: str
     notificationId: str
+    # Routing's note to the sender: the subscription is ordered, send through the FIFO queue. Not
+    # part of the body (the deliver function knows which queue a message came from).
+    ordered: bool = Field(default=False, exclude=True)

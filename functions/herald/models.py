@@ -54,6 +54,11 @@ class Channel(BaseModel):
     previousSecretExpiresAt: float | None = None
     timeoutSeconds: float | None = None  # HTTP per-attempt timeout; None: the deployment default
     format: PayloadFormat | None = None  # default for its subscriptions; None: ICA's envelope
+    # Deliveries per second Herald never exceeds for this channel (None: as fast as it answers).
+    rateLimitPerSecond: int | None = None
+    # Set when Herald disabled the channel (410 Gone, or failing for days); cleared on re-enable.
+    disabledReason: str | None = None
+    disabledAt: str | None = None
     createdAt: str
 
     def signing_secrets(self, now: float) -> list[str]:
@@ -71,6 +76,8 @@ class Channel(BaseModel):
             "enabled": self.enabled,
             "timeoutSeconds": self.timeoutSeconds,
             "format": self.format.value if self.format else None,
+            "rateLimitPerSecond": self.rateLimitPerSecond,
+            "disabledReason": self.disabledReason,
             "createdAt": self.createdAt,
         }
 
@@ -87,6 +94,9 @@ class Subscription(BaseModel):
     createdAt: str
     # A subscription to one of the project's custom event codes (ICA's customNotificationSubscriptions).
     custom: bool = False
+    # Deliveries leave in event order (a FIFO message group per subscription); a failing one holds
+    # back the later ones of this subscription only.
+    ordered: bool = False
     updatedAt: str | None = None
 
     def public(self) -> dict[str, Any]:

@@ -32,6 +32,9 @@ DELIVERIES_QUEUE_NAME = "herald-deliveries"
 DELIVERIES_DLQ_NAME = "herald-deliveries-dlq"
 # The bridge in: producers (ICA, cross-account) send to the ingest queue, or publish to the ingest
 # topic, which is subscribed to the ingest queue; the ingest function consumes the queue.
+# Subscriptions with `ordered: true`: a FIFO queue, one message group per subscription.
+ORDERED_DELIVERIES_QUEUE_NAME = "herald-deliveries-ordered.fifo"
+ORDERED_DELIVERIES_DLQ_NAME = "herald-deliveries-ordered-dlq.fifo"
 INGEST_QUEUE_NAME = "herald-ingest"
 INGEST_DLQ_NAME = "herald-ingest-dlq"
 INGEST_TOPIC_NAME = "herald-ingest"
@@ -42,6 +45,7 @@ BROADCAST_TOPIC_NAME = "herald-broadcast"
 ENV_TABLE_NAME = "HERALD_TABLE_NAME"
 ENV_EVENTS_QUEUE_URL = "HERALD_EVENTS_QUEUE_URL"
 ENV_DELIVERIES_QUEUE_URL = "HERALD_DELIVERIES_QUEUE_URL"
+ENV_ORDERED_DELIVERIES_QUEUE_URL = "HERALD_ORDERED_DELIVERIES_QUEUE_URL"
 ENV_RETRY_SCHEDULE = "HERALD_RETRY_SCHEDULE"
 ENV_RETENTION_DAYS = "HERALD_RETENTION_DAYS"
 ENV_API_BASE_URL = "HERALD_API_BASE_URL"
@@ -57,6 +61,13 @@ ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
 ENV_ONECODEX_SECRET = "HERALD_ONECODEX_SECRET"  # local: the One Codex webhook secret itself
 ENV_ONECODEX_SECRET_ARN = "HERALD_ONECODEX_SECRET_ARN"  # deployed: a Secrets Manager secret
 ENV_STALL_AFTER_SECONDS = "HERALD_STALL_AFTER_SECONDS"
+# Endpoint health (herald.channel_health): when a channel's circuit opens, and when it is disabled.
+ENV_CIRCUIT_FAILURE_RATE = "HERALD_CIRCUIT_FAILURE_RATE"
+ENV_CIRCUIT_MIN_ATTEMPTS = "HERALD_CIRCUIT_MIN_ATTEMPTS"
+ENV_CIRCUIT_CONSECUTIVE_FAILURES = "HERALD_CIRCUIT_CONSECUTIVE_FAILURES"
+ENV_CIRCUIT_WINDOW_SECONDS = "HERALD_CIRCUIT_WINDOW_SECONDS"
+ENV_CIRCUIT_COOLDOWN_SECONDS = "HERALD_CIRCUIT_COOLDOWN_SECONDS"
+ENV_DISABLE_AFTER_SECONDS = "HERALD_DISABLE_AFTER_SECONDS"
 # Project for bridged ICA events whose payload names none (see the ingest function).
 ENV_INGEST_DEFAULT_PROJECT = "HERALD_INGEST_DEFAULT_PROJECT"
 
@@ -75,6 +86,20 @@ INGEST_MAX_RECEIVE_COUNT = 5
 # ICA's platform account (seed: "Amazon Resource Policy Settings"), a documented producer option.
 ICA_PLATFORM_ACCOUNT_ID = "079623148045"
 DEFAULT_STALL_AFTER_SECONDS = 120
+# Circuit breaking (thresholds as in the issue: >= 70 % of >= 10 attempts, or 10 in a row).
+DEFAULT_CIRCUIT_FAILURE_RATE = 0.7
+DEFAULT_CIRCUIT_MIN_ATTEMPTS = 10
+DEFAULT_CIRCUIT_CONSECUTIVE_FAILURES = 10
+DEFAULT_CIRCUIT_WINDOW_SECONDS = 300
+DEFAULT_CIRCUIT_COOLDOWN_SECONDS = 60
+# A channel failing every attempt for this long is disabled (5 days, as Svix).
+DEFAULT_DISABLE_AFTER_SECONDS = 5 * 86400
+# SQS's longest DelaySeconds: deferred deliveries come back at most this much later.
+SQS_MAX_DELAY_SECONDS = 900
+# The ordered (FIFO) queue: a held-back message is received again with its group every time the
+# group's head is retried, so its receive count says nothing about attempts. Herald counts
+# attempts itself; the redrive only catches a message no deliver function can process.
+ORDERED_MAX_RECEIVE_COUNT = 1000
 # `herald dev`'s stand-in for the EventBridge rule (every minute in AWS).
 ENV_SCHEDULER_INTERVAL_SECONDS = "HERALD_SCHEDULER_INTERVAL_SECONDS"
 DEFAULT_SCHEDULER_INTERVAL_SECONDS = 60

@@ -73,9 +73,11 @@ def route_event(services: Services, event_id: str) -> int:
             if existing is None or existing.attempts or existing.status != NotificationStatus.PENDING:
                 continue
         to_send.append(
-            DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=notification.id)
+            DeliverNotification(
+                eventId=event.id, subscriptionId=sub.id, notificationId=notification.id, ordered=sub.ordered
+            )
         )
-    services.queues.send(services.queues.deliveries_url, to_send)
+    services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
     if services.settings.broadcast_topic_arn:
         broadcast(services, event)
     store.mark_routed(event.id)

@@ -22,6 +22,7 @@ class Settings(BaseModel):
     table_name: str = names.TABLE_NAME
     events_queue_url: str = ""
     deliveries_queue_url: str = ""
+    ordered_deliveries_queue_url: str = ""
     retry_schedule: tuple[int, ...] = names.DEFAULT_RETRY_SCHEDULE
     retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=1, le=3650)
     api_base_url: str = ""
@@ -34,6 +35,14 @@ class Settings(BaseModel):
     onecodex_secret_arn: str = ""
     stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
     ingest_default_project: str = ""
+    circuit_failure_rate: float = Field(default=names.DEFAULT_CIRCUIT_FAILURE_RATE, gt=0, le=1)
+    circuit_min_attempts: int = Field(default=names.DEFAULT_CIRCUIT_MIN_ATTEMPTS, ge=1)
+    circuit_consecutive_failures: int = Field(default=names.DEFAULT_CIRCUIT_CONSECUTIVE_FAILURES, ge=1)
+    circuit_window_seconds: int = Field(default=names.DEFAULT_CIRCUIT_WINDOW_SECONDS, ge=1)
+    circuit_cooldown_seconds: int = Field(
+        default=names.DEFAULT_CIRCUIT_COOLDOWN_SECONDS, ge=1, le=names.SQS_MAX_DELAY_SECONDS
+    )
+    disable_after_seconds: int = Field(default=names.DEFAULT_DISABLE_AFTER_SECONDS, ge=1)
 
     @field_validator("retry_schedule")
     @classmethod
@@ -59,6 +68,7 @@ _ENV_FIELDS = {
     "table_name": names.ENV_TABLE_NAME,
     "events_queue_url": names.ENV_EVENTS_QUEUE_URL,
     "deliveries_queue_url": names.ENV_DELIVERIES_QUEUE_URL,
+    "ordered_deliveries_queue_url": names.ENV_ORDERED_DELIVERIES_QUEUE_URL,
     "retry_schedule": names.ENV_RETRY_SCHEDULE,
     "retention_days": names.ENV_RETENTION_DAYS,
     "api_base_url": names.ENV_API_BASE_URL,
@@ -71,6 +81,12 @@ _ENV_FIELDS = {
     "onecodex_secret_arn": names.ENV_ONECODEX_SECRET_ARN,
     "stall_after_seconds": names.ENV_STALL_AFTER_SECONDS,
     "ingest_default_project": names.ENV_INGEST_DEFAULT_PROJECT,
+    "circuit_failure_rate": names.ENV_CIRCUIT_FAILURE_RATE,
+    "circuit_min_attempts": names.ENV_CIRCUIT_MIN_ATTEMPTS,
+    "circuit_consecutive_failures": names.ENV_CIRCUIT_CONSECUTIVE_FAILURES,
+    "circuit_window_seconds": names.ENV_CIRCUIT_WINDOW_SECONDS,
+    "circuit_cooldown_seconds": names.ENV_CIRCUIT_COOLDOWN_SECONDS,
+    "disable_after_seconds": names.ENV_DISABLE_AFTER_SECONDS,
 }
 
 

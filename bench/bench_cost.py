@@ -217,6 +217,8 @@ def _write_label(op: str, key: dict[str, Any], request: dict[str, Any]) -> str:
         if "routed" in expr:
             return "DynamoDB UpdateItem event routed (route)"
         return "DynamoDB UpdateItem event status (refresh_event_status)"
+    if sk == "LISTING":
+        return f"DynamoDB {op} event list entry (ingest)"
     if sk.startswith("NOTIFICATION#"):
         if op == "PutItem":
             return "DynamoDB PutItem notification (route)"
@@ -425,7 +427,7 @@ def _stored_bytes(raw: Any, table_name: str) -> tuple[float, float, int]:
         page = raw.scan(**kwargs)
         for item in page["Items"]:
             sk = item["sk"]["S"]
-            if sk != "EVENT" and not sk.startswith("NOTIFICATION#"):
+            if sk not in ("EVENT", "LISTING") and not sk.startswith("NOTIFICATION#"):
                 continue
             size = item_size(item) + 100
             total += size

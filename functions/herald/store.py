@@ -7,14 +7,19 @@ Items (pk, sk; then the index entries):
 - subscription: PROJECT#{p}, SUBSCRIPTION#{id}; gsi1 PROJECT#{p}#CODE#{code} / {id};
   gsi2 CHANNEL#{c}#SUBSCRIPTIONS / {id}
 - custom event code: PROJECT#{p}, CUSTOMCODE#{code}
-- event: EVENT#{id}, EVENT; gsi1 PROJECT#{p}#EVENTS / {time}#{id}; gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}
+- event: EVENT#{id}, EVENT (no index keys: its updates are one table write)
+- event list entry: EVENT#{id}, LISTING (its code, no payload); gsi1 PROJECT#{p}#EVENTS / {time}#{id};
+  gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}. Events stored before list entries existed carry these
+  index keys on the event item itself; lists read both kinds.
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
   (only while not delivered)
 - api key: APIKEY#{sha256 of the key}, APIKEY; gsi1 APIKEY#ID#{keyId} / APIKEY;
   gsi2 APIKEYS / {createdAt}#{keyId}
 
 An event and its notifications share a partition, so one query reads an event with every
-delivery and attempt. Notifications are updated in place (attempts appended), and the
+delivery and attempt. Both indexes project ALL: an item with index keys is copied, and every
+write to it rewritten, into each index, which is why the event item (payload, status) has none
+and lists fetch the events behind their small list entries (BatchGetItem). Notifications are updated in place (attempts appended), and the
 subscription's "open" index entry exists only while a notification is pending, retryable or
 failed, which is what the delete guard and the failed-notifications list read.
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,8 +87,18 @@ _INDEX_KEYS: dict[str | None, tuple[str, str]] = {
 MAX_READS_PER_PAGE = 10
 # Cycles of attempts kept on a notification after reprocessing (item size stays bounded).
 MAX_PREVIOUS_CYCLES = 10
+# An event is two items in its partition: the event (payload, status) and its list entry (the
+# events indexes' keys), plus one item per notification.
+EVENT_SK = "EVENT"
+LISTING_SK = "LISTING"
 # The sort key upper bound for "everything after": above digits, letters and '#'.
 _HIGH = "~"
+# A page of index entries that stand for other items (event list entries) fetches at least
+# this many of them at a time.
+RESOLVE_AT_LEAST = 10
+# BatchGetItem: at most 100 keys a call; unprocessed keys are asked for again this many times.
+BATCH_GET_KEYS = 100
+BATCH_GET_TRIES = 6
 
 
 class ConflictError(Exception):
@@ -201,6 +217,32 @@ class Store:
             raise
         return True
 
+    def _delete(self, pk: str, sk: str) -> None:
+        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: pk, SK: sk}))
+
+    def _batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (pk, sk), eventually consistent; missing ones are absent from the answer."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for at in range(0, len(unique), BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [_to_ddb({PK: pk, SK: sk}) for pk, sk in unique[at : at + BATCH_GET_KEYS]]
+                }
+            }
+            for attempt in range(BATCH_GET_TRIES):
+                resp = self.ddb.batch_get_item(RequestItems=request)
+                for raw in resp.get("Responses", {}).get(self.table, []):
+                    item = _from_ddb(raw)
+                    found[(item[PK], item[SK])] = item
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                if attempt == BATCH_GET_TRIES - 1:
+                    raise RuntimeError(f"DynamoDB left {len(request[self.table]['Keys'])} keys unread")
+                time.sleep(0.05 * 2**attempt)  # throttled: back off as the SDK's retries do
+        return found
+
     def _query(
         self,
         key_condition: str,
@@ -259,12 +301,17 @@ class Store:
         filter_names: dict[str, str] | None = None,
         max_reads: int = MAX_READS_PER_PAGE,
         chunk: int | None = None,
+        resolve: Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Up to `limit` items of one partition that `keep` accepts, and where to continue.
 
         `start` is a previous call's continuation (plain strings); it is checked against this
         query first. The continuation is the last returned item's keys when the page filled up,
         else DynamoDB's own LastEvaluatedKey (reads budget spent) or None (the end).
+
+        `resolve` turns index entries into the items they stand for (None: gone, skipped), a
+        slice at a time so that no more are fetched than the page needs; `keep` sees the
+        resolved items, the continuation keeps naming the index entries.
         """
         pk_attr, sk_attr = _INDEX_KEYS[index]
         names = {"#pk": pk_attr, **(filter_names or {})}
@@ -296,13 +343,23 @@ class Store:
                 names=names,
                 filter_expression=filter_expression,
             )
-            for position, item in enumerate(page):
-                if keep is not None and not keep(item):
-                    continue
-                found.append(item)
-                if len(found) == limit:
-                    more = position < len(page) - 1 or last is not None
-                    return found, ({a: item[a] for a in key_attrs} if more else None)
+            position = 0
+            while position < len(page):
+                entries = page[position:]
+                if resolve is not None:
+                    # At least a few at a time: one fetch per returned item would be many calls.
+                    entries = entries[: max(limit - len(found), RESOLVE_AT_LEAST)]
+                    items: list[dict[str, Any] | None] = list(resolve(entries))
+                else:
+                    items = list(entries)
+                for entry, item in zip(entries, items, strict=True):
+                    position += 1
+                    if item is None or (keep is not None and not keep(item)):
+                        continue
+                    found.append(item)
+                    if len(found) == limit:
+                        more = position < len(page) or last is not None
+                        return found, ({a: entry[a] for a in key_attrs} if more else None)
             if not last:
                 return found, None
             cursor = last
@@ -513,22 +570,37 @@ class Store:
 
     # --- events -----------------------------------------------------------------------------
     def _event_item(self, event: Event) -> dict[str, Any]:
+        """The event itself, with its payload; no index keys (its list entry carries them)."""
         item = event.model_dump(mode="json", exclude={"payload"})
         # The payload is kept as its JSON text: exact numbers, no float/Decimal round trips.
         item["payload"] = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
-        when = _sort_time(event.createdAt)
         item.update(
             {
                 PK: f"EVENT#{event.id}",
-                SK: "EVENT",
-                GSI1_PARTITION_KEY: f"PROJECT#{event.projectId}#EVENTS",
-                GSI1_SORT_KEY: f"{when}#{event.id}",
-                GSI2_PARTITION_KEY: f"EVENTS#{_day(event.createdAt)}",
-                GSI2_SORT_KEY: f"{when}#{event.id}",
+                SK: EVENT_SK,
                 TABLE_TTL_ATTRIBUTE: int(event.createdAt) + self.retention_seconds,
             }
         )
         return item
+
+    def _event_listing_item(self, event: Event) -> dict[str, Any]:
+        """The event's entry in the events indexes: keys and code, never the payload.
+
+        Both indexes project ALL, so whatever an item holds is copied, and rewritten, into each
+        index entry it has. Keeping the index keys here and off the event item means the event's
+        updates (routed, status) are one table write, and the indexes hold a small copy.
+        """
+        when = _sort_time(event.createdAt)
+        return {
+            PK: f"EVENT#{event.id}",
+            SK: LISTING_SK,
+            "eventCode": event.eventCode,
+            GSI1_PARTITION_KEY: f"PROJECT#{event.projectId}#EVENTS",
+            GSI1_SORT_KEY: f"{when}#{event.id}",
+            GSI2_PARTITION_KEY: f"EVENTS#{_day(event.createdAt)}",
+            GSI2_SORT_KEY: f"{when}#{event.id}",
+            TABLE_TTL_ATTRIBUTE: int(event.createdAt) + self.retention_seconds,
+        }
 
     @staticmethod
     def _event_from(item: dict[str, Any]) -> Event:
@@ -537,18 +609,49 @@ class Store:
         return Event.model_validate(item)
 
     def put_event_if_new(self, event: Event) -> tuple[Event, bool]:
-        """Store the event unless one with its id exists; return the stored one and whether it is new."""
+        """Store the event unless one with its id exists; return the stored one and whether it is new.
+
+        The list entry is written first, also only if new: an entry whose event is missing (the
+        second write failed) is skipped by lists until a repost of the same id stores the event.
+        """
+        listed = self._put(self._event_listing_item(event), condition=f"attribute_not_exists({PK})")
         if self._put(self._event_item(event), condition=f"attribute_not_exists({PK})"):
             return event, True
-        existing = self.get_event(event.id, consistent=True)
-        if existing is None:  # expired between the two calls: store it again
+        item = self._get(f"EVENT#{event.id}", EVENT_SK, consistent=True)
+        if item is None:  # expired between the two calls: store it again
             self._put(self._event_item(event))
+            self._put(self._event_listing_item(event))
             return event, True
-        return existing, False
+        if listed and GSI1_PARTITION_KEY in item:
+            # Stored before list entries existed: its own index keys list it already.
+            self._delete(f"EVENT#{event.id}", LISTING_SK)
+        return self._event_from(item), False
 
     def get_event(self, event_id: str, consistent: bool = False) -> Event | None:
-        item = self._get(f"EVENT#{event_id}", "EVENT", consistent=consistent)
+        item = self._get(f"EVENT#{event_id}", EVENT_SK, consistent=consistent)
         return self._event_from(item) if item else None
+
+    def _listed_events(
+        self, entries: list[dict[str, Any]], event_code: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """The event items behind events-index entries (None: gone, or not of `event_code`).
+
+        An entry is a list entry (its event is fetched, eventually consistent, as index reads
+        are) or, for events stored before list entries existed, the event item itself.
+        """
+        wanted = {
+            e[PK]: True
+            for e in entries
+            if e[SK] == LISTING_SK and (event_code is None or e.get("eventCode") == event_code)
+        }
+        fetched = self._batch_get([(pk, EVENT_SK) for pk in wanted])
+        out: list[dict[str, Any] | None] = []
+        for entry in entries:
+            if entry[SK] == LISTING_SK:
+                out.append(fetched.get((entry[PK], EVENT_SK)) if entry[PK] in wanted else None)
+            else:
+                out.append(entry)
+        return out
 
     def get_event_with_notifications(
         self, event_id: str, consistent: bool = False
@@ -557,7 +660,7 @@ class Store:
         event: Event | None = None
         notifications: list[Notification] = []
         for item in items:
-            if item[SK] == "EVENT":
+            if item[SK] == EVENT_SK:
                 event = self._event_from(item)
             elif item[SK].startswith("NOTIFICATION#"):
                 notifications.append(Notification.model_validate(item))
@@ -594,6 +697,10 @@ class Store:
 
         if since > until:
             return Page([])
+
+        def resolve(entries: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+            return self._listed_events(entries, event_code)
+
         if project_id is not None:
             return self._paged(
                 cursor,
@@ -604,6 +711,7 @@ class Store:
                 forward=False,
                 limit=limit,
                 keep=keep,
+                resolve=resolve,
             )
         first_day, last_day = _day(since), _day(until)
         day, start = last_day, None
@@ -627,6 +735,7 @@ class Store:
                 limit=limit - len(found),
                 start=start,
                 keep=keep,
+                resolve=resolve,
             )
             found.extend(items)
             if after:
@@ -650,7 +759,7 @@ class Store:
             expr += " REMOVE routingError"
         self.ddb.update_item(
             TableName=self.table,
-            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
+            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
             UpdateExpression=expr,
             ExpressionAttributeValues=_to_ddb(values),
             ConditionExpression=f"attribute_exists({PK})",
@@ -661,7 +770,7 @@ class Store:
         repost of the same event (or the bridge's redelivery) queues it."""
         self.ddb.update_item(
             TableName=self.table,
-            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
+            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
             UpdateExpression="SET routingError = :err",
             ExpressionAttributeValues=_to_ddb({":err": reason}),
             ConditionExpression=f"attribute_exists({PK})",
@@ -685,7 +794,7 @@ class Store:
                 return status
             self.ddb.update_item(
                 TableName=self.table,
-                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: "EVENT"}),
+                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
                 UpdateExpression="SET #s = :s",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb({":s": status.value}),

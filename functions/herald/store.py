@@ -7,7 +7,8 @@ Items (pk, sk; then the index entries):
 - subscription: PROJECT#{p}, SUBSCRIPTION#{id}; gsi1 PROJECT#{p}#CODE#{code} / {id};
   gsi2 CHANNEL#{c}#SUBSCRIPTIONS / {id}
 - custom event code: PROJECT#{p}, CUSTOMCODE#{code}
-- event: EVENT#{id}, EVENT (no index keys: its updates are one table write)
+- event: EVENT#{id}, EVENT (no index keys: its updates are one table write; the payload is
+  zlib-compressed JSON, a Binary attribute, or JSON text when that is smaller or older)
 - event list entry: EVENT#{id}, LISTING (its code, no payload); gsi1 PROJECT#{p}#EVENTS / {time}#{id};
   gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}. Events stored before list entries existed carry these
   index keys on the event item itself; lists read both kinds.
@@ -33,13 +34,14 @@ from __future__ import annotations
 import base64
 import json
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from herald import aws
@@ -93,6 +95,8 @@ EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
 # The sort key upper bound for "everything after": above digits, letters and '#'.
 _HIGH = "~"
+# zlib level for event payloads: 6 and 9 give the same size on ICA's payloads, 6 is faster.
+PAYLOAD_COMPRESSION_LEVEL = 6
 # A page of index entries that stand for other items (event list entries) fetches at least
 # this many of them at a time.
 RESOLVE_AT_LEAST = 10
@@ -159,6 +163,28 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _pack_payload(payload: dict[str, Any]) -> str | bytes:
+    """An event payload as stored: its compact JSON text (exact numbers, no float/Decimal round
+    trips), zlib-compressed (a Binary attribute) whenever that is smaller.
+
+    Compression keeps the event item small: ICA's 1.4 KB analysis payload becomes ~640 bytes,
+    and the item, written at ingest and on every status change, fits in one write unit (1 KB).
+    """
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    packed = zlib.compress(text, PAYLOAD_COMPRESSION_LEVEL)
+    return packed if len(packed) < len(text) else text.decode()
+
+
+def _unpack_payload(stored: Any) -> dict[str, Any]:
+    """The payload from either form (items written before compression hold the JSON text)."""
+    if isinstance(stored, Binary):
+        stored = stored.value
+    if isinstance(stored, bytes | bytearray):
+        stored = zlib.decompress(stored)
+    result: dict[str, Any] = json.loads(stored)
+    return result
 
 
 def aggregate_status(event: Event, notifications: Iterable[Notification]) -> NotificationStatus:
@@ -572,8 +598,7 @@ class Store:
     def _event_item(self, event: Event) -> dict[str, Any]:
         """The event itself, with its payload; no index keys (its list entry carries them)."""
         item = event.model_dump(mode="json", exclude={"payload"})
-        # The payload is kept as its JSON text: exact numbers, no float/Decimal round trips.
-        item["payload"] = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+        item["payload"] = _pack_payload(event.payload)
         item.update(
             {
                 PK: f"EVENT#{event.id}",
@@ -605,7 +630,7 @@ class Store:
     @staticmethod
     def _event_from(item: dict[str, Any]) -> Event:
         item = dict(item)
-        item["payload"] = json.loads(item["payload"])
+        item["payload"] = _unpack_payload(item["payload"])
         return Event.model_validate(item)
 
     def put_event_if_new(self, event: Event) -> tuple[Event, bool]:

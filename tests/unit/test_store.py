@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
+
+from boto3.dynamodb.types import Binary
 
 from herald import clock
 from herald.models import Event, NotificationStatus
@@ -147,3 +151,61 @@ def test_the_same_event_stored_twice_keeps_its_first_list_position(services: Ser
     )["Items"]
     assert not created
     assert [e[GSI1_SORT_KEY]["S"] for e in entries] == [f"{_sort_time(first.createdAt)}#{first.id}"]
+
+
+def test_a_payload_is_stored_compressed_and_reads_back_exactly(services: Services) -> None:
+    payload = {**ANALYSIS, "big": 12345678901234567890, "ratio": 0.1, "text": "é" * 200}
+    event = _event().model_copy(update={"payload": payload})
+    services.store.put_event_if_new(event)
+
+    stored = services.store._get(f"EVENT#{event.id}", "EVENT")
+
+    assert stored is not None and isinstance(stored["payload"], Binary)
+    assert services.store.get_event(event.id, consistent=True).payload == payload  # type: ignore[union-attr]
+
+
+def test_a_payload_too_small_to_gain_is_kept_as_text(services: Services) -> None:
+    event = _event().model_copy(update={"payload": {"id": "f"}})
+    services.store.put_event_if_new(event)
+
+    stored = services.store._get(f"EVENT#{event.id}", "EVENT")
+
+    assert stored is not None and stored["payload"] == '{"id":"f"}'
+
+
+def test_an_event_stored_with_its_payload_as_text_still_reads(services: Services) -> None:
+    event = _event()
+    item = services.store._event_item(event)
+    item["payload"] = json.dumps(ANALYSIS)
+    services.store.ddb.put_item(TableName=services.store.table, Item=_to_ddb(item))
+
+    assert services.store.get_event(event.id, consistent=True) == event
+
+
+def test_the_analysis_payload_icas_documentation_shows_fits_an_event_item_in_1_kb(
+    services: Services,
+) -> None:
+    payload = json.loads((Path(__file__).parent / "filters" / "seed_analysis.json").read_text())
+    event = _event(status=NotificationStatus.SUCCESS, routed=True).model_copy(update={"payload": payload})
+
+    item = _to_ddb(services.store._event_item(event))
+
+    assert len(json.dumps(payload, separators=(",", ":"))) > 1400
+    assert _item_bytes(item) <= 1024
+
+
+def _item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: names plus values (numbers: about one byte per two digits)."""
+    size = 0
+    for name, value in item.items():
+        ((kind, raw),) = value.items()
+        size += len(name.encode())
+        if kind == "S":
+            size += len(raw.encode())
+        elif kind == "B":
+            size += len(raw)
+        elif kind == "N":
+            size += len(raw.replace(".", "").replace("-", "")) // 2 + 1
+        else:
+            size += 1
+    return size

@@ -111,6 +111,38 @@ HERALD_EVENTS: tuple[EventType, ...] = (
         "DataTransfer",
         "herald",
     ),
+    # Operational events (herald.operational): about deliveries and channels, not the platform.
+    EventType(
+        "herald.notification.exhausted",
+        "Notification exhausted",
+        "A notification ran out of attempts and is failed (reprocessable); names its event, "
+        "subscription, channel, attempts and last error",
+        "Notification",
+        "herald",
+    ),
+    EventType(
+        "herald.channel.failing",
+        "Channel failing",
+        "A channel's recent deliveries mostly failed: its circuit opened and deliveries to it are held "
+        "back (not failed) until a probe succeeds",
+        "Channel",
+        "herald",
+    ),
+    EventType(
+        "herald.channel.disabled",
+        "Channel disabled",
+        "Herald disabled a channel (it answered 410 Gone, or every delivery failed for days); its "
+        "notifications are kept as failed, reprocessable once it is enabled again",
+        "Channel",
+        "herald",
+    ),
+    EventType(
+        "herald.channel.recovered",
+        "Channel recovered",
+        "A failing channel delivered again: its circuit closed",
+        "Channel",
+        "herald",
+    ),
 )
 
 ONECODEX_EVENTS: tuple[EventType, ...] = (
@@ -146,6 +178,8 @@ OBJECT_TYPES = {
     "BaseJob": "base_job",
     "JobId": "job",
     "WorkflowSession": "workflow_session",
+    "Notification": "notification",
+    "Channel": "channel",
 }
 
 BY_CODE: dict[str, EventType] = {e.code: e for e in ICA_EVENTS + ONECODEX_EVENTS + HERALD_EVENTS}

@@ -7,7 +7,7 @@ import hashlib
 from aws_lambda_powertools import Logger
 from pydantic import TypeAdapter, ValidationError
 
-from herald import bridge, clock
+from herald import bridge, clock, operational
 from herald.messages import DeliverNotification, RouteEvent
 from herald.models import Event, NotificationStatus
 from herald.names import EVENTS_MAX_RECEIVE_COUNT
@@ -48,6 +48,11 @@ def settle(services: Services, body: str) -> str:
             message.eventId, message.subscriptionId, f"retries exhausted: {reason}", clock.utc_iso()
         )
         store.refresh_event_status(message.eventId)
+        if changed:
+            event = store.get_event(message.eventId)
+            operational.notification_exhausted(
+                services, current, event.eventCode if event else "", len(current.attempts), reason
+            )
         return "notification failed" if changed else "already settled"
     event = store.get_event(message.eventId, consistent=True)
     if event is None:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ValidationError
 
-from herald import clock, signing, ssrf
+from herald import clock, endpoint_health, signing, ssrf
 from herald.api.common import (
     DEFAULT_LIMIT,
     ChannelId,
@@ -29,7 +29,15 @@ from herald.api.common import (
     visible_channel,
 )
 from herald.api.errors import ApiError, conflict, describe_validation, invalid, not_found
-from herald.api.schemas import ChannelIn, ChannelList, ChannelOut, ChannelPatch, ChannelWithSecret
+from herald.api.schemas import (
+    ChannelHealthOut,
+    ChannelIn,
+    ChannelList,
+    ChannelOut,
+    ChannelPatch,
+    ChannelWithSecret,
+)
+from herald.channel_health import ChannelHealth, CircuitState
 from herald.models import Channel, ChannelType
 from herald.store import InvalidCursorError
 
@@ -98,6 +106,7 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
         enabled=body.enabled,
         timeoutSeconds=body.timeoutSeconds,
         format=body.format,
+        rateLimitPerSecond=body.rateLimitPerSecond,
         projects=projects,
         # Stored sealed with KMS; the plaintext leaves only in this response.
         secret=services().secrets.seal(secret, channel_id),
@@ -125,6 +134,51 @@ def get_channel(channel_id: ChannelId) -> ChannelOut:
     return channel_out(_channel_or_404(channel_id), clock.now())
 
 
+@router.get(
+    "/api/notificationChannels/<channel_id>/health",
+    summary="A channel's health",
+    description="Its circuit breaker (closed, open or half-open), the failure rate of its recent "
+    "attempts, since when it has been failing, and any Retry-After pause. A channel whose circuit "
+    "is open has its deliveries held back, not failed; one probe goes out after the cool-down.",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def get_channel_health(channel_id: ChannelId) -> ChannelHealthOut:
+    channel = _channel_or_404(channel_id)
+    svc = services()
+    health = endpoint_health.health_store(svc).get(channel.id, consistent=True)
+    cooldown = svc.settings.circuit_cooldown_seconds
+    return _health_view(channel, health or ChannelHealth(channelId=channel.id), cooldown)
+
+
+def _health_view(channel: Channel, health: ChannelHealth, cooldown: int) -> ChannelHealthOut:
+    def iso(ts: float | None) -> str | None:
+        return clock.utc_iso(ts) if ts else None
+
+    return ChannelHealthOut(
+        channelId=channel.id,
+        enabled=channel.enabled,
+        disabledReason=channel.disabledReason,
+        state=health.state.value,
+        failureRate=round(health.failure_rate(), 4),
+        windowAttempts=health.windowAttempts,
+        windowFailures=health.windowFailures,
+        windowStart=iso(health.windowStart),
+        consecutiveFailures=health.consecutiveFailures,
+        failingSince=iso(health.failingSince),
+        lastSuccessAt=iso(health.lastSuccessAt),
+        lastFailureAt=iso(health.lastFailureAt),
+        lastError=health.lastError,
+        openedAt=iso(health.openedAt),
+        nextProbeAt=iso(health.openedAt + cooldown)
+        if health.state is CircuitState.OPEN and health.openedAt
+        else None,
+        pausedUntil=iso(health.pausedUntil)
+        if health.pausedUntil and health.pausedUntil > clock.now()
+        else None,
+    )
+
+
 def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     """The channel with `changes` applied, validated as a whole (address against type)."""
     if "projects" in changes and not principal().admin:
@@ -136,6 +190,7 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
         "enabled": channel.enabled,
         "timeoutSeconds": channel.timeoutSeconds,
         "format": channel.format,
+        "rateLimitPerSecond": channel.rateLimitPerSecond,
     }
     current.update({k: v for k, v in changes.items() if k != "projects"})
     try:
@@ -148,6 +203,11 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     update = valid.model_dump(exclude={"projects"})
     if changes.get("projects") is not None:
         update["projects"] = sorted(set(changes["projects"]))
+    if valid.enabled and not channel.enabled:
+        # Enabled again (after Herald disabled it, say): a fresh start for its health.
+        update.update(disabledReason=None, disabledAt=None)
+        endpoint_health.health_store(services()).reset(channel.id)
+        endpoint_health.forget(channel.id)
     return channel.model_copy(update=update)
 
 

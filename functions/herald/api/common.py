@@ -84,6 +84,9 @@ def channel_out(channel: Channel, now: float) -> ChannelOut:
         previousSecretExpiresAt=_iso(expires)
         if channel.previousSecret and expires and expires > now
         else None,
+        rateLimitPerSecond=channel.rateLimitPerSecond,
+        disabledReason=channel.disabledReason,
+        disabledAt=channel.disabledAt,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,8 +38,23 @@ ID_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 MAX_FILTER_LENGTH = 2000
 MAX_KEY_PROJECTS = 100
 
-EventCode = Annotated[str, StringConstraints(pattern=EVENT_CODE_PATTERN)]
-SubscriptionEventCode = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.\-]{0,19})$")]
+# Herald's operational events (herald.channel.failing, …) may be subscribed to, never posted.
+RESERVED_CODE_PREFIX = "herald."
+
+
+def _not_reserved(code: str) -> str:
+    if code.lower().startswith(RESERVED_CODE_PREFIX):
+        raise ValueError(f"codes starting with {RESERVED_CODE_PREFIX!r} are reserved for Herald's own events")
+    return code
+
+
+EventCode = Annotated[str, StringConstraints(pattern=EVENT_CODE_PATTERN), AfterValidator(_not_reserved)]
+# Longer than posted codes: the operational codes (herald.notification.exhausted) are 29 long.
+SubscriptionEventCode = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.\-]{0,39})$")]
+RateLimit = Annotated[
+    int,
+    Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
+]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
 PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
 FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
@@ -61,6 +77,7 @@ class ChannelIn(_Strict):
     enabled: bool = True
     timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
     format: PayloadFormat | None = None
+    rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(
         default=None,
         max_length=MAX_KEY_PROJECTS,
@@ -106,6 +123,7 @@ class ChannelPatch(_Strict):
     enabled: bool | None = None
     timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
     format: PayloadFormat | None = None
+    rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(default=None, max_length=MAX_KEY_PROJECTS)
 
     @field_validator("type", "enabled", "address")
@@ -123,6 +141,11 @@ class SubscriptionIn(_Strict):
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
     enabled: bool = True
+    ordered: bool = Field(
+        default=False,
+        description="Deliver in event order (per subscription): a failing delivery holds back the later "
+        "ones of this subscription until it succeeds or fails for good.",
+    )
 
 
 class CustomSubscriptionIn(_Strict):
@@ -132,6 +155,11 @@ class CustomSubscriptionIn(_Strict):
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
     enabled: bool = True
+    ordered: bool = Field(
+        default=False,
+        description="Deliver in event order (per subscription): a failing delivery holds back the later "
+        "ones of this subscription until it succeeds or fails for good.",
+    )
 
 
 class SubscriptionPatch(_Strict):
@@ -142,8 +170,9 @@ class SubscriptionPatch(_Strict):
     format: PayloadFormat | None = None
     enabled: bool | None = None
     notificationChannelId: str | None = Field(default=None, min_length=1, max_length=64)
+    ordered: bool | None = None
 
-    @field_validator("enabled", "notificationChannelId")
+    @field_validator("enabled", "notificationChannelId", "ordered")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Runs only for fields that were sent: an explicit null cannot clear these.
@@ -211,10 +240,38 @@ class ChannelOut(BaseModel):
     enabled: bool
     timeoutSeconds: float | None = None
     format: PayloadFormat | None = None
+    rateLimitPerSecond: int | None = None
     projects: list[str] = Field(description="Of the projects the channel belongs to, those the key may see.")
     createdAt: str
     previousSecretExpiresAt: str | None = Field(
         default=None, description="During a rotation: until when the previous secret still signs."
+    )
+    disabledReason: str | None = Field(
+        default=None, description="Why Herald disabled the channel (410 Gone, or failing for days)."
+    )
+    disabledAt: str | None = None
+
+
+class ChannelHealthOut(BaseModel):
+    """The channel's circuit breaker, as the deliver functions see it."""
+
+    channelId: str
+    enabled: bool
+    disabledReason: str | None = None
+    state: str = Field(description="closed (delivering), open (held back), or half-open (one probe out).")
+    failureRate: float = Field(description="Failed share of the attempts in the current window.")
+    windowAttempts: int
+    windowFailures: int
+    windowStart: str | None = None
+    consecutiveFailures: int
+    failingSince: str | None = Field(default=None, description="First failure since the last success.")
+    lastSuccessAt: str | None = None
+    lastFailureAt: str | None = None
+    lastError: str | None = None
+    openedAt: str | None = None
+    nextProbeAt: str | None = Field(default=None, description="Open circuit: when a probe may go out.")
+    pausedUntil: str | None = Field(
+        default=None, description="A receiver's Retry-After holds deliveries until then."
     )
 
 
@@ -237,6 +294,7 @@ class SubscriptionOut(BaseModel):
     format: PayloadFormat | None = None
     enabled: bool
     custom: bool = False
+    ordered: bool = False
     createdAt: str
     updatedAt: str | None = None
 

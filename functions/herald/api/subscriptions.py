@@ -98,6 +98,7 @@ def create(project_id: str, body: SubscriptionIn | CustomSubscriptionIn, custom:
         payloadVersion=body.payloadVersion,
         format=body.format,
         enabled=body.enabled,
+        ordered=body.ordered,
         custom=custom,
         createdAt=clock.utc_iso(),
     )
@@ -160,7 +161,7 @@ def list_subscriptions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     eventCode: Annotated[
-        str | None, Query(max_length=20, description="Only this event code (or `*`).")
+        str | None, Query(max_length=40, description="Only this event code (or `*`).")
     ] = None,
     notificationChannelId: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="Only those delivering to this channel.")

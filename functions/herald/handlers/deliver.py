@@ -17,6 +17,7 @@ it; other groups go on. A notification that failed for good leaves the group at 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -69,7 +70,7 @@ async def record_handler(record: SQSRecord, ordered: bool = False) -> None:
     # Visibility 0 after the last attempt: the next receive redrives it to the DLQ at once.
     delay = 0 if decision.exhausted else int(decision.retry_in or 0)
     await asyncio.to_thread(services.queues.change_visibility, queue_url, record.receipt_handle, delay)
-    _rescheduled.add(record.message_id)
+    _batch.rescheduled.add(record.message_id)
     raise RetryScheduled(f"{message.notificationId}: next try in {delay} s ({decision.outcome})")
 
 
@@ -81,7 +82,7 @@ def _release_held_back(records: list[dict[str, Any]], response: dict[str, Any]) 
     """Make the messages held back behind a retrying one visible again at once: FIFO keeps them
     behind it anyway, and left invisible they would delay its retry until their own timeout."""
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    held = [r["receiptHandle"] for r in records if r["messageId"] in failed - _rescheduled]
+    held = [r["receiptHandle"] for r in records if r["messageId"] in failed - _batch.rescheduled]
     if held:
         services = get_services()
         for handle in held:
@@ -105,22 +106,30 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-_batch_owner: dict[str, str] = {}
-# Messages whose visibility this batch set (a retry's backoff); the other failed ones of an
-# ordered batch were only held back behind them.
-_rescheduled: set[str] = set()
+class _BatchState(threading.local):
+    """Per invocation. Thread-local because `herald dev` runs the standard and the FIFO event
+    sources' pollers on two threads of one process (Lambda runs one invocation per process)."""
+
+    def __init__(self) -> None:
+        self.owner: dict[str, str] = {}  # notification id → the batch's first message for it
+        # Messages whose visibility this batch set (a retry's backoff); the other failed ones of
+        # an ordered batch were only held back behind them.
+        self.rescheduled: set[str] = set()
+
+
+_batch = _BatchState()
 
 
 def _seen_in_batch(notification_id: str, message_id: str) -> bool:
     """True for a second message of the same notification in the current batch."""
-    return _batch_owner.setdefault(notification_id, message_id) != message_id
+    return _batch.owner.setdefault(notification_id, message_id) != message_id
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _batch_owner.clear()
-    _rescheduled.clear()
+    _batch.owner.clear()
+    _batch.rescheduled.clear()
     records = event.get("Records") or []
     if records and str(records[0].get("eventSourceARN", "")).endswith(".fifo"):
         response = process_partial_response(

@@ -23,6 +23,8 @@ class LocalResources:
     events_dlq_url: str
     deliveries_queue_url: str
     deliveries_dlq_url: str
+    ordered_deliveries_queue_url: str
+    ordered_deliveries_dlq_url: str
     ingest_queue_url: str
     ingest_dlq_url: str
     ingest_topic_arn: str
@@ -78,6 +80,8 @@ def _queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0
         "VisibilityTimeout": str(LOCAL_VISIBILITY_SECONDS),
         "MessageRetentionPeriod": str(RETENTION_SECONDS),
     }
+    if name.endswith(".fifo"):
+        attributes["FifoQueue"] = "true"
     if dlq_url:
         redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": max_receive}
         attributes["RedrivePolicy"] = json.dumps(redrive)
@@ -97,6 +101,7 @@ def create_resources(
     create_table(ddb, settings.table_name)
     events_dlq = _queue(sqs, names.EVENTS_DLQ_NAME)
     deliveries_dlq = _queue(sqs, names.DELIVERIES_DLQ_NAME)
+    ordered_dlq = _queue(sqs, names.ORDERED_DELIVERIES_DLQ_NAME)
     ingest_dlq = _queue(sqs, names.INGEST_DLQ_NAME)
     ingest_queue = _queue(sqs, names.INGEST_QUEUE_NAME, ingest_dlq, names.INGEST_MAX_RECEIVE_COUNT)
     ingest_topic = broadcast_topic = secrets_key = ""
@@ -117,6 +122,10 @@ def create_resources(
             sqs, names.DELIVERIES_QUEUE_NAME, deliveries_dlq, names.max_receive_count(settings.retry_schedule)
         ),
         deliveries_dlq_url=deliveries_dlq,
+        ordered_deliveries_queue_url=_queue(
+            sqs, names.ORDERED_DELIVERIES_QUEUE_NAME, ordered_dlq, names.ORDERED_MAX_RECEIVE_COUNT
+        ),
+        ordered_deliveries_dlq_url=ordered_dlq,
         ingest_queue_url=ingest_queue,
         ingest_dlq_url=ingest_dlq,
         ingest_topic_arn=ingest_topic,

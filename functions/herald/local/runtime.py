@@ -100,6 +100,7 @@ class LocalRuntime:
                 names.ENV_TABLE_NAME: res.table_name,
                 names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
                 names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+                names.ENV_ORDERED_DELIVERIES_QUEUE_URL: res.ordered_deliveries_queue_url,
                 names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
                 names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
             }
@@ -131,8 +132,17 @@ class LocalRuntime:
                 names.DELIVERIES_BATCH_SIZE,
                 deliver.shutdown,
             ),
+            # Ordered subscriptions: the same function on the FIFO queue (a second event source).
+            (
+                res.ordered_deliveries_queue_url,
+                deliver.handler,
+                "herald-deliver-ordered",
+                names.DELIVERIES_BATCH_SIZE,
+                deliver.shutdown,
+            ),
             (res.events_dlq_url, reprocess_handler, "herald-reprocess-events", 10, None),
             (res.deliveries_dlq_url, reprocess_handler, "herald-reprocess-deliveries", 10, None),
+            (res.ordered_deliveries_dlq_url, reprocess_handler, "herald-reprocess-ordered", 10, None),
             (res.ingest_dlq_url, reprocess_handler, "herald-reprocess-ingest", 10, None),
         ]
         self._pollers = [

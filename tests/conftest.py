@@ -44,6 +44,7 @@ class Receiver:
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order; then 200
+    retry_after: str | None = None  # sent as Retry-After with 429 and 503 answers
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.requests]
@@ -64,6 +65,8 @@ def receiver() -> Iterator[Receiver]:
                 rec.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
                 status = rec.statuses.pop(0) if rec.statuses else 200
             self.send_response(status)
+            if status in (429, 503) and rec.retry_after is not None:
+                self.send_header("Retry-After", rec.retry_after)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")

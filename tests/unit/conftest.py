@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from herald import aws, names
+from herald import aws, endpoint_health, names
 from herald.api import auth
 from herald.local.resources import LocalResources, create_resources
 from herald.services import Services, build_services, reset_services
@@ -49,6 +49,7 @@ def install_resources(monkeypatch: pytest.MonkeyPatch, client: Callable[[str], A
     reset_settings()
     reset_services()
     auth.clear_cache()
+    endpoint_health.forget()  # channel health cached by an earlier test's process state
     return res
 
 

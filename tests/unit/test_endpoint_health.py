@@ -1,0 +1,372 @@
+"""Endpoint health around each delivery: circuit breaking, pauses, disabling, operational events."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald import clock, delivery, endpoint_health, ingest, names, operational, routing
+from herald.channel_health import CircuitState
+from herald.local.resources import LocalResources
+from herald.messages import DeliverNotification, RouteEvent
+from herald.models import Channel, NotificationStatus
+from herald.services import Services, build_services
+from herald.settings import get_settings, reset_settings
+from herald.targets.http import run
+from tests.conftest import Receiver
+from tests.unit.builders import ANALYSIS, channel, subscription
+
+T0 = 1_800_000_000.0
+
+
+class FakeClock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = T0
+        monkeypatch.setattr(clock, "now", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        endpoint_health.forget()  # the per-process cache would hide the change for a second
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return FakeClock(monkeypatch)
+
+
+@pytest.fixture
+def svc(resources: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """Small thresholds: 3 failures in a row open a circuit, 60 s cool-down, disabled after 1 h."""
+    for var, value in {
+        names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "3",
+        names.ENV_CIRCUIT_MIN_ATTEMPTS: "10",
+        names.ENV_CIRCUIT_FAILURE_RATE: "0.7",
+        names.ENV_CIRCUIT_COOLDOWN_SECONDS: "60",
+        names.ENV_DISABLE_AFTER_SECONDS: "3600",
+        names.ENV_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0",
+    }.items():
+        monkeypatch.setenv(var, value)
+    reset_settings()
+    return build_services(get_settings())
+
+
+def _notify(
+    services: Services, ch: Channel, n: int = 1, code: str = "ICA_EXEC_002"
+) -> list[DeliverNotification]:
+    """`n` events to a subscription of `ch`; the delivery messages routing queued for them."""
+    if not services.store.list_subscriptions("p1"):
+        subscription(services.store, ch.id, code=code)
+    messages = []
+    for i in range(n):
+        event, _ = ingest.accept_event(services, "p1", code, {**ANALYSIS, "id": f"a{i}-{clock.new_id()}"})
+        routing.route_event(services, event.id)
+    sqs = services.queues.sqs
+    while len(messages) < n:
+        got = sqs.receive_message(QueueUrl=services.queues.deliveries_url, MaxNumberOfMessages=10)
+        batch = got.get("Messages", [])
+        assert batch, "routing queued fewer deliveries than events"
+        messages += [DeliverNotification.model_validate_json(m["Body"]) for m in batch]
+    return messages
+
+
+def _deliver(services: Services, message: DeliverNotification) -> delivery.Decision:
+    return run(delivery.deliver(services, message, receive_count=1))
+
+
+def _health(services: Services, ch: Channel) -> object:
+    return endpoint_health.health_store(services).get(ch.id, consistent=True)
+
+
+def _operational_events(services: Services, code: str) -> list[dict]:
+    """Payloads of the operational events of `code` queued for routing."""
+    found = []
+    sqs = services.queues.sqs
+    while True:
+        got = sqs.receive_message(QueueUrl=services.queues.events_url, MaxNumberOfMessages=10)
+        batch = got.get("Messages", [])
+        if not batch:
+            return found
+        for m in batch:
+            event = services.store.get_event(RouteEvent.model_validate_json(m["Body"]).eventId)
+            if event and event.eventCode == code:
+                found.append(event.payload)
+
+
+def _open_circuit(services: Services, receiver: Receiver) -> tuple[Channel, list[DeliverNotification]]:
+    receiver.statuses = [500] * 3
+    ch = channel(services.store, receiver.url)
+    messages = _notify(services, ch, 4)
+    for m in messages[:3]:
+        assert _deliver(services, m).outcome == "retry"
+    return ch, messages
+
+
+def test_consecutive_failures_open_the_circuit(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, _ = _open_circuit(svc, receiver)
+
+    health = _health(svc, ch)
+
+    assert (health.state, health.consecutiveFailures, health.openedAt) == (CircuitState.OPEN, 3, T0)
+
+
+def test_an_open_circuit_defers_deliveries_without_sending_or_using_an_attempt(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    _, messages = _open_circuit(svc, receiver)
+
+    decision = _deliver(svc, messages[3])
+
+    assert (decision.outcome, decision.deferred, decision.retry_in) == ("deferred", True, 60)
+    assert "circuit is open" in decision.reason
+    assert len(receiver.requests) == 3
+    n = svc.store.get_notification(messages[3].eventId, messages[3].subscriptionId)
+    assert (n.status, n.attempts) == (NotificationStatus.PENDING, [])
+
+
+def test_opening_the_circuit_emits_channel_failing_once(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, messages = _open_circuit(svc, receiver)
+    _deliver(svc, messages[3])  # deferred: no second event
+
+    [payload] = _operational_events(svc, operational.CHANNEL_FAILING)
+
+    assert payload["channelId"] == ch.id
+    assert (payload["state"], payload["consecutiveFailures"], payload["lastError"]) == ("open", 3, "HTTP 500")
+    assert "secret" not in payload
+
+
+def test_a_mostly_failing_window_opens_the_circuit(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_CIRCUIT_CONSECUTIVE_FAILURES, "100")
+    reset_settings()
+    services = build_services(get_settings())
+    receiver.statuses = [500, 500, 200] * 3 + [500]  # 7 of 10 fail, never 3 in a row
+    ch = channel(services.store, receiver.url)
+    messages = _notify(services, ch, 11)
+
+    for m in messages[:10]:
+        _deliver(services, m)
+
+    health = _health(services, ch)
+    assert (health.state, health.windowAttempts, health.windowFailures) == (CircuitState.OPEN, 10, 7)
+    assert _deliver(services, messages[10]).deferred
+
+
+def test_other_channels_are_untouched_by_an_open_circuit(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    _open_circuit(svc, receiver)
+    healthy = channel(svc.store, receiver.url + "/other")
+    sub = subscription(svc.store, healthy.id, code="ICA_EXEC_001")
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_001", {**ANALYSIS, "status": "FAILED"})
+    routing.route_event(svc, event.id)
+    message = DeliverNotification(
+        eventId=event.id, subscriptionId=sub.id, notificationId=clock.notification_id_for(event.id, sub.id)
+    )
+
+    assert _deliver(svc, message).outcome == "delivered"
+
+
+def test_after_the_cool_down_one_probe_goes_and_its_success_closes_the_circuit(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, messages = _open_circuit(svc, receiver)
+    fake_clock.advance(61)
+
+    decision = _deliver(svc, messages[3])
+
+    assert decision.outcome == "delivered"
+    health = _health(svc, ch)
+    assert (health.state, health.consecutiveFailures, health.failingSince) == (CircuitState.CLOSED, 0, None)
+    [payload] = _operational_events(svc, operational.CHANNEL_RECOVERED)
+    assert (payload["channelId"], payload["state"]) == (ch.id, "closed")
+
+
+def test_only_one_probe_goes_out_at_a_time(svc: Services, receiver: Receiver, fake_clock: FakeClock) -> None:
+    ch, _ = _open_circuit(svc, receiver)
+    fake_clock.advance(61)
+
+    first, _ = endpoint_health.before_send(svc, ch, fake_clock.now)
+    endpoint_health.forget()
+    second, _ = endpoint_health.before_send(svc, ch, fake_clock.now)
+
+    assert (first.go, first.probe) == (True, True)
+    assert (second.go, second.reason) == (False, "a probe delivery is in flight")
+
+
+def test_a_failed_probe_opens_the_circuit_for_another_cool_down(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, messages = _open_circuit(svc, receiver)
+    fake_clock.advance(61)
+    receiver.statuses = [500]
+
+    assert _deliver(svc, messages[3]).outcome == "retry"
+
+    health = _health(svc, ch)
+    assert (health.state, health.openedAt) == (CircuitState.OPEN, T0 + 61)
+
+
+def test_a_healthy_channel_s_successes_write_no_health(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch = channel(svc.store, receiver.url)
+    for m in _notify(svc, ch, 3):
+        assert _deliver(svc, m).outcome == "delivered"
+
+    assert _health(svc, ch) is None
+
+
+def test_410_gone_disables_the_channel_and_fails_the_notification_at_once(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    receiver.statuses = [410]
+    ch = channel(svc.store, receiver.url)
+    first, _ = _notify(svc, ch, 2)
+
+    decision = _deliver(svc, first)
+
+    assert decision.outcome == "failed"
+    stored = svc.store.get_channel(ch.id)
+    assert (stored.enabled, stored.disabledReason) == (False, "the receiver answered 410 Gone")
+    n = svc.store.get_notification(first.eventId, first.subscriptionId)
+    assert (n.status, [a.httpStatus for a in n.attempts]) == (NotificationStatus.FAILED, [410])
+    [payload] = _operational_events(svc, operational.CHANNEL_DISABLED)
+    assert (payload["channelId"], payload["reason"]) == (ch.id, "the receiver answered 410 Gone")
+
+
+def test_deliveries_to_a_disabled_channel_are_kept_failed_without_an_attempt(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    receiver.statuses = [410]
+    ch = channel(svc.store, receiver.url)
+    first, second = _notify(svc, ch, 2)
+    _deliver(svc, first)
+
+    assert _deliver(svc, second).outcome == "failed"
+
+    n = svc.store.get_notification(second.eventId, second.subscriptionId)
+    assert (n.status, n.attempts) == (NotificationStatus.FAILED, [])
+    assert n.lastError == "the channel is disabled (the receiver answered 410 Gone)"
+    assert len(receiver.requests) == 1
+
+
+def test_a_channel_failing_every_attempt_for_the_disable_period_is_disabled(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, messages = _open_circuit(svc, receiver)  # failing since T0
+    fake_clock.advance(3600)  # the circuit's cool-down is long over: the next delivery probes
+    receiver.statuses = [500]
+
+    _deliver(svc, messages[3])
+
+    stored = svc.store.get_channel(ch.id)
+    assert stored.enabled is False
+    assert stored.disabledReason.startswith("every delivery failed since ")
+    [payload] = _operational_events(svc, operational.CHANNEL_DISABLED)
+    assert payload["channelId"] == ch.id
+
+
+def test_a_success_in_between_restarts_the_disable_period(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    receiver.statuses = [500, 200, 500]
+    ch = channel(svc.store, receiver.url)
+    messages = _notify(svc, ch, 3)
+    _deliver(svc, messages[0])
+    fake_clock.advance(1800)
+    _deliver(svc, messages[1])
+    fake_clock.advance(1800)
+
+    _deliver(svc, messages[2])
+
+    assert svc.store.get_channel(ch.id).enabled is True
+    assert _health(svc, ch).failingSince == T0 + 3600
+
+
+def test_retry_after_pauses_the_whole_channel(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    receiver.statuses, receiver.retry_after = [429], "30"
+    ch = channel(svc.store, receiver.url)
+    first, second = _notify(svc, ch, 2)
+
+    assert _deliver(svc, first).outcome == "retry"
+    decision = _deliver(svc, second)
+
+    assert (decision.deferred, decision.retry_in) == (True, 30)
+    assert "Retry-After" in decision.reason
+    assert _health(svc, ch).state is CircuitState.CLOSED  # throttling is not failing
+    fake_clock.advance(31)
+    assert _deliver(svc, second).outcome == "delivered"
+
+
+def test_the_last_failed_attempt_emits_notification_exhausted(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "0")
+    reset_settings()
+    services = build_services(get_settings())
+    receiver.statuses = [500, 503]
+    ch = channel(services.store, receiver.url)
+    [message] = _notify(services, ch, 1)
+
+    decisions = [_deliver(services, message) for _ in range(2)]
+
+    assert [d.outcome for d in decisions] == ["retry", "failed"]
+    [payload] = _operational_events(services, operational.NOTIFICATION_EXHAUSTED)
+    assert payload == {
+        "notificationId": message.notificationId,
+        "eventId": message.eventId,
+        "eventCode": "ICA_EXEC_002",
+        "subscriptionId": message.subscriptionId,
+        "channelId": ch.id,
+        "cycle": 1,
+        "attempts": 2,
+        "lastError": "HTTP 503",
+    }
+
+
+def test_no_exhausted_event_is_emitted_about_an_operational_event(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")
+    reset_settings()
+    services = build_services(get_settings())
+    receiver.statuses = [500]
+    ch = channel(services.store, receiver.url)
+    sub = subscription(services.store, ch.id, code=operational.CHANNEL_FAILING)
+    event, _ = ingest.accept_event(services, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
+    _operational_events(services, "-")  # drain the routing message
+    routing.route_event(services, event.id)
+    message = DeliverNotification(
+        eventId=event.id, subscriptionId=sub.id, notificationId=clock.notification_id_for(event.id, sub.id)
+    )
+
+    assert _deliver(services, message).outcome == "failed"
+    assert _operational_events(services, operational.NOTIFICATION_EXHAUSTED) == []
+
+
+def test_deferrals_do_not_advance_the_retry_schedule(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "7,9")
+    reset_settings()
+    services = build_services(get_settings())
+    receiver.statuses, receiver.retry_after = [429, 500], "5"
+    ch = channel(services.store, receiver.url)
+    [message] = _notify(services, ch, 1)
+
+    first = _deliver(services, message)  # attempt 1: 429, pauses the channel 5 s
+    deferred = _deliver(services, message)  # held back: no attempt
+    fake_clock.advance(6)
+    second = _deliver(services, message)  # attempt 2: 500
+
+    assert (first.outcome, first.retry_in) == ("retry", 7)
+    assert deferred.deferred
+    assert (second.outcome, second.retry_in) == ("retry", 9)
+    n = services.store.get_notification(message.eventId, message.subscriptionId)
+    assert [a.httpStatus for a in n.attempts] == [429, 500]

@@ -58,6 +58,9 @@ def route_event(services: Services, event_id: str) -> int:
     subs = matching_subscriptions(event, store.subscriptions_for(event.projectId, codes))
     to_send: list[DeliverNotification] = []
     stamp = clock.utc_iso()
+    # Routing knows the event's status when it created every notification itself (all pending);
+    # after an earlier, interrupted run it recomputes it from the notifications.
+    knows_status = True
     for sub in subs:
         notification = Notification(
             id=clock.notification_id_for(event.id, sub.id),
@@ -69,6 +72,7 @@ def route_event(services: Services, event_id: str) -> int:
             updatedAt=stamp,
         )
         if not store.create_notification_if_new(notification, event):
+            knows_status = False
             existing = store.get_notification(event.id, sub.id)
             if existing is None or existing.attempts or existing.status != NotificationStatus.PENDING:
                 continue
@@ -80,8 +84,10 @@ def route_event(services: Services, event_id: str) -> int:
     services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
     if services.settings.broadcast_topic_arn:
         broadcast(services, event)
-    store.mark_routed(event.id)
-    store.refresh_event_status(event.id)
+    known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
+    if not (knows_status and store.settle_routing(event.id, known, read_status=event.status)):
+        store.mark_routed(event.id)
+        store.refresh_event_status(event.id)
     return len(to_send)
 
 

@@ -93,6 +93,9 @@ MAX_PREVIOUS_CYCLES = 10
 # events indexes' keys), plus one item per notification.
 EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
+# Set on an event whose delivery finished before routing marked it routed (see
+# `Store.refresh_event_status`).
+PROGRESS_BEFORE_ROUTED = "progressBeforeRouted"
 # The sort key upper bound for "everything after": above digits, letters and '#'.
 _HIGH = "~"
 # zlib level for event payloads: 6 and 9 give the same size on ICA's payloads, 6 is faster.
@@ -681,12 +684,19 @@ class Store:
     def get_event_with_notifications(
         self, event_id: str, consistent: bool = False
     ) -> tuple[Event | None, list[Notification]]:
+        item, notifications = self._event_partition(event_id, consistent)
+        return (self._event_from(item) if item else None), notifications
+
+    def _event_partition(
+        self, event_id: str, consistent: bool
+    ) -> tuple[dict[str, Any] | None, list[Notification]]:
+        """The event's item as stored, and its notifications: one query of its partition."""
         items = self._query_all(f"{PK} = :pk", {":pk": f"EVENT#{event_id}"}, consistent=consistent)
-        event: Event | None = None
+        event: dict[str, Any] | None = None
         notifications: list[Notification] = []
         for item in items:
             if item[SK] == EVENT_SK:
-                event = self._event_from(item)
+                event = item
             elif item[SK].startswith("NOTIFICATION#"):
                 notifications.append(Notification.model_validate(item))
         return event, notifications
@@ -801,30 +811,82 @@ class Store:
             ConditionExpression=f"attribute_exists({PK})",
         )
 
+    def settle_routing(
+        self, event_id: str, status: NotificationStatus, read_status: NotificationStatus
+    ) -> bool:
+        """Routed, with the status routing knows (its notifications were all just created), in
+        one write; clears an earlier queueing failure.
+
+        Conditional on the status routing read and on no delivery having finished before this
+        write (see `refresh_event_status`). False when either condition failed or the event is
+        gone: the caller then marks it routed and recomputes the status from its notifications.
+        """
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
+                UpdateExpression="SET routed = :true, #s = :s REMOVE routingError",
+                ConditionExpression=(
+                    f"attribute_exists({PK}) AND #s = :read AND attribute_not_exists({PROGRESS_BEFORE_ROUTED})"
+                ),
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb(
+                    {":true": True, ":s": status.value, ":read": read_status.value}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def refresh_event_status(self, event_id: str) -> NotificationStatus | None:
         """Recompute the event's aggregate status from its notifications and store it if it changed.
 
         Derived, never incremented, so any later call repairs a stale status. Concurrent deliveries
-        of one event each call this; a writer whose read was stale could overwrite a newer status,
-        so every write is followed by another read until read and stored status agree: whoever
-        writes last has also read last.
+        of one event each call this; the write is conditional on the status this call read, so a
+        writer whose read was overtaken by another's write reads again instead of overwriting it.
+
+        Routing sets `routed` (with the status it knows) after it has queued the deliveries, so a
+        fast delivery can finish before it: such a delivery sees an unrouted event (status pending
+        regardless) and leaves a mark instead, which makes routing's conditional write fail and
+        routing recompute the status from the notifications.
         """
         status: NotificationStatus | None = None
         for _ in range(10):
-            event, notifications = self.get_event_with_notifications(event_id, consistent=True)
-            if event is None:
+            item, notifications = self._event_partition(event_id, consistent=True)
+            if item is None:
                 return None
+            event = self._event_from(item)
             status = aggregate_status(event, notifications)
-            if status == event.status:
-                return status
-            self.ddb.update_item(
-                TableName=self.table,
-                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
-                UpdateExpression="SET #s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_to_ddb({":s": status.value}),
-                ConditionExpression=f"attribute_exists({PK})",
+            early = (
+                not event.routed
+                and not event.routingError
+                and PROGRESS_BEFORE_ROUTED not in item
+                and any(n.status != NotificationStatus.PENDING or n.attempts for n in notifications)
             )
+            if status == event.status and not early:
+                return status
+            expr, condition = "SET #s = :s", "#s = :read"
+            values: dict[str, Any] = {":s": status.value, ":read": event.status.value}
+            if early:
+                expr += f", {PROGRESS_BEFORE_ROUTED} = :true"
+                condition += " AND (attribute_not_exists(routed) OR routed = :false)"
+                values.update({":true": True, ":false": False})
+            try:
+                self.ddb.update_item(
+                    TableName=self.table,
+                    Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
+                    UpdateExpression=expr,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues=_to_ddb(values),
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                continue  # someone wrote since this read (or the event expired): read again
+            return status
         return status
 
     # --- notifications ----------------------------------------------------------------------

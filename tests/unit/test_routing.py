@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from herald import aws, ingest, names, routing
+from herald import aws, clock, ingest, names, routing
+from herald.models import Attempt, NotificationStatus
 from herald.services import Services, build_services
 from herald.settings import get_settings, reset_settings
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -105,3 +106,92 @@ def test_ica_data_100_covers_project_data_status_changes_only(
     routing.route_event(services, event.id)
     _, notifications = services.store.get_event_with_notifications(event.id)
     assert (wildcard.id in {n.subscriptionId for n in notifications}) is reaches_data_wildcard
+
+
+def _event_writes(services: Services) -> list[tuple[str, str]]:
+    """(operation, sort key) of every DynamoDB write the store makes from now on, and (Query,
+    partition) of every query of the table (not of an index)."""
+    seen: list[tuple[str, str]] = []
+
+    def record(model, params, **_) -> None:  # type: ignore[no-untyped-def]
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            key = params.get("Key") or params.get("Item") or {}
+            seen.append((model.name, key.get("sk", {}).get("S", "")))
+        elif model.name == "Query" and "IndexName" not in params:
+            seen.append(("Query", params["ExpressionAttributeValues"][":pk"]["S"]))
+
+    services.store.ddb.meta.events.register("before-parameter-build.dynamodb", record)
+    return seen
+
+
+def test_routing_sets_routed_and_the_status_it_knows_in_one_write(services: Services) -> None:
+    ch = channel(services.store, "http://127.0.0.1:9/hook")
+    subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    calls = _event_writes(services)
+
+    routing.route_event(services, event.id)
+
+    assert [c for c in calls if c[1] == "EVENT"] == [("UpdateItem", "EVENT")]
+    assert [c for c in calls if c[0] == "Query"] == []  # no status recomputed from notifications
+    stored = services.store.get_event(event.id, consistent=True)
+    assert stored is not None and stored.routed and stored.status == NotificationStatus.PENDING
+
+
+def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_settles_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ch = channel(services.store, "http://127.0.0.1:9/hook")
+    sub = subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    store = services.store
+
+    def delivered_at_once(messages: list, *_: object) -> None:
+        # The deliver function is faster than the rest of route_event: attempt, then refresh.
+        for message in messages:
+            attempt = Attempt(at=clock.utc_iso(), durationMs=3, success=True, httpStatus=200)
+            store.record_attempt(
+                message.eventId,
+                message.subscriptionId,
+                attempt,
+                NotificationStatus.SUCCESS,
+                clock.utc_iso(),
+                0,
+            )
+            store.refresh_event_status(message.eventId)
+
+    monkeypatch.setattr(services.queues, "send_deliveries", delivered_at_once)
+    routing.route_event(services, event.id)
+
+    stored, [notification] = store.get_event_with_notifications(event.id, consistent=True)
+    assert notification.subscriptionId == sub.id and notification.status == NotificationStatus.SUCCESS
+    assert stored is not None and stored.routed and stored.status == NotificationStatus.SUCCESS
+
+
+def test_a_status_refresh_overtaken_by_a_newer_one_reads_again_instead_of_overwriting_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ch = channel(services.store, "http://127.0.0.1:9/hook")
+    sub = subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    store = services.store
+    routing.route_event(services, event.id)
+    failed = Attempt(at=clock.utc_iso(), durationMs=3, success=False, httpStatus=500)
+    store.record_attempt(event.id, sub.id, failed, NotificationStatus.RETRYABLE, clock.utc_iso(), 0)
+    read_partition = store._event_partition
+    reads = []
+
+    def overtaken(event_id: str, consistent: bool) -> object:
+        seen = read_partition(event_id, consistent)  # the notification is still retryable here
+        reads.append(seen)
+        if len(reads) == 1:
+            # Meanwhile the retry succeeds and its own refresh stores "success".
+            ok = Attempt(at=clock.utc_iso(), durationMs=3, success=True, httpStatus=200)
+            store.record_attempt(event_id, sub.id, ok, NotificationStatus.SUCCESS, clock.utc_iso(), 1)
+            store.refresh_event_status(event_id)
+        return seen
+
+    monkeypatch.setattr(store, "_event_partition", overtaken)
+
+    assert store.refresh_event_status(event.id) == NotificationStatus.SUCCESS
+    assert store.get_event(event.id, consistent=True).status == NotificationStatus.SUCCESS  # type: ignore[union-attr]

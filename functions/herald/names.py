@@ -56,6 +56,9 @@ ENV_PORT = "HERALD_PORT"
 ENV_MOTO_PORT = "HERALD_MOTO_PORT"
 ENV_SES_SENDER = "HERALD_SES_SENDER"
 ENV_BROADCAST_TOPIC_ARN = "HERALD_BROADCAST_TOPIC_ARN"
+# Whether routing publishes every event to the broadcast topic (on by default; off saves one SNS
+# publish per event in a deployment with no broadcast subscribers).
+ENV_BROADCAST = "HERALD_BROADCAST"
 # KMS key that encrypts channel signing secrets inside their items (envelope, per secret).
 ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
 ENV_ONECODEX_SECRET = "HERALD_ONECODEX_SECRET"  # local: the One Codex webhook secret itself

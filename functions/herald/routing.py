@@ -82,7 +82,7 @@ def route_event(services: Services, event_id: str) -> int:
             )
         )
     services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
-    if services.settings.broadcast_topic_arn:
+    if services.settings.broadcast and services.settings.broadcast_topic_arn:
         broadcast(services, event)
     known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
     if not (knows_status and store.settle_routing(event.id, known, read_status=event.status)):

@@ -31,6 +31,7 @@ class Settings(BaseModel):
     ses_sender: str = ""
     secrets_key_id: str = ""
     broadcast_topic_arn: str = ""
+    broadcast: bool = True
     onecodex_secret: str = Field(default="", repr=False)
     onecodex_secret_arn: str = ""
     stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
@@ -77,6 +78,7 @@ _ENV_FIELDS = {
     "ses_sender": names.ENV_SES_SENDER,
     "secrets_key_id": names.ENV_SECRETS_KEY_ID,
     "broadcast_topic_arn": names.ENV_BROADCAST_TOPIC_ARN,
+    "broadcast": names.ENV_BROADCAST,
     "onecodex_secret": names.ENV_ONECODEX_SECRET,
     "onecodex_secret_arn": names.ENV_ONECODEX_SECRET_ARN,
     "stall_after_seconds": names.ENV_STALL_AFTER_SECONDS,

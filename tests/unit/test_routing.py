@@ -85,6 +85,26 @@ def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
     assert notification["MessageAttributes"]["eventCode"]["Value"] == "ICA_EXEC_002"
 
 
+def test_a_deployment_with_broadcast_off_publishes_nothing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs, sns = services.queues.sqs, aws.client("sns")
+    topic = sns.create_topic(Name="broadcast")["TopicArn"]
+    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
+    monkeypatch.setenv(names.ENV_BROADCAST, "0")
+    reset_settings()
+    svc = build_services(get_settings())
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+
+    routing.route_event(svc, event.id)
+
+    assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []) == []
+    assert svc.store.get_event(event.id, consistent=True).routed  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("code", "reaches_data_wildcard"),
     [

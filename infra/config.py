@@ -31,6 +31,13 @@ KEY_ALARM_EMAIL = "herald:alarmEmail"
 KEY_INGEST_ENCRYPTION = "herald:ingestEncryption"
 KEY_INGEST_DEFAULT_PROJECT = "herald:ingestDefaultProject"
 KEY_LOG_LEVEL = "herald:logLevel"
+# Endpoint health (optional: empty means the runtime's default in herald.names).
+KEY_CIRCUIT_FAILURE_RATE = "herald:circuitFailureRate"
+KEY_CIRCUIT_MIN_ATTEMPTS = "herald:circuitMinAttempts"
+KEY_CIRCUIT_CONSECUTIVE_FAILURES = "herald:circuitConsecutiveFailures"
+KEY_CIRCUIT_WINDOW_SECONDS = "herald:circuitWindowSeconds"
+KEY_CIRCUIT_COOLDOWN_SECONDS = "herald:circuitCooldownSeconds"
+KEY_DISABLE_AFTER_SECONDS = "herald:disableAfterSeconds"
 
 PROD_STAGE = "prod"
 # The deliveries queue keeps a message at most this long (SQS maximum, 14 days); the whole retry
@@ -90,6 +97,24 @@ def _positive_float(key: str, value: Any) -> float:
     if not number > 0:
         raise ValueError(f"{key}: must be > 0, got {value!r}")
     return number
+
+
+def _failure_rate(key: str, value: Any) -> float:
+    rate = _positive_float(key, value)
+    if rate > 1:
+        raise ValueError(f"{key}: a failure rate is at most 1, got {value!r}")
+    return rate
+
+
+def _optional(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """An optional setting: empty (or only spaces) means "not set", the runtime's default."""
+
+    def parse_optional(key: str, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return parse(key, value)
+
+    return parse_optional
 
 
 def _list(key: str, value: Any) -> list[Any]:
@@ -152,6 +177,13 @@ class HeraldConfig:
     ingest_encryption: str = INGEST_ENCRYPTION_KMS
     ingest_default_project: str = ""
     log_level: str = "INFO"
+    # None: not set, the deliver function uses names.DEFAULT_* (see circuit_env).
+    circuit_failure_rate: float | None = None
+    circuit_min_attempts: int | None = None
+    circuit_consecutive_failures: int | None = None
+    circuit_window_seconds: int | None = None
+    circuit_cooldown_seconds: int | None = None
+    disable_after_seconds: int | None = None
 
     @property
     def is_prod(self) -> bool:
@@ -169,6 +201,25 @@ class HeraldConfig:
     def retry_schedule_env(self) -> str:
         """The schedule as the runtime reads it from names.ENV_RETRY_SCHEDULE."""
         return ",".join(str(delay) for delay in self.retry_schedule)
+
+    @property
+    def effective_disable_after_seconds(self) -> int:
+        if self.disable_after_seconds is None:
+            return names.DEFAULT_DISABLE_AFTER_SECONDS
+        return self.disable_after_seconds
+
+    @property
+    def circuit_env(self) -> dict[str, str]:
+        """The endpoint-health settings that are set, as the runtime reads them (herald.settings)."""
+        values = {
+            names.ENV_CIRCUIT_FAILURE_RATE: self.circuit_failure_rate,
+            names.ENV_CIRCUIT_MIN_ATTEMPTS: self.circuit_min_attempts,
+            names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: self.circuit_consecutive_failures,
+            names.ENV_CIRCUIT_WINDOW_SECONDS: self.circuit_window_seconds,
+            names.ENV_CIRCUIT_COOLDOWN_SECONDS: self.circuit_cooldown_seconds,
+            names.ENV_DISABLE_AFTER_SECONDS: self.disable_after_seconds,
+        }
+        return {variable: str(value) for variable, value in values.items() if value is not None}
 
     @classmethod
     def from_context(cls, node: ContextReader) -> HeraldConfig:
@@ -257,6 +308,20 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     KEY_INGEST_ENCRYPTION: ("ingest_encryption", _choice(INGEST_ENCRYPTIONS)),
     KEY_INGEST_DEFAULT_PROJECT: ("ingest_default_project", _project),
     KEY_LOG_LEVEL: ("log_level", _choice(LOG_LEVELS, upper=True)),
+    # The same bounds as herald.settings, so a deployed value is never refused at runtime.
+    KEY_CIRCUIT_FAILURE_RATE: ("circuit_failure_rate", _optional(_failure_rate)),
+    KEY_CIRCUIT_MIN_ATTEMPTS: ("circuit_min_attempts", _optional(lambda k, v: _int(k, v, minimum=1))),
+    KEY_CIRCUIT_CONSECUTIVE_FAILURES: (
+        "circuit_consecutive_failures",
+        _optional(lambda k, v: _int(k, v, minimum=1)),
+    ),
+    KEY_CIRCUIT_WINDOW_SECONDS: ("circuit_window_seconds", _optional(lambda k, v: _int(k, v, minimum=1))),
+    # A circuit's cooldown is a deferral, and SQS delays a message at most 15 minutes.
+    KEY_CIRCUIT_COOLDOWN_SECONDS: (
+        "circuit_cooldown_seconds",
+        _optional(lambda k, v: _int(k, v, minimum=1, maximum=names.SQS_MAX_DELAY_SECONDS)),
+    ),
+    KEY_DISABLE_AFTER_SECONDS: ("disable_after_seconds", _optional(lambda k, v: _int(k, v, minimum=1))),
 }
 
 

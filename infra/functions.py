@@ -160,14 +160,26 @@ class HeraldFunctions(Construct):
 
         table = storage.table
         events_pair, deliveries = messaging.events, messaging.deliveries
+        ordered = messaging.ordered_deliveries
         broadcast_env = {names.ENV_BROADCAST_TOPIC_ARN: broadcast.topic.topic_arn}
         secrets_env = {names.ENV_SECRETS_KEY_ID: secrets.key.key_arn}
+        # Only where the ordered queue is used and granted: without it the runtime sends ordered
+        # subscriptions' deliveries to the deliveries queue (Queues.send_deliveries).
+        ordered_env = {names.ENV_ORDERED_DELIVERIES_QUEUE_URL: ordered.queue.queue_url}
+        # Endpoint health settings that are configured (unset ones keep names.DEFAULT_*).
+        circuit_env = config.circuit_env
 
         # api: the REST API, including One Codex webhooks. Custom events go to the events queue;
         # reprocessed failed notifications go straight back to the deliveries queue. It seals
-        # channel secrets and may open them (herald.secret_box: API and deliver read them).
+        # channel secrets and may open them (herald.secret_box: API and deliver read them), and
+        # shows channels' health (the same circuit settings as deliver).
         self.api = self._function(
-            API, {**secrets_env, names.ENV_ONECODEX_SECRET_ARN: secrets.onecodex_secret.secret_arn}
+            API,
+            {
+                **secrets_env,
+                **circuit_env,
+                names.ENV_ONECODEX_SECRET_ARN: secrets.onecodex_secret.secret_arn,
+            },
         )
         table.grant_read_write_data(self.api)
         events_pair.queue.grant_send_messages(self.api)
@@ -189,10 +201,12 @@ class HeraldFunctions(Construct):
             )
         )
 
-        # filter: routes events to subscriptions; may publish to the broadcast topic.
-        self.filter = self._function(FILTER, broadcast_env)
+        # filter: routes events to subscriptions (ordered ones' deliveries to the FIFO queue); may
+        # publish to the broadcast topic.
+        self.filter = self._function(FILTER, {**broadcast_env, **ordered_env})
         table.grant_read_write_data(self.filter)
         deliveries.queue.grant_send_messages(self.filter)
+        ordered.queue.grant_send_messages(self.filter)
         broadcast.grant_publish(self.filter)
         self.filter.add_event_source(
             sources.SqsEventSource(
@@ -200,29 +214,42 @@ class HeraldFunctions(Construct):
             )
         )
 
-        # deliver: sends to users' targets; decrypts channel signing secrets.
-        self.deliver = self._function(DELIVER, {**broadcast_env, **secrets_env})
+        # deliver: sends to users' targets; decrypts channel signing secrets. Reads and writes
+        # channels' health and rate-limit items in the table, and may emit operational events
+        # (stored in the table, queued on the events queue, like ingest).
+        self.deliver = self._function(DELIVER, {**broadcast_env, **secrets_env, **ordered_env, **circuit_env})
         table.grant_read_write_data(self.deliver)
-        self.deliver.add_event_source(
-            sources.SqsEventSource(
-                deliveries.queue,
-                batch_size=names.DELIVERIES_BATCH_SIZE,
-                report_batch_item_failures=True,
-                # Caps the load Herald can put on users' targets (and on SES/SNS quotas) without
-                # reserving account concurrency (which new accounts with a limit of 10 cannot).
-                max_concurrency=config.deliver_max_concurrency,
+        for queue in (deliveries.queue, ordered.queue):
+            self.deliver.add_event_source(
+                sources.SqsEventSource(
+                    queue,
+                    batch_size=names.DELIVERIES_BATCH_SIZE,
+                    report_batch_item_failures=True,
+                    # Caps the load Herald can put on users' targets (and on SES/SNS quotas) without
+                    # reserving account concurrency (which new accounts with a limit of 10 cannot).
+                    # Per event source: each queue may run this many. (A FIFO source takes no
+                    # batching window; neither sets one.)
+                    max_concurrency=config.deliver_max_concurrency,
+                )
             )
-        )
-        # Backoff is a visibility change on the failed message; granted explicitly rather than
-        # relying on what the event source's consume grant happens to include.
-        deliveries.queue.grant(self.deliver, "sqs:ChangeMessageVisibility")
+            # Backoff (and, on the FIFO queue, deferral and releasing the messages held back
+            # behind a retry) is a visibility change; granted explicitly rather than relying on
+            # what the event source's consume grant happens to include.
+            queue.grant(self.deliver, "sqs:ChangeMessageVisibility")
+        # A deferred standard delivery is sent again with a delay (the FIFO one keeps its place).
+        deliveries.queue.grant_send_messages(self.deliver)
+        events_pair.queue.grant_send_messages(self.deliver)  # operational events
         broadcast.grant_publish(self.deliver)
         secrets.grant_decrypt_channel_secrets(self.deliver)
         self.deliver_targets_policy = self._deliver_targets_policy()
 
         # reprocess: drains every DLQ (marks events/notifications failed, records bad ingests).
-        self.reprocess = self._function(REPROCESS)
+        # A dead-lettered ingest is tried once more (so it needs ingest's default project), and
+        # an accepted one, like an operational event about an exhausted notification, is queued
+        # on the events queue.
+        self.reprocess = self._function(REPROCESS, ingest_env)
         table.grant_read_write_data(self.reprocess)
+        events_pair.queue.grant_send_messages(self.reprocess)
         self.reprocess_dlqs = [*messaging.dlqs, ingest.dlq]
         for dlq in self.reprocess_dlqs:
             self.reprocess.add_event_source(

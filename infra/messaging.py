@@ -35,6 +35,17 @@ class QueuePair:
     alarms: list[cloudwatch.Alarm] = field(default_factory=list)
 
 
+def ordered_deliveries_max_age_seconds(retry_schedule: tuple[int, ...], disable_after_seconds: int) -> int:
+    """Alarm threshold on the ordered (FIFO) deliveries queue's ApproximateAgeOfOldestMessage.
+
+    A message group waits behind its head for as long as the head is retried (the whole schedule)
+    and held back by its channel's open circuit (at most until the channel is disabled), and the
+    messages waiting behind it count however long that is. Older than both, plus 15 minutes,
+    means the deliver function is not draining the queue (a receiver's outage alone cannot).
+    """
+    return sum(retry_schedule) + disable_after_seconds + 900
+
+
 def deliveries_max_age_seconds(retry_schedule: tuple[int, ...]) -> int:
     """Alarm threshold on the deliveries queue's ApproximateAgeOfOldestMessage.
 
@@ -45,7 +56,8 @@ def deliveries_max_age_seconds(retry_schedule: tuple[int, ...]) -> int:
 
 
 class Messaging(Construct):
-    """Creates the events and deliveries queues with their DLQs, all KMS-encrypted and TLS-only."""
+    """Creates the events, deliveries and ordered deliveries queues with their DLQs, all
+    KMS-encrypted and TLS-only."""
 
     def __init__(
         self,
@@ -54,6 +66,7 @@ class Messaging(Construct):
         *,
         key: kms.IKey,
         retry_schedule: tuple[int, ...],
+        disable_after_seconds: int,
         events_consumer_timeout: Duration,
         deliveries_consumer_timeout: Duration,
         dlq_consumer_timeout: Duration,
@@ -80,10 +93,25 @@ class Messaging(Construct):
             dlq_consumer_timeout=dlq_consumer_timeout,
             max_age_seconds=deliveries_max_age_seconds(retry_schedule),
         )
+        # Ordered subscriptions: FIFO, one message group per subscription (the sender sets the
+        # group and the de-duplication id, the notification's id, so content-based de-duplication
+        # is off). Herald counts attempts itself: a held-back message is received again with its
+        # group's head, so the redrive only catches what no deliver function can process.
+        self.ordered_deliveries = queue_with_dlq(
+            self,
+            "OrderedDeliveries",
+            key=key,
+            max_receive_count=names.ORDERED_MAX_RECEIVE_COUNT,
+            consumer_timeout=deliveries_consumer_timeout,
+            dlq_consumer_timeout=dlq_consumer_timeout,
+            max_age_seconds=ordered_deliveries_max_age_seconds(retry_schedule, disable_after_seconds),
+            fifo=True,
+            label="ordered deliveries",
+        )
 
     @property
     def pairs(self) -> list[QueuePair]:
-        return [self.events, self.deliveries]
+        return [self.events, self.deliveries, self.ordered_deliveries]
 
     @property
     def dlqs(self) -> list[sqs.Queue]:
@@ -103,27 +131,35 @@ def queue_with_dlq(
     consumer_timeout: Duration,
     dlq_consumer_timeout: Duration,
     max_age_seconds: int,
+    fifo: bool = False,
+    label: str | None = None,
 ) -> QueuePair:
     """A queue and its DLQ with Herald's settings, plus the alarms that watch them.
 
     `key=None` encrypts with SQS-managed keys (SSE-SQS) instead of a customer-managed KMS key.
+    `fifo=True` makes both FIFO (a FIFO queue's DLQ must be FIFO too): CloudFormation then names
+    them `….fifo`, and the queue gets high-throughput mode (de-duplication and throughput per
+    message group, since Herald's groups are independent). `label` names them in alarm texts.
     The DLQ has no DLQ of its own: a message reprocess cannot handle is retried every visibility
     timeout until it expires, and the depth alarm below says so.
     """
-    dlq = _queue(scope, f"{name}Dlq", key=key, consumer_timeout=dlq_consumer_timeout)
+    label = label or name.lower()
+    dlq = _queue(scope, f"{name}Dlq", key=key, consumer_timeout=dlq_consumer_timeout, fifo=fifo)
     queue = _queue(
         scope,
         f"{name}Queue",
         key=key,
         consumer_timeout=consumer_timeout,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+        fifo=fifo,
+        high_throughput=fifo,
     )
     pair = QueuePair(queue=queue, dlq=dlq)
     pair.alarms.append(
         cloudwatch.Alarm(
             scope,
             f"{name}OldestMessageAlarm",
-            alarm_description=f"Herald {name.lower()} queue is falling behind",
+            alarm_description=f"Herald {label} queue is falling behind",
             metric=queue.metric_approximate_age_of_oldest_message(
                 period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
             ),
@@ -137,7 +173,7 @@ def queue_with_dlq(
         cloudwatch.Alarm(
             scope,
             f"{name}DlqDepthAlarm",
-            alarm_description=f"Herald {name.lower()} DLQ is not being drained by reprocess",
+            alarm_description=f"Herald {label} DLQ is not being drained by reprocess",
             # Visible + in flight: a message reprocess keeps failing on is in flight most of
             # the time, so "visible" alone would hide it.
             metric=dlq_depth(dlq, label=f"{name} DLQ messages"),
@@ -179,6 +215,8 @@ def _queue(
     key: kms.IKey | None,
     consumer_timeout: Duration,
     dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    fifo: bool = False,
+    high_throughput: bool = False,
 ) -> sqs.Queue:
     return sqs.Queue(
         scope,
@@ -189,4 +227,9 @@ def _queue(
         retention_period=RETENTION,
         visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_FACTOR),
         dead_letter_queue=dead_letter_queue,
+        # None leaves a standard queue's template as it was.
+        fifo=True if fifo else None,
+        content_based_deduplication=False if fifo else None,
+        deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP if high_throughput else None,
+        fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID if high_throughput else None,
     )

@@ -28,7 +28,8 @@ METRIC_EVENTS_INGESTED = "EventsIngested"
 METRIC_EVENTS_DEDUPLICATED = "EventsDeduplicated"
 METRIC_TRANSFERS_STALLED = "TransfersStalled"
 METRIC_NOTIFICATIONS_CREATED = "NotificationsCreated"
-NOTIFICATION_OUTCOMES = ("delivered", "retry", "failed", "skipped")
+# "deferred": held back by the channel's circuit or rate limit (no attempt used).
+NOTIFICATION_OUTCOMES = ("delivered", "retry", "failed", "skipped", "deferred")
 METRIC_DEAD_LETTERS = "DeadLetters"
 METRIC_DELIVERY_LATENCY = "DeliveryLatencyMs"
 SID_CLOUDWATCH_PUBLISH = "AllowCloudWatchAlarmsToPublish"
@@ -181,7 +182,8 @@ class Observability(Construct):
             markdown=(
                 "# Herald\n"
                 "Events in (`EventsIngested`) → notifications created → delivered / retried / failed / "
-                "skipped; dead letters are events or notifications the pipeline gave up on."
+                "skipped / deferred (a channel's circuit or rate limit held it back); dead letters are "
+                "events or notifications the pipeline gave up on."
             ),
             width=24,
             height=2,

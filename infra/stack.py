@@ -32,6 +32,7 @@ from infra.storage import Storage
 OUTPUT_API_URL = "ApiUrl"
 OUTPUT_EVENTS_QUEUE_URL = "EventsQueueUrl"
 OUTPUT_DELIVERIES_QUEUE_URL = "DeliveriesQueueUrl"
+OUTPUT_ORDERED_DELIVERIES_QUEUE_URL = "OrderedDeliveriesQueueUrl"
 OUTPUT_TABLE_NAME = "TableName"
 OUTPUT_DELIVER_ROLE_ARN = "DeliverRoleArn"
 OUTPUT_ACCOUNT_ID = "HeraldAccountId"
@@ -61,6 +62,7 @@ class HeraldStack(Stack):
             "Messaging",
             key=self.storage.key,
             retry_schedule=config.retry_schedule,
+            disable_after_seconds=config.effective_disable_after_seconds,
             events_consumer_timeout=FILTER.timeout,
             deliveries_consumer_timeout=DELIVER.timeout,
             dlq_consumer_timeout=REPROCESS.timeout,
@@ -105,6 +107,7 @@ class HeraldStack(Stack):
                 WatchedQueue("Ingest", self.ingest.pair),
                 WatchedQueue("Events", self.messaging.events),
                 WatchedQueue("Deliveries", self.messaging.deliveries),
+                WatchedQueue("OrderedDeliveries", self.messaging.ordered_deliveries),
             ],
             rest_api=self.api.rest_api,
             key=self.storage.key,
@@ -148,6 +151,11 @@ class HeraldStack(Stack):
             OUTPUT_DELIVERIES_QUEUE_URL,
             self.messaging.deliveries.queue.queue_url,
             "Deliveries queue (delivery input)",
+        )
+        out(
+            OUTPUT_ORDERED_DELIVERIES_QUEUE_URL,
+            self.messaging.ordered_deliveries.queue.queue_url,
+            "Ordered deliveries FIFO queue (delivery input of ordered subscriptions)",
         )
         out(OUTPUT_TABLE_NAME, self.storage.table.table_name, "Event store table")
         out(

@@ -3,8 +3,8 @@
 Three configurations cover every branch of the infrastructure, each synthesized once per worker
 (the modules that use them share the `infra_synth` xdist group, so `-n 2 --dist loadgroup` puts
 them on one worker): `dev` (cdk.json defaults), `prod` (producers, consumers, alarm e-mail, SES
-sender, prod retention) and `managed` (SSE-SQS ingest). Each synth runs cdk-nag exactly as app.py
-does and keeps its validation report.
+sender, prod retention, endpoint-health settings) and `managed` (SSE-SQS ingest). Each synth runs
+cdk-nag exactly as app.py does and keeps its validation report.
 
 Test modules here have `infra` in their names and this folder has no __init__.py: a package named
 `tests/infra` would shadow the real `infra` package, and bare names would clash with tests/unit.
@@ -39,6 +39,7 @@ ICA = "079623148045"
 PRODUCER = "111111111111"
 CONSUMER = "222222222222"
 PROD_SCHEDULE = (1, 2, 3)
+PROD_DISABLE_AFTER_SECONDS = 86400
 PROD_OVERRIDES: dict[str, Any] = {
     "herald:stage": "prod",
     "herald:retrySchedule": ",".join(map(str, PROD_SCHEDULE)),
@@ -52,6 +53,9 @@ PROD_OVERRIDES: dict[str, Any] = {
     "herald:stallAfterSeconds": "300",
     "herald:ingestDefaultProject": "proj-1",
     "herald:logLevel": "debug",
+    "herald:circuitFailureRate": "0.5",
+    "herald:circuitCooldownSeconds": "30",
+    "herald:disableAfterSeconds": str(PROD_DISABLE_AFTER_SECONDS),
 }
 MANAGED_OVERRIDES: dict[str, Any] = {
     "herald:ingestEncryption": "sqs-managed",

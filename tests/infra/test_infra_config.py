@@ -32,6 +32,12 @@ def test_defaults() -> None:
     assert config.ingest_encryption == "kms" and config.ingest_uses_kms
     assert config.ingest_default_project == ""
     assert config.log_level == "INFO"
+    # Endpoint health: not set, so the runtime's defaults (names.DEFAULT_*) apply.
+    assert config.circuit_failure_rate is None and config.circuit_min_attempts is None
+    assert config.circuit_consecutive_failures is None and config.circuit_window_seconds is None
+    assert config.circuit_cooldown_seconds is None and config.disable_after_seconds is None
+    assert config.circuit_env == {}
+    assert config.effective_disable_after_seconds == names.DEFAULT_DISABLE_AFTER_SECONDS
 
 
 def test_cli_strings_are_parsed() -> None:
@@ -52,6 +58,12 @@ def test_cli_strings_are_parsed() -> None:
             cfg.KEY_INGEST_ENCRYPTION: "sqs-managed",
             cfg.KEY_INGEST_DEFAULT_PROJECT: "proj.1",
             cfg.KEY_LOG_LEVEL: "debug",
+            cfg.KEY_CIRCUIT_FAILURE_RATE: "0.5",
+            cfg.KEY_CIRCUIT_MIN_ATTEMPTS: "20",
+            cfg.KEY_CIRCUIT_CONSECUTIVE_FAILURES: "5",
+            cfg.KEY_CIRCUIT_WINDOW_SECONDS: "600",
+            cfg.KEY_CIRCUIT_COOLDOWN_SECONDS: "900",
+            cfg.KEY_DISABLE_AFTER_SECONDS: "86400",
         }
     )
     assert config == HeraldConfig(
@@ -69,6 +81,12 @@ def test_cli_strings_are_parsed() -> None:
         ingest_encryption="sqs-managed",
         ingest_default_project="proj.1",
         log_level="DEBUG",
+        circuit_failure_rate=0.5,
+        circuit_min_attempts=20,
+        circuit_consecutive_failures=5,
+        circuit_window_seconds=600,
+        circuit_cooldown_seconds=900,
+        disable_after_seconds=86400,
     )
     assert config.is_prod
     assert not config.ingest_uses_kms
@@ -82,6 +100,56 @@ def test_json_types_are_parsed_and_null_keeps_the_default() -> None:
     assert config.retry_schedule == (10, 20)
     assert config.retention_days == 90
     assert config.ses_sender == ""
+
+
+def test_endpoint_health_settings_are_optional_and_become_the_runtime_variables() -> None:
+    # Empty (cdk.json's spelling of "not set", and `-c key=`) keeps the runtime's default.
+    unset = HeraldConfig.from_mapping({key: " " for key in _CIRCUIT_KEYS})
+    assert unset == HeraldConfig() and unset.circuit_env == {}
+    config = HeraldConfig.from_mapping(
+        {
+            cfg.KEY_CIRCUIT_FAILURE_RATE: 1,
+            cfg.KEY_CIRCUIT_COOLDOWN_SECONDS: 30,
+            cfg.KEY_DISABLE_AFTER_SECONDS: "7200",
+        }
+    )
+    assert config.circuit_env == {
+        names.ENV_CIRCUIT_FAILURE_RATE: "1.0",
+        names.ENV_CIRCUIT_COOLDOWN_SECONDS: "30",
+        names.ENV_DISABLE_AFTER_SECONDS: "7200",
+    }
+    assert config.effective_disable_after_seconds == 7200
+
+
+def test_endpoint_health_values_are_read_back_by_the_runtime() -> None:
+    """What CDK writes, herald.settings accepts and reads back as the configured values."""
+    from herald.settings import settings_from_env
+
+    config = HeraldConfig.from_mapping(
+        {
+            cfg.KEY_CIRCUIT_FAILURE_RATE: "0.25",
+            cfg.KEY_CIRCUIT_MIN_ATTEMPTS: 3,
+            cfg.KEY_CIRCUIT_CONSECUTIVE_FAILURES: 4,
+            cfg.KEY_CIRCUIT_WINDOW_SECONDS: 60,
+            cfg.KEY_CIRCUIT_COOLDOWN_SECONDS: names.SQS_MAX_DELAY_SECONDS,
+            cfg.KEY_DISABLE_AFTER_SECONDS: 1,
+        }
+    )
+    settings = settings_from_env(config.circuit_env)
+    assert settings.circuit_failure_rate == 0.25
+    assert (settings.circuit_min_attempts, settings.circuit_consecutive_failures) == (3, 4)
+    assert (settings.circuit_window_seconds, settings.circuit_cooldown_seconds) == (60, 900)
+    assert settings.disable_after_seconds == 1
+
+
+_CIRCUIT_KEYS = (
+    cfg.KEY_CIRCUIT_FAILURE_RATE,
+    cfg.KEY_CIRCUIT_MIN_ATTEMPTS,
+    cfg.KEY_CIRCUIT_CONSECUTIVE_FAILURES,
+    cfg.KEY_CIRCUIT_WINDOW_SECONDS,
+    cfg.KEY_CIRCUIT_COOLDOWN_SECONDS,
+    cfg.KEY_DISABLE_AFTER_SECONDS,
+)
 
 
 def test_from_context_reads_the_construct_tree() -> None:
@@ -117,6 +185,14 @@ def test_from_context_reads_the_construct_tree() -> None:
         (cfg.KEY_INGEST_ENCRYPTION, "none", r"herald:ingestEncryption: expected one of kms, sqs-managed"),
         (cfg.KEY_INGEST_DEFAULT_PROJECT, "a b", r"herald:ingestDefaultProject: 'a b' is not a project id"),
         (cfg.KEY_LOG_LEVEL, "loud", r"herald:logLevel: expected one of DEBUG, INFO, WARNING, ERROR"),
+        (cfg.KEY_CIRCUIT_FAILURE_RATE, "0", r"herald:circuitFailureRate: must be > 0"),
+        (cfg.KEY_CIRCUIT_FAILURE_RATE, 1.5, r"herald:circuitFailureRate: a failure rate is at most 1"),
+        (cfg.KEY_CIRCUIT_FAILURE_RATE, "most", r"herald:circuitFailureRate: expected a number"),
+        (cfg.KEY_CIRCUIT_MIN_ATTEMPTS, 0, r"herald:circuitMinAttempts: must be >= 1"),
+        (cfg.KEY_CIRCUIT_CONSECUTIVE_FAILURES, "ten", r"herald:circuitConsecutiveFailures: expected an"),
+        (cfg.KEY_CIRCUIT_WINDOW_SECONDS, "0", r"herald:circuitWindowSeconds: must be >= 1"),
+        (cfg.KEY_CIRCUIT_COOLDOWN_SECONDS, 901, r"herald:circuitCooldownSeconds: must be between 1 and 900"),
+        (cfg.KEY_DISABLE_AFTER_SECONDS, "-5", r"herald:disableAfterSeconds: must be >= 1"),
     ],
 )
 def test_bad_values_raise_naming_the_key(key: str, value: object, message: str) -> None:

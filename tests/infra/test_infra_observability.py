@@ -26,6 +26,7 @@ RUNTIME_METRICS = (
     "Notifications_retry",
     "Notifications_failed",
     "Notifications_skipped",
+    "Notifications_deferred",
     "DeadLetters",
     "DeliveryLatencyMs",
 )
@@ -73,8 +74,8 @@ def test_alarm_email_gets_every_alarm_through_an_encrypted_topic(prod: Any) -> N
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.org", "TopicArn": topic_ref}
     )
     alarms = _alarms(prod)
-    # 6 functions x 2 + 3 queues x (age, DLQ depth).
-    assert len(alarms) == len(fns.ALL_SPECS) * 2 + 3 * 2
+    # 6 functions x 2 + 4 queues (ingest, events, deliveries, ordered deliveries) x (age, DLQ depth).
+    assert len(alarms) == len(fns.ALL_SPECS) * 2 + 4 * 2
     for logical_id, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic_ref], logical_id
         assert alarm["OKActions"] == [topic_ref], logical_id
@@ -119,7 +120,7 @@ def _dashboard_body(synth: Any) -> str:
 def test_dashboard_shows_every_runtime_metric(dev: Any) -> None:
     body = _dashboard_body(dev)
     assert obs.METRIC_EVENTS_INGESTED == "EventsIngested"
-    assert tuple(obs.notification_metric_name(o) for o in obs.NOTIFICATION_OUTCOMES) == RUNTIME_METRICS[4:8]
+    assert tuple(obs.notification_metric_name(o) for o in obs.NOTIFICATION_OUTCOMES) == RUNTIME_METRICS[4:9]
     for metric in RUNTIME_METRICS:
         assert f'["{names.METRICS_NAMESPACE}","{metric}","service","{names.SERVICE_NAME}"' in body, metric
     for percentile in ("p50", "p90", "p99"):
@@ -131,9 +132,10 @@ def test_dashboard_shows_functions_queues_and_api(dev: Any) -> None:
     for metric in ("Errors", "Throttles", "Duration"):
         count = body.count(f'["AWS/Lambda","{metric}","FunctionName",')
         assert count == len(fns.ALL_SPECS), metric
-    assert body.count('"ApproximateAgeOfOldestMessage"') == 3
-    assert body.count('"ApproximateNumberOfMessagesVisible"') == 3
-    assert body.count('"ApproximateNumberOfMessagesNotVisible"') == 3
+    # Ingest, events, deliveries and ordered deliveries (and their DLQs).
+    assert body.count('"ApproximateAgeOfOldestMessage"') == 4
+    assert body.count('"ApproximateNumberOfMessagesVisible"') == 4
+    assert body.count('"ApproximateNumberOfMessagesNotVisible"') == 4
     for metric in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
         assert f'["AWS/ApiGateway","{metric}","ApiName","{dev.stack.stack_name}"' in body, metric
     assert '"type":"alarm"' in body

@@ -7,18 +7,23 @@ dashboard in test_infra_observability.py, cdk-nag in test_infra_nag.py.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
-from conftest import PROD_SCHEDULE, SYNTH_GROUP
+from conftest import PROD_DISABLE_AFTER_SECONDS, PROD_SCHEDULE, SYNTH_GROUP
 from infra_helpers import allows, arn, grants, mentions, queue_policy, ref, role_statements
 
 from herald import names
 from infra import functions as fns
 from infra import stack as stack_module
 from infra.config import QUEUE_RETENTION_SECONDS
-from infra.messaging import VISIBILITY_FACTOR, deliveries_max_age_seconds
+from infra.messaging import (
+    VISIBILITY_FACTOR,
+    deliveries_max_age_seconds,
+    ordered_deliveries_max_age_seconds,
+)
 
 pytestmark = pytest.mark.xdist_group(name=SYNTH_GROUP)
 
@@ -124,6 +129,7 @@ def test_stateful_logical_ids_are_pinned(dev: Any) -> None:
     [
         ("events", names.EVENTS_MAX_RECEIVE_COUNT),
         ("deliveries", names.max_receive_count(names.DEFAULT_RETRY_SCHEDULE)),
+        ("ordered_deliveries", names.ORDERED_MAX_RECEIVE_COUNT),
     ],
 )
 def test_redrive_policies(dev: Any, pair: str, expected_receive_count: int) -> None:
@@ -133,6 +139,27 @@ def test_redrive_policies(dev: Any, pair: str, expected_receive_count: int) -> N
         "deadLetterTargetArn": arn(dev.logical_id(queues.dlq)),
         "maxReceiveCount": expected_receive_count,
     }
+
+
+def test_ordered_deliveries_queue_and_its_dlq_are_fifo(dev: Any) -> None:
+    ordered = dev.stack.messaging.ordered_deliveries
+    queue, dlq = dev.resource(ordered.queue)["Properties"], dev.resource(ordered.dlq)["Properties"]
+    # Herald sets the group (subscription) and de-duplication id (notification) on every send.
+    assert queue["FifoQueue"] is True and queue["ContentBasedDeduplication"] is False
+    # High-throughput mode: groups are independent, and a notification has one group.
+    assert queue["DeduplicationScope"] == "messageGroup"
+    assert queue["FifoThroughputLimit"] == "perMessageGroupId"
+    # A FIFO queue's DLQ must be FIFO too.
+    assert dlq["FifoQueue"] is True and dlq["ContentBasedDeduplication"] is False
+    # Named by CloudFormation (which appends `.fifo`), as the other queues are; the local
+    # runtime's names (names.ORDERED_DELIVERIES_*_NAME) are not used in AWS.
+    assert "QueueName" not in queue and "QueueName" not in dlq
+    assert ordered.queue.fifo and ordered.dlq.fifo
+    # The standard queues stay standard.
+    for pair in (dev.stack.messaging.events, dev.stack.messaging.deliveries):
+        for construct in (pair.queue, pair.dlq):
+            props = dev.resource(construct)["Properties"]
+            assert "FifoQueue" not in props and "ContentBasedDeduplication" not in props
 
 
 def test_default_deliveries_receive_count_is_one_per_attempt() -> None:
@@ -148,7 +175,13 @@ def test_receive_count_follows_the_configured_schedule(prod: Any) -> None:
 def test_queues_are_kms_encrypted_retained_14_days_and_tls_only(dev: Any) -> None:
     messaging = dev.stack.messaging
     key_arn = arn(dev.logical_id(dev.stack.storage.key))
-    for queue in (messaging.events.queue, messaging.deliveries.queue, *messaging.dlqs):
+    assert len(messaging.dlqs) == 3
+    for queue in (
+        messaging.events.queue,
+        messaging.deliveries.queue,
+        messaging.ordered_deliveries.queue,
+        *messaging.dlqs,
+    ):
         queue_id = dev.logical_id(queue)
         props = dev.resource(queue)["Properties"]
         assert props["KmsMasterKeyId"] == key_arn
@@ -171,9 +204,11 @@ def test_visibility_timeouts_cover_six_consumer_timeouts(dev: Any) -> None:
     for queue, consumer in (
         (messaging.events.queue, fns.FILTER),
         (messaging.deliveries.queue, fns.DELIVER),
+        (messaging.ordered_deliveries.queue, fns.DELIVER),
         (ingest.queue, fns.INGEST),
         (messaging.events.dlq, fns.REPROCESS),
         (messaging.deliveries.dlq, fns.REPROCESS),
+        (messaging.ordered_deliveries.dlq, fns.REPROCESS),
         (ingest.dlq, fns.REPROCESS),
     ):
         visibility = dev.resource(queue)["Properties"]["VisibilityTimeout"]
@@ -185,24 +220,37 @@ def test_retry_delays_fit_sqs_visibility_and_retention() -> None:
     assert sum(names.DEFAULT_RETRY_SCHEDULE) < QUEUE_RETENTION_SECONDS
 
 
+def _queue_name(synth: Any, queue: Any) -> dict[str, Any]:
+    return {"Fn::GetAtt": [synth.logical_id(queue), "QueueName"]}
+
+
+def _age_alarm_threshold(synth: Any, queue: Any) -> Any:
+    [threshold] = [
+        a["Properties"]["Threshold"]
+        for a in synth.template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
+        and a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": _queue_name(synth, queue)}]
+    ]
+    return threshold
+
+
 def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
     messaging, ingest = dev.stack.messaging, dev.stack.ingest
     alarms = dev.template.find_resources("AWS::CloudWatch::Alarm").values()
-
-    def queue_name(queue: Any) -> dict[str, Any]:
-        return {"Fn::GetAtt": [dev.logical_id(queue), "QueueName"]}
+    queue_name = partial(_queue_name, dev)
 
     for queue, threshold in (
         (messaging.events.queue, 900),
         (messaging.deliveries.queue, deliveries_max_age_seconds(names.DEFAULT_RETRY_SCHEDULE)),
+        (
+            messaging.ordered_deliveries.queue,
+            ordered_deliveries_max_age_seconds(
+                names.DEFAULT_RETRY_SCHEDULE, names.DEFAULT_DISABLE_AFTER_SECONDS
+            ),
+        ),
         (ingest.queue, 900),
     ):
-        assert any(
-            a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
-            and a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": queue_name(queue)}]
-            and a["Properties"]["Threshold"] == threshold
-            for a in alarms
-        ), f"no age alarm for {dev.logical_id(queue)}"
+        assert _age_alarm_threshold(dev, queue) == threshold, dev.logical_id(queue)
     for dlq in (*messaging.dlqs, ingest.dlq):
         depth = [
             a["Properties"]
@@ -214,6 +262,13 @@ def test_alarms_on_queue_age_and_dlq_depth(dev: Any) -> None:
         assert len(depth) == 1, f"no depth alarm for {dev.logical_id(dlq)}"
         assert depth[0]["Threshold"] == 1
         assert depth[0]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_ordered_age_alarm_allows_for_the_schedule_and_the_disable_delay(prod: Any) -> None:
+    # A group may wait behind its head for the whole retry schedule and an open circuit.
+    assert ordered_deliveries_max_age_seconds((5, 300), 86400) == 5 + 300 + 86400 + 900
+    threshold = _age_alarm_threshold(prod, prod.stack.messaging.ordered_deliveries.queue)
+    assert threshold == sum(PROD_SCHEDULE) + PROD_DISABLE_AFTER_SECONDS + 900
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -265,11 +320,19 @@ def test_function_environments(dev: Any) -> None:
     broadcast = {names.ENV_BROADCAST_TOPIC_ARN: ref(dev.logical_id(dev.stack.broadcast.topic))}
     secrets_key = {names.ENV_SECRETS_KEY_ID: arn(dev.logical_id(dev.stack.secrets.key))}
     onecodex = {names.ENV_ONECODEX_SECRET_ARN: ref(dev.logical_id(dev.stack.secrets.onecodex_secret))}
+    # Only the functions that send to (filter) or consume (deliver) the FIFO queue know it; with no
+    # URL the runtime sends ordered deliveries to the deliveries queue instead.
+    ordered = {
+        names.ENV_ORDERED_DELIVERIES_QUEUE_URL: ref(
+            dev.logical_id(dev.stack.messaging.ordered_deliveries.queue)
+        )
+    }
     expected = {
         fns.API: {**common, **secrets_key, **onecodex},
         fns.INGEST: common,
-        fns.FILTER: {**common, **broadcast},
-        fns.DELIVER: {**common, **broadcast, **secrets_key},
+        fns.FILTER: {**common, **broadcast, **ordered},
+        # No endpoint-health variables in dev: the runtime's defaults apply.
+        fns.DELIVER: {**common, **broadcast, **secrets_key, **ordered},
         fns.REPROCESS: common,
         fns.SCHEDULED: {**common, names.ENV_STALL_AFTER_SECONDS: str(names.DEFAULT_STALL_AFTER_SECONDS)},
     }
@@ -285,9 +348,21 @@ def test_prod_environment_carries_the_configuration(prod: Any) -> None:
         assert variables[names.ENV_SES_SENDER] == "Herald <noreply@example.org>"
         assert variables[names.ENV_RETRY_SCHEDULE] == "1,2,3"
         assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
-        assert (names.ENV_INGEST_DEFAULT_PROJECT in variables) == (spec is fns.INGEST), spec.construct_id
-    ingest = prod.function(fns.INGEST.handler)[1]["Properties"]["Environment"]["Variables"]
-    assert ingest[names.ENV_INGEST_DEFAULT_PROJECT] == "proj-1"
+        # Reprocess tries a dead-lettered ingest once more, the way ingest would.
+        assert (names.ENV_INGEST_DEFAULT_PROJECT in variables) == (spec in (fns.INGEST, fns.REPROCESS)), (
+            spec.construct_id
+        )
+        # Endpoint health: deliver acts on it, the api shows it (next probe time).
+        circuit = {k: v for k, v in variables.items() if k.startswith(("HERALD_CIRCUIT_", "HERALD_DISABLE_"))}
+        expected_circuit = {
+            names.ENV_CIRCUIT_FAILURE_RATE: "0.5",
+            names.ENV_CIRCUIT_COOLDOWN_SECONDS: "30",
+            names.ENV_DISABLE_AFTER_SECONDS: str(PROD_DISABLE_AFTER_SECONDS),
+        }
+        assert circuit == (expected_circuit if spec in (fns.DELIVER, fns.API) else {}), spec.construct_id
+    for spec in (fns.INGEST, fns.REPROCESS):
+        variables = prod.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
+        assert variables[names.ENV_INGEST_DEFAULT_PROJECT] == "proj-1"
     scheduled = prod.function(fns.SCHEDULED.handler)[1]["Properties"]["Environment"]["Variables"]
     assert scheduled[names.ENV_STALL_AFTER_SECONDS] == "300"
 
@@ -328,7 +403,29 @@ def test_deliver_consumes_the_deliveries_queue_with_capped_concurrency(dev: Any,
     assert prod_mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
 
 
+def test_deliver_consumes_the_ordered_fifo_queue(dev: Any, prod: Any) -> None:
+    mapping = _mapping(dev, fns.DELIVER, dev.stack.messaging.ordered_deliveries.queue)
+    assert mapping["BatchSize"] == names.DELIVERIES_BATCH_SIZE
+    # Skipping the rest of a failed message's group is reported item by item.
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # FIFO event sources take no batching window.
+    assert "MaximumBatchingWindowInSeconds" not in mapping
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 20}
+    prod_mapping = _mapping(prod, fns.DELIVER, prod.stack.messaging.ordered_deliveries.queue)
+    assert prod_mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
+    function_id, _ = dev.function(fns.DELIVER.handler)
+    assert (
+        len(
+            dev.template.find_resources(
+                "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": ref(function_id)}}
+            )
+        )
+        == 2
+    )
+
+
 def test_reprocess_consumes_every_dlq(dev: Any) -> None:
+    assert dev.stack.messaging.ordered_deliveries.dlq in dev.stack.messaging.dlqs
     for dlq in (*dev.stack.messaging.dlqs, dev.stack.ingest.dlq):
         mapping = _mapping(dev, fns.REPROCESS, dlq)
         assert mapping["BatchSize"] == fns.DLQ_BATCH_SIZE == 10
@@ -372,43 +469,77 @@ def test_every_function_reads_and_writes_the_table(dev: Any) -> None:
 def test_queue_grants_follow_the_data_flow(dev: Any) -> None:
     m, bridge = dev.stack.messaging, dev.stack.ingest
     events, deliveries = arn(dev.logical_id(m.events.queue)), arn(dev.logical_id(m.deliveries.queue))
+    ordered = arn(dev.logical_id(m.ordered_deliveries.queue))
     ingest_queue, ingest_dlq = arn(dev.logical_id(bridge.queue)), arn(dev.logical_id(bridge.dlq))
     events_dlq, deliveries_dlq = arn(dev.logical_id(m.events.dlq)), arn(dev.logical_id(m.deliveries.dlq))
+    ordered_dlq = arn(dev.logical_id(m.ordered_deliveries.dlq))
+    own_queues = (
+        events,
+        deliveries,
+        ordered,
+        ingest_queue,
+        events_dlq,
+        deliveries_dlq,
+        ordered_dlq,
+        ingest_dlq,
+    )
+
+    def sends_to(statements: list[dict[str, Any]]) -> set[str]:
+        return {json.dumps(q) for q in own_queues if allows(statements, "sqs:SendMessage", q)}
+
+    def names_of(*queues: Any) -> set[str]:
+        return {json.dumps(q) for q in queues}
 
     api = role_statements(dev, fns.API)
-    assert allows(api, "sqs:SendMessage", events)  # custom events
-    assert allows(api, "sqs:SendMessage", deliveries)  # reprocessed failed notifications
-    assert not allows(api, "sqs:SendMessage", ingest_queue)
+    # Custom events; reprocessed failed notifications (to the deliveries queue, ordered or not).
+    assert sends_to(api) == names_of(events, deliveries)
     assert not grants(api, "sqs:ReceiveMessage")
 
     ingest = role_statements(dev, fns.INGEST)
     assert allows(ingest, "sqs:ReceiveMessage", ingest_queue)
     assert allows(ingest, "sqs:DeleteMessage", ingest_queue)
-    assert allows(ingest, "sqs:SendMessage", events)
-    assert not allows(ingest, "sqs:SendMessage", deliveries)
-    assert not allows(ingest, "sqs:SendMessage", ingest_queue)
+    assert sends_to(ingest) == names_of(events)
 
     filter_ = role_statements(dev, fns.FILTER)
     assert allows(filter_, "sqs:ReceiveMessage", events)
     assert allows(filter_, "sqs:DeleteMessage", events)
-    assert allows(filter_, "sqs:SendMessage", deliveries)
-    assert not allows(filter_, "sqs:SendMessage", events)
+    # Routing: ordered subscriptions' deliveries to the FIFO queue, the others' to the standard one.
+    assert sends_to(filter_) == names_of(deliveries, ordered)
+    assert not allows(filter_, "sqs:ReceiveMessage", ordered)
 
     deliver = role_statements(dev, fns.DELIVER)
-    assert allows(deliver, "sqs:ReceiveMessage", deliveries)
-    assert allows(deliver, "sqs:ChangeMessageVisibility", deliveries)
+    for queue in (deliveries, ordered):
+        assert allows(deliver, "sqs:ReceiveMessage", queue)
+        assert allows(deliver, "sqs:DeleteMessage", queue)
+        # Backoff; on the FIFO queue also deferrals and releasing held-back messages.
+        assert allows(deliver, "sqs:ChangeMessageVisibility", queue)
+    # A deferred standard delivery is re-sent with a delay; operational events go to the events
+    # queue. A deferred ordered delivery keeps its place (no send to the FIFO queue).
+    assert sends_to(deliver) == names_of(deliveries, events)
     assert not allows(deliver, "sqs:ReceiveMessage", events)
 
     reprocess = role_statements(dev, fns.REPROCESS)
-    for dlq in (events_dlq, deliveries_dlq, ingest_dlq):
+    for dlq in (events_dlq, deliveries_dlq, ordered_dlq, ingest_dlq):
         assert allows(reprocess, "sqs:ReceiveMessage", dlq)
         assert allows(reprocess, "sqs:DeleteMessage", dlq)
-    assert not grants(reprocess, "sqs:SendMessage")
+    # A dead-lettered ingest accepted on the second try, and an operational event about an
+    # exhausted notification, are queued for routing.
+    assert sends_to(reprocess) == names_of(events)
+    assert len(grants(reprocess, "sqs:SendMessage")) == 1
 
     scheduled = role_statements(dev, fns.SCHEDULED)
     assert allows(scheduled, "sqs:SendMessage", events)
     assert not grants(scheduled, "sqs:ReceiveMessage")
     assert len(grants(scheduled, "sqs:SendMessage")) == 1
+
+
+def test_deliver_reads_and_writes_channel_health_in_the_table(dev: Any) -> None:
+    # herald.health_store: GetItem, UpdateItem (conditional), DeleteItem; operational events are
+    # stored with PutItem (herald.ingest).
+    table = arn(dev.logical_id(dev.stack.storage.table))
+    deliver = role_statements(dev, fns.DELIVER)
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:PutItem"):
+        assert allows(deliver, action, table), action
 
 
 def test_every_function_can_use_the_data_key(dev: Any) -> None:
@@ -537,6 +668,9 @@ def test_outputs(dev: Any) -> None:
     expected = {
         stack_module.OUTPUT_EVENTS_QUEUE_URL: ref(dev.logical_id(s.messaging.events.queue)),
         stack_module.OUTPUT_DELIVERIES_QUEUE_URL: ref(dev.logical_id(s.messaging.deliveries.queue)),
+        stack_module.OUTPUT_ORDERED_DELIVERIES_QUEUE_URL: ref(
+            dev.logical_id(s.messaging.ordered_deliveries.queue)
+        ),
         stack_module.OUTPUT_TABLE_NAME: ref(dev.logical_id(s.storage.table)),
         stack_module.OUTPUT_INGEST_QUEUE_URL: ref(dev.logical_id(s.ingest.queue)),
         stack_module.OUTPUT_INGEST_QUEUE_ARN: arn(dev.logical_id(s.ingest.queue)),

@@ -185,3 +185,15 @@ class HealthStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(resp["Attributes"]["granted"]["N"])
+
+    def jump_rate_slot(self, channel_id: str, second: int, rank: int) -> bool:
+        """Take rank `rank` in `second` if the count is still below it (skipping stale ranks)."""
+        return _conditional(
+            lambda: self._update(
+                channel_id,
+                f"SET granted = :rank, {TABLE_TTL_ATTRIBUTE} = :exp",
+                {":rank": rank, ":exp": second + RATE_WINDOW_TTL_SECONDS},
+                sk=f"RATE#{second}",
+                ConditionExpression="attribute_not_exists(granted) OR granted < :rank",
+            )
+        )

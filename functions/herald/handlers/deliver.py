@@ -41,6 +41,8 @@ from herald.targets import http
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Ordered deliveries: a failure skips the rest of its message group only.
 ordered_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# As above (its constructor does not take the option; the attribute is the base class's).
+ordered_processor.raise_on_entire_batch_failure = False
 
 
 class RetryScheduled(Exception):

@@ -86,16 +86,21 @@ class SqsPoller(threading.Thread):
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attrs = message.get("Attributes", {})
+        attributes = {
+            "ApproximateReceiveCount": attrs.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attrs.get("SentTimestamp", str(int(time.time() * 1000))),
+            "SenderId": attrs.get("SenderId", "local"),
+            "ApproximateFirstReceiveTimestamp": attrs.get("ApproximateFirstReceiveTimestamp", ""),
+        }
+        # FIFO queues: Lambda passes the group (the FIFO batch processor keys on it) and sequence.
+        for fifo_attribute in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber"):
+            if fifo_attribute in attrs:
+                attributes[fifo_attribute] = attrs[fifo_attribute]
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
-            "attributes": {
-                "ApproximateReceiveCount": attrs.get("ApproximateReceiveCount", "1"),
-                "SentTimestamp": attrs.get("SentTimestamp", str(int(time.time() * 1000))),
-                "SenderId": attrs.get("SenderId", "local"),
-                "ApproximateFirstReceiveTimestamp": attrs.get("ApproximateFirstReceiveTimestamp", ""),
-            },
+            "attributes": attributes,
             "messageAttributes": {
                 k: {"stringValue": v.get("StringValue"), "dataType": v.get("DataType", "String")}
                 for k, v in message.get("MessageAttributes", {}).items()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from herald import catalog, clock
@@ -36,6 +37,12 @@ ANALYSIS_OUTCOME_CODES = {
     "ABORTED": "ICA_EXEC_027",
 }
 _SPECIFIC_ANALYSIS_CODES = frozenset(ANALYSIS_OUTCOME_CODES.values())
+# The sweeper leaves an event that could not be queued alone this long after the failure, and
+# queues at most this many a run.
+UNQUEUED_GRACE_SECONDS = 60
+SWEEP_LIMIT = 100
+
+logger = Logger(child=True)
 
 
 class EventConflictError(Exception):
@@ -109,14 +116,41 @@ def accept_event(
         # again (same id; the bridge's redelivery does) queues it and clears the failure.
         services.store.mark_unqueued(
             stored.id,
-            f"could not be queued for routing ({type(exc).__name__}); post it again with the same id",
+            project_id,
+            f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "
+            "within minutes, or post it again with the same id",
+            clock.now(),
         )
-        services.store.refresh_event_status(stored.id)
         raise IngestUnavailableError(
             f"event {stored.id} is stored but could not be queued; retry with the same id"
         ) from exc
     _derive(services, stored)
     return stored, created
+
+
+def requeue_unqueued(services: Services) -> int:
+    """Queue the events that were stored but could not be queued (the scheduled function's sweep,
+    every minute); returns how many were queued.
+
+    An event waits `UNQUEUED_GRACE_SECONDS` first, so that a producer retrying with the same id
+    queues it itself. Queueing one twice is harmless: routing a routed event does nothing. When
+    SQS still refuses, the rest wait for the next run.
+    """
+    store = services.store
+    queued = 0
+    for event_id, project_id in store.unqueued_events(clock.now() - UNQUEUED_GRACE_SECONDS, SWEEP_LIMIT):
+        try:
+            services.queues.send(
+                services.queues.events_url, [RouteEvent(eventId=event_id, projectId=project_id)]
+            )
+        except (QueueSendError, ClientError, BotoCoreError) as exc:
+            logger.warning("an unqueued event could not be queued yet", event_id=event_id, error=str(exc))
+            break
+        store.unqueued_requeued(event_id)
+        queued += 1
+    if queued:
+        logger.info("unqueued events queued for routing", count=queued)
+    return queued
 
 
 def _analysis_fact(event_code: str, payload: dict[str, Any]) -> str | None:

@@ -12,6 +12,8 @@ Items (pk, sk; then the index entries):
 - event list entry: EVENT#{id}, LISTING (its code, no payload); gsi1 PROJECT#{p}#EVENTS / {time}#{id};
   gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}. Events stored before list entries existed carry these
   index keys on the event item itself; lists read both kinds.
+- unqueued event marker: EVENT#{id}, UNQUEUED; gsi2 UNQUEUED#EVENTS / {time}#{id} (only while an
+  event that could not be queued for routing waits for the sweeper)
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
   (only while not delivered)
 - api key: APIKEY#{sha256 of the key}, APIKEY; gsi1 APIKEY#ID#{keyId} / APIKEY;
@@ -93,6 +95,11 @@ MAX_PREVIOUS_CYCLES = 10
 # events indexes' keys), plus one item per notification.
 EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
+# An event stored but not queued for routing: a marker item in its partition, listed in gsi2
+# for the scheduled function's sweeper until it is queued.
+UNQUEUED_SK = "UNQUEUED"
+UNQUEUED_PARTITION = "UNQUEUED#EVENTS"
+_NOT_ROUTED = "(attribute_not_exists(routed) OR routed = :false)"
 # Set on an event whose delivery finished before routing marked it routed (see
 # `Store.refresh_event_status`).
 PROGRESS_BEFORE_ROUTED = "progressBeforeRouted"
@@ -800,16 +807,66 @@ class Store:
             ConditionExpression=f"attribute_exists({PK})",
         )
 
-    def mark_unqueued(self, event_id: str, reason: str) -> None:
-        """The event is stored but could not be queued for routing: failed, visibly, until a
-        repost of the same event (or the bridge's redelivery) queues it."""
-        self.ddb.update_item(
-            TableName=self.table,
-            Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
-            UpdateExpression="SET routingError = :err",
-            ExpressionAttributeValues=_to_ddb({":err": reason}),
-            ConditionExpression=f"attribute_exists({PK})",
+    def mark_unqueued(self, event_id: str, project_id: str, reason: str, at: float) -> bool:
+        """The event is stored but could not be queued for routing: failed, visibly, and listed
+        for the scheduled function's sweeper, which queues it (or a repost of the same event, or
+        the bridge's redelivery, does it first). False if it was routed meanwhile."""
+        self._put(
+            {
+                PK: f"EVENT#{event_id}",
+                SK: UNQUEUED_SK,
+                "projectId": project_id,
+                GSI2_PARTITION_KEY: UNQUEUED_PARTITION,
+                GSI2_SORT_KEY: f"{_sort_time(at)}#{event_id}",
+                TABLE_TTL_ATTRIBUTE: int(at) + self.retention_seconds,
+            }
         )
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
+                UpdateExpression="SET routingError = :err, #s = :failed",
+                ConditionExpression=f"attribute_exists({PK}) AND {_NOT_ROUTED}",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb(
+                    {":err": reason, ":failed": NotificationStatus.FAILED.value, ":false": False}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
+            return False
+        return True
+
+    def unqueued_events(self, marked_before: float, limit: int) -> list[tuple[str, str]]:
+        """(event id, project) of events that could not be queued, oldest first."""
+        items, _ = self._page(
+            partition=UNQUEUED_PARTITION,
+            index=GSI2_NAME,
+            sk_between=(_sort_time(0), _sort_time(max(marked_before, 0.0)) + "#" + _HIGH),
+            limit=limit,
+        )
+        return [(i[PK].removeprefix("EVENT#"), i["projectId"]) for i in items]
+
+    def unqueued_requeued(self, event_id: str) -> None:
+        """The sweeper queued the event: pending again (unless routing already settled it), and
+        off the sweeper's list."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
+                UpdateExpression="SET #s = :pending REMOVE routingError",
+                ConditionExpression=f"attribute_exists(routingError) AND {_NOT_ROUTED}",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb(
+                    {":pending": NotificationStatus.PENDING.value, ":false": False}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
 
     def settle_routing(
         self, event_id: str, status: NotificationStatus, read_status: NotificationStatus

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from herald import ingest, routing
+from herald import clock, ingest, routing
 from herald.services import Services
 from tests.unit.builders import ANALYSIS
 
@@ -90,3 +90,80 @@ def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
     routing.route_event(services, event.id)
     stored = services.store.get_event(event.id, consistent=True)
     assert (stored.status, stored.routingError) == ("success", None)
+
+
+# --- the sweeper: events stored but not queued -----------------------------------------------------
+def _unqueued(services: Services, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An event whose RouteEvent SQS refused (the API answered 503), posted without an id."""
+    from herald.queues import QueueSendError
+
+    def refuse(queue_url: str, messages: list) -> None:
+        raise QueueSendError("1 message(s) not accepted by SQS (InternalError: try again)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services.queues, "send", refuse)
+        with pytest.raises(ingest.IngestUnavailableError):
+            ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    [event] = services.store.list_events("p1", 10, None, now=time.time()).items
+    return event.id
+
+
+def _later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    at = time.time() + seconds
+    monkeypatch.setattr(clock, "now", lambda: at)
+
+
+def test_the_sweep_queues_an_event_that_could_not_be_queued_and_it_reads_pending_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = _unqueued(services, monkeypatch)
+    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+
+    assert ingest.requeue_unqueued(services) == 1
+
+    assert _queued(services) == [{"kind": "event", "eventId": event_id, "projectId": "p1"}]
+    stored = services.store.get_event(event_id, consistent=True)
+    assert stored is not None and stored.status == "pending" and stored.routingError is None
+    assert ingest.requeue_unqueued(services) == 0  # queued once, then off the sweeper's list
+
+
+def test_the_sweep_leaves_a_just_failed_event_to_the_producers_retry_for_a_minute(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _unqueued(services, monkeypatch)
+
+    assert ingest.requeue_unqueued(services) == 0
+    assert _queued(services) == []
+
+
+def test_while_sqs_still_refuses_the_event_stays_failed_and_waits_for_the_next_sweep(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herald.queues import QueueSendError
+
+    event_id = _unqueued(services, monkeypatch)
+    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+    real_send = services.queues.send
+
+    def refuse(queue_url: str, messages: list) -> None:
+        raise QueueSendError("still down")
+
+    monkeypatch.setattr(services.queues, "send", refuse)
+    assert ingest.requeue_unqueued(services) == 0
+    assert services.store.get_event(event_id, consistent=True).status == "failed"  # type: ignore[union-attr]
+
+    monkeypatch.setattr(services.queues, "send", real_send)
+    assert ingest.requeue_unqueued(services) == 1
+
+
+def test_an_event_the_producer_reposted_and_got_routed_is_not_reopened_by_the_sweep(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id = _unqueued(services, monkeypatch)
+    routing.route_event(services, event_id)  # e.g. queued by a repost with the same id
+    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+
+    ingest.requeue_unqueued(services)
+
+    stored = services.store.get_event(event_id, consistent=True)
+    assert stored is not None and stored.routed and stored.status == "success"

@@ -1,4 +1,5 @@
-"""Scheduled function (EventBridge, every minute): stalled data transfers → ICA_DATA_025."""
+"""Scheduled function (EventBridge, every minute): stalled data transfers → ICA_DATA_025, and
+events that were stored but could not be queued → queued for routing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from herald import transfers
+from herald import ingest, transfers
 from herald.handlers.observability import logger, metrics
 from herald.services import get_services
 
@@ -14,6 +15,9 @@ from herald.services import get_services
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    stalled = transfers.report_stalled(get_services())
+    services = get_services()
+    stalled = transfers.report_stalled(services)
     metrics.add_metric(name="TransfersStalled", unit=MetricUnit.Count, value=stalled)
-    return {"stalled": stalled}
+    requeued = ingest.requeue_unqueued(services)
+    metrics.add_metric(name="UnqueuedEventsRequeued", unit=MetricUnit.Count, value=requeued)
+    return {"stalled": stalled, "requeued": requeued}

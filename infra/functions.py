@@ -219,11 +219,14 @@ class HeraldFunctions(Construct):
         # (stored in the table, queued on the events queue, like ingest).
         self.deliver = self._function(DELIVER, {**broadcast_env, **secrets_env, **ordered_env, **circuit_env})
         table.grant_read_write_data(self.deliver)
-        for queue in (deliveries.queue, ordered.queue):
+        for queue, batch_size in (
+            (deliveries.queue, names.DELIVERIES_BATCH_SIZE),
+            (ordered.queue, names.ORDERED_DELIVERIES_BATCH_SIZE),
+        ):
             self.deliver.add_event_source(
                 sources.SqsEventSource(
                     queue,
-                    batch_size=names.DELIVERIES_BATCH_SIZE,
+                    batch_size=batch_size,
                     report_batch_item_failures=True,
                     # Caps the load Herald can put on users' targets (and on SES/SNS quotas) without
                     # reserving account concurrency (which new accounts with a limit of 10 cannot).

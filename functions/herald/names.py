@@ -103,6 +103,9 @@ SQS_MAX_DELAY_SECONDS = 900
 # group's head is retried, so its receive count says nothing about attempts. Herald counts
 # attempts itself; the redrive only catches a message no deliver function can process.
 ORDERED_MAX_RECEIVE_COUNT = 1000
+# One message per invocation on the FIFO queue: a group's later messages are then never received
+# while its head waits (a retry's backoff, an open circuit), so they use up none of those receives.
+ORDERED_DELIVERIES_BATCH_SIZE = 1
 # `herald dev`'s stand-in for the EventBridge rule (every minute in AWS).
 ENV_SCHEDULER_INTERVAL_SECONDS = "HERALD_SCHEDULER_INTERVAL_SECONDS"
 DEFAULT_SCHEDULER_INTERVAL_SECONDS = 60

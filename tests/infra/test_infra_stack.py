@@ -405,7 +405,7 @@ def test_deliver_consumes_the_deliveries_queue_with_capped_concurrency(dev: Any,
 
 def test_deliver_consumes_the_ordered_fifo_queue(dev: Any, prod: Any) -> None:
     mapping = _mapping(dev, fns.DELIVER, dev.stack.messaging.ordered_deliveries.queue)
-    assert mapping["BatchSize"] == names.DELIVERIES_BATCH_SIZE
+    assert mapping["BatchSize"] == names.ORDERED_DELIVERIES_BATCH_SIZE == 1
     # Skipping the rest of a failed message's group is reported item by item.
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # FIFO event sources take no batching window.

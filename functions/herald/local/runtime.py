@@ -137,7 +137,7 @@ class LocalRuntime:
                 res.ordered_deliveries_queue_url,
                 deliver.handler,
                 "herald-deliver-ordered",
-                names.DELIVERIES_BATCH_SIZE,
+                names.ORDERED_DELIVERIES_BATCH_SIZE,
                 deliver.shutdown,
             ),
             (res.events_dlq_url, reprocess_handler, "herald-reprocess-events", 10, None),

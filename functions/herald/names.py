@@ -59,6 +59,8 @@ ENV_BROADCAST_TOPIC_ARN = "HERALD_BROADCAST_TOPIC_ARN"
 # Whether routing publishes every event to the broadcast topic (on by default; off saves one SNS
 # publish per event in a deployment with no broadcast subscribers).
 ENV_BROADCAST = "HERALD_BROADCAST"
+# Seconds of filter evaluation one event may spend in routing (see herald.routing).
+ENV_ROUTING_BUDGET_SECONDS = "HERALD_ROUTING_BUDGET_SECONDS"
 # KMS key that encrypts channel signing secrets inside their items (envelope, per secret).
 ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
 ENV_ONECODEX_SECRET = "HERALD_ONECODEX_SECRET"  # local: the One Codex webhook secret itself
@@ -89,6 +91,8 @@ INGEST_MAX_RECEIVE_COUNT = 5
 # ICA's platform account (seed: "Amazon Resource Policy Settings"), a documented producer option.
 ICA_PLATFORM_ACCOUNT_ID = "079623148045"
 DEFAULT_STALL_AFTER_SECONDS = 120
+# Ten events to a filter batch, each spending at most this on filters, fit the 60 s timeout.
+DEFAULT_ROUTING_BUDGET_SECONDS = 2.0
 # Circuit breaking (thresholds as in the issue: >= 70 % of >= 10 attempts, or 10 in a row).
 DEFAULT_CIRCUIT_FAILURE_RATE = 0.7
 DEFAULT_CIRCUIT_MIN_ATTEMPTS = 10

@@ -1,8 +1,18 @@
-"""Routing: which subscriptions an event goes to, and the notifications that follow."""
+"""Routing: which subscriptions an event goes to, and the notifications that follow.
+
+Each filter evaluation is bounded (a regex times out after 50 ms, a path visits at most 200,000
+nodes), and so is an event's routing as a whole: once its filter evaluations have taken
+`HERALD_ROUTING_BUDGET_SECONDS` (2 s), the remaining subscriptions' filters are not evaluated.
+Each of those subscriptions gets a `failed` notification saying so (in its failed-notifications
+list, and the event is `failed`), so nothing is dropped silently; reprocessing one delivers it
+without evaluating its filter. Retrying the event instead would spend the same budget again.
+"""
 
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
@@ -13,10 +23,27 @@ from herald.models import Event, Notification, NotificationStatus, Subscription
 from herald.services import Services
 
 logger = Logger(child=True)
+# The clock the routing budget is measured with (tests replace it).
+_monotonic = time.monotonic
+
+
+@dataclass
+class Matching:
+    matched: list[Subscription] = field(default_factory=list)
+    # Subscriptions whose filters were not evaluated: the event's routing budget was spent.
+    unevaluated: list[Subscription] = field(default_factory=list)
 
 
 def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> list[Subscription]:
-    matched = []
+    """The subscriptions the event goes to, every filter evaluated (no budget)."""
+    return match(event, subscriptions).matched
+
+
+def match(event: Event, subscriptions: list[Subscription], budget_seconds: float | None = None) -> Matching:
+    """Which subscriptions match; with a budget, filters are evaluated only until their
+    evaluations have taken `budget_seconds` (subscriptions without a filter always match)."""
+    out = Matching()
+    spent = 0.0
     for sub in subscriptions:
         if not sub.enabled:
             continue
@@ -24,19 +51,33 @@ def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> l
         if payload is None:  # e.g. a V4-only analysis state for a V3 subscriber
             continue
         if sub.filterExpression:
+            if budget_seconds is not None and spent >= budget_seconds:
+                out.unevaluated.append(sub)
+                continue
+            started = _monotonic()
             try:
                 # The filter sees what the subscriber will receive.
                 result = compile_filter(sub.filterExpression).evaluate(payload)
             except FilterSyntaxError as exc:  # stored before validation tightened: skip, loudly
                 logger.error("subscription filter no longer compiles", subscription=sub.id, error=str(exc))
                 continue
+            finally:
+                spent += _monotonic() - started
             if result.error:
                 # One hostile or failing filter costs only its own subscription.
                 logger.warning("filter evaluation failed", subscription=sub.id, error=result.error)
             if not result.matched:
                 continue
-        matched.append(sub)
-    return matched
+        out.matched.append(sub)
+    return out
+
+
+def budget_spent_error(budget_seconds: float) -> str:
+    return (
+        f"filter not evaluated: this event's routing budget ({budget_seconds:g} s of filter "
+        "evaluation) was spent on other subscriptions' filters; reprocess this notification to "
+        "deliver the event without evaluating the filter"
+    )
 
 
 def route_event(services: Services, event_id: str) -> int:
@@ -55,7 +96,9 @@ def route_event(services: Services, event_id: str) -> int:
         return 0
     transfers.observe(services, event)
     codes = catalog.subscribable_codes(event.eventCode)
-    subs = matching_subscriptions(event, store.subscriptions_for(event.projectId, codes))
+    budget = services.settings.routing_budget_seconds
+    matching = match(event, store.subscriptions_for(event.projectId, codes), budget)
+    subs = matching.matched
     to_send: list[DeliverNotification] = []
     stamp = clock.utc_iso()
     # Routing knows the event's status when it created every notification itself (all pending);
@@ -81,10 +124,33 @@ def route_event(services: Services, event_id: str) -> int:
                 eventId=event.id, subscriptionId=sub.id, notificationId=notification.id, ordered=sub.ordered
             )
         )
+    if matching.unevaluated:
+        logger.warning(
+            "routing budget spent: filters not evaluated, their notifications failed",
+            event_id=event.id,
+            budget_seconds=budget,
+            unevaluated=len(matching.unevaluated),
+        )
+    for sub in matching.unevaluated:
+        unevaluated = Notification(
+            id=clock.notification_id_for(event.id, sub.id),
+            eventId=event.id,
+            subscriptionId=sub.id,
+            projectId=event.projectId,
+            channelId=sub.notificationChannelId,
+            status=NotificationStatus.FAILED,
+            lastError=budget_spent_error(budget),
+            createdAt=stamp,
+            updatedAt=stamp,
+        )
+        if not store.create_notification_if_new(unevaluated, event):
+            knows_status = False
     services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
     if services.settings.broadcast and services.settings.broadcast_topic_arn:
         broadcast(services, event)
     known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
+    if matching.unevaluated:
+        known = NotificationStatus.FAILED
     if not (knows_status and store.settle_routing(event.id, known, read_status=event.status)):
         store.mark_routed(event.id)
         store.refresh_event_status(event.id)

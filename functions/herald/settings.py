@@ -32,6 +32,7 @@ class Settings(BaseModel):
     secrets_key_id: str = ""
     broadcast_topic_arn: str = ""
     broadcast: bool = True
+    routing_budget_seconds: float = Field(default=names.DEFAULT_ROUTING_BUDGET_SECONDS, gt=0, le=60)
     onecodex_secret: str = Field(default="", repr=False)
     onecodex_secret_arn: str = ""
     stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
@@ -79,6 +80,7 @@ _ENV_FIELDS = {
     "secrets_key_id": names.ENV_SECRETS_KEY_ID,
     "broadcast_topic_arn": names.ENV_BROADCAST_TOPIC_ARN,
     "broadcast": names.ENV_BROADCAST,
+    "routing_budget_seconds": names.ENV_ROUTING_BUDGET_SECONDS,
     "onecodex_secret": names.ENV_ONECODEX_SECRET,
     "onecodex_secret_arn": names.ENV_ONECODEX_SECRET_ARN,
     "stall_after_seconds": names.ENV_STALL_AFTER_SECONDS,

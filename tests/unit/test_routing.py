@@ -7,6 +7,7 @@ import json
 import pytest
 
 from herald import aws, clock, ingest, names, routing
+from herald.filters import MatchResult
 from herald.models import Attempt, NotificationStatus
 from herald.services import Services, build_services
 from herald.settings import get_settings, reset_settings
@@ -215,3 +216,82 @@ def test_a_status_refresh_overtaken_by_a_newer_one_reads_again_instead_of_overwr
 
     assert store.refresh_event_status(event.id) == NotificationStatus.SUCCESS
     assert store.get_event(event.id, consistent=True).status == NotificationStatus.SUCCESS  # type: ignore[union-attr]
+
+
+# --- the routing budget ------------------------------------------------------------------------
+class _SlowFilters:
+    """Every filter evaluation takes one second of the routing clock, and matches."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 0.0
+        self.evaluated = 0
+        monkeypatch.setattr(routing, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(routing, "compile_filter", lambda expression: self)
+
+    def evaluate(self, payload: dict) -> MatchResult:
+        self.now += 1.0
+        self.evaluated += 1
+        return MatchResult(True)
+
+
+def _budgeted(monkeypatch: pytest.MonkeyPatch, seconds: float) -> Services:
+    monkeypatch.setenv(names.ENV_ROUTING_BUDGET_SECONDS, str(seconds))
+    reset_settings()
+    return build_services(get_settings())
+
+
+def test_once_the_routing_budget_is_spent_the_remaining_filters_are_not_evaluated(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = _budgeted(monkeypatch, 2.5)
+    slow = _SlowFilters(monkeypatch)
+    ch = channel(svc.store, "http://127.0.0.1:9/hook")
+    for _ in range(5):
+        subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+
+    assert routing.route_event(svc, event.id) == 3
+
+    assert slow.evaluated == 3  # 1 s each: the third ends at 3 s, past the 2.5 s budget
+    assert len(_deliveries(svc)) == 3
+
+
+def test_subscriptions_whose_filters_were_not_evaluated_get_a_failed_notification_saying_why(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = _budgeted(monkeypatch, 1.0)
+    _SlowFilters(monkeypatch)
+    ch = channel(svc.store, "http://127.0.0.1:9/hook")
+    filtered = [
+        subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]") for _ in range(3)
+    ]
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+
+    routing.route_event(svc, event.id)
+
+    stored, notifications = svc.store.get_event_with_notifications(event.id, consistent=True)
+    [evaluated] = [n for n in notifications if n.status == NotificationStatus.PENDING]
+    cut = [n for n in notifications if n is not evaluated]
+    assert {n.subscriptionId for n in notifications} == {s.id for s in filtered}
+    assert [(n.status, n.lastError, n.attempts) for n in cut] == [
+        (NotificationStatus.FAILED, routing.budget_spent_error(1.0), [])
+    ] * 2
+    assert stored is not None and stored.routed and stored.status == NotificationStatus.FAILED
+    for n in cut:  # in the subscription's "Delivery failed" list
+        assert [f.id for f in svc.store.list_failed_notifications(n.subscriptionId, 10, None).items] == [n.id]
+
+
+def test_subscriptions_without_a_filter_are_delivered_after_the_budget_is_spent(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = _budgeted(monkeypatch, 0.5)
+    _SlowFilters(monkeypatch)
+    ch = channel(svc.store, "http://127.0.0.1:9/hook")
+    subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    plain = subscription(svc.store, ch.id)
+    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+
+    assert routing.route_event(svc, event.id) == 2
+
+    assert plain.id in {m["subscriptionId"] for m in _deliveries(svc)}

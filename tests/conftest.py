@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,8 +52,8 @@ class Receiver:
         return [json.loads(r["body"]) for r in self.requests]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
     """A loopback HTTP receiver recording every request; `statuses` scripts its answers."""
     rec = Receiver(url="")
     lock = threading.Lock()
@@ -62,7 +64,14 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
-                rec.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
+                rec.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers.items()),
+                        "body": body,
+                        "at": time.monotonic(),
+                    }
+                )
                 status = rec.statuses.pop(0) if rec.statuses else 200
             self.send_response(status)
             if status in (429, 503) and rec.retry_after is not None:
@@ -79,6 +88,21 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    yield rec
-    server.shutdown()
-    server.server_close()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as rec:
+        yield rec
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[Receiver]:
+    """A second receiver, for tests with two endpoints (one failing, one healthy)."""
+    with running_receiver() as rec:
+        yield rec

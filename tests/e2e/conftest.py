@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,12 @@ class Herald:
         return self.wait_for(check, timeout, f"event {event_id} to be {status}")
 
 
-@pytest.fixture(scope="session")
-def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
+@contextmanager
+def launched_herald(
+    workdir: Path, retry_schedule: str = RETRY_SCHEDULE, extra_env: dict[str, str] | None = None
+) -> Iterator[Herald]:
+    """`herald dev` as a subprocess on free ports, stopped with Ctrl-C (SIGINT) at the end."""
     port, moto_port = free_port(), free_port()
-    workdir: Path = tmp_path_factory.mktemp("herald-dev")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         {
@@ -93,6 +96,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
             # Stalls in seconds, not minutes, and a scheduler that looks every half second.
             "HERALD_STALL_AFTER_SECONDS": "2",
             "HERALD_SCHEDULER_INTERVAL_SECONDS": "0.5",
+            **(extra_env or {}),
         }
     )
     proc = subprocess.Popen(
@@ -106,7 +110,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
             "--moto-port",
             str(moto_port),
             "--retry-schedule",
-            RETRY_SCHEDULE,
+            retry_schedule,
         ],
         cwd=workdir,
         env=env,
@@ -128,13 +132,21 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
             proc.kill()
             raise RuntimeError("herald dev did not come up within 60 s")
         time.sleep(0.2)
-    yield instance
-    proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
+        yield instance
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+@pytest.fixture(scope="session")
+def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
+    with launched_herald(tmp_path_factory.mktemp("herald-dev")) as instance:
+        yield instance
 
 
 @pytest.fixture

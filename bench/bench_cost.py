@@ -9,7 +9,8 @@ events, and labelled with what it does (reading the event, recording the attempt
 DynamoDB capacity is computed from item sizes, not from moto's ConsumedCapacity: the item is read
 (with a separate, uncounted client) before and after each write, and a write costs 1 WRU per KB
 of the larger of the two, plus the same again for each global secondary index whose entry is put
-or changed (both are projection ALL) and for each entry deleted; a read costs 1 RRU per 4 KB
+or changed (both are projection ALL; an event's index keys are on its small list entry, not on
+the event item) and for each entry deleted; a read costs 1 RRU per 4 KB
 (strongly consistent) or half of it (eventually consistent; index queries always are), a query
 counting the total size of what it returned. Item size: attribute names plus values (strings as
 UTF-8, numbers about one byte per two digits, +3 bytes per list or map and +1 per element).
@@ -271,7 +272,22 @@ class Result:
     api_requests: int
 
 
-def run(label: str, events: int, subscribers: int, door: str, receiver: LoopbackReceiver) -> Result:
+def run(
+    label: str, events: int, subscribers: int, door: str, receiver: LoopbackReceiver, broadcast: bool = True
+) -> Result:
+    """One scenario; `broadcast` False runs it as a deployment with HERALD_BROADCAST=0."""
+    import os
+
+    from herald import names
+
+    os.environ[names.ENV_BROADCAST] = "1" if broadcast else "0"
+    try:
+        return _run(label, events, subscribers, door, receiver)
+    finally:
+        os.environ.pop(names.ENV_BROADCAST, None)
+
+
+def _run(label: str, events: int, subscribers: int, door: str, receiver: LoopbackReceiver) -> Result:
     import boto3
 
     from herald import aws, clock, signing
@@ -535,19 +551,17 @@ def dollars(result: Result) -> tuple[list[list[Any]], dict[str, float]]:
     return rows, dict(sub)
 
 
-EV_PUT = "DynamoDB PutItem event (ingest)"
-EV_ROUTED = "DynamoDB UpdateItem event routed (route)"
-EV_STATUS = "DynamoDB UpdateItem event status (refresh_event_status)"
 N_PUT = "DynamoDB PutItem notification (route)"
 N_ATTEMPT = "DynamoDB UpdateItem notification attempt (record_attempt)"
-Q_EVENT = "DynamoDB Query event + notifications (consistent)"
-SMALL_INDEX_ENTRY_BYTES = 300  # keys + status, code, time, correlation id: what lists show
+SNS_LINE = "SNS Publish (broadcast topic)"
 
 
 def proposals(result: Result) -> list[list[Any]]:
-    """What would bring the cost down, each change priced from this run's measured lines.
+    """What would bring the cost down further, each change priced from this run's measured lines.
 
-    Cumulative: each row assumes the ones above it."""
+    Cumulative: each row assumes the ones above it. (Issue 8's first changes are in: the event's
+    index keys on a small list entry, the payload compressed, routing settling the event in one
+    write, conditional status writes, the broadcast switch.)"""
     per = 1 / result.events
     lines = result.lines
     line = lines.get
@@ -569,42 +583,20 @@ def proposals(result: Result) -> list[list[Any]]:
         )
         rows.append([change, units, round(dollars_saved, 2), saved_wru, saved_rru])
 
-    ev_put, ev_routed, ev_status = line(EV_PUT, Line()), line(EV_ROUTED, Line()), line(EV_STATUS, Line())
-    event_writes = ev_put.calls + ev_status.calls
+    sns = line(SNS_LINE, Line())
     add(
-        "1. events' index entries (gsi1 by project, gsi2 by day) hold what lists show (INCLUDE "
-        "projection), not the payload; `routed` not projected",
-        saved_wru=(ev_put.index_wru + ev_status.index_wru - 2 * event_writes + ev_routed.index_wru) * per,
-        saved_other=2
-        * max(result.event_item_bytes - SMALL_INDEX_ENTRY_BYTES, 0)
-        / 2**30
-        * RETENTION_DAYS
-        / 30.4
-        * PRICES["ddb_storage_gb_month"]
-        * 1e6,
-        note="and 2 smaller index copies stored 30 days",
-    )
-    query = line(Q_EVENT, Line())
-    rru_per_query = query.rru / query.calls if query.calls else 0
-    add(
-        "2. route_event sets `routed` and the status it knows in one write (no mark_routed, no "
-        "refresh query at routing)",
-        saved_wru=(ev_routed.wru - ev_routed.index_wru) * per,
-        saved_rru=rru_per_query * per * (result.events and ev_routed.calls),
-    )
-    add(
-        "3. refresh_event_status writes conditionally on the status it read instead of re-reading "
-        "to confirm (one consistent Query fewer per status change)",
-        saved_rru=rru_per_query * ev_status.calls * per,
+        "1. a deployment without broadcast subscribers sets HERALD_BROADCAST=0 (available now)",
+        saved_other=sns.requests * per * PRICES["sns_publish"] * 1e6,
+        note=f"{sns.requests * per:.2f} SNS req",
     )
     n_put, n_attempt = line(N_PUT, Line()), line(N_ATTEMPT, Line())
     add(
-        "4. a notification enters the open index (gsi2) only when an attempt fails, not at "
-        "creation (then removed on success)",
+        "2. a notification enters the open index (gsi2) only when an attempt fails, not at "
+        "creation (the delete guard then needs another way to see pending ones)",
         saved_wru=(n_put.index_wru + n_attempt.index_wru) * per,
     )
     add(
-        "5. the notification is written once, by its first attempt (the delivery message carries "
+        "3. the notification is written once, by its first attempt (the delivery message carries "
         "what routing knew)",
         saved_wru=(n_put.wru - n_put.index_wru) * per,
     )
@@ -614,14 +606,8 @@ def proposals(result: Result) -> list[list[Any]]:
         if k.startswith(("DynamoDB GetItem channel", "DynamoDB GetItem subscription"))
     )
     add(
-        "6. the deliver function caches channels and subscriptions (60 s, as API keys are)",
+        "4. the deliver function caches channels and subscriptions (60 s, as API keys are)",
         saved_rru=cached * per,
-    )
-    sns = line("SNS Publish (broadcast topic)", Line())
-    add(
-        "7. the broadcast publish only when a deployment asks for it",
-        saved_other=sns.requests * per * PRICES["sns_publish"] * 1e6,
-        note=f"{sns.requests * per:.2f} SNS req",
     )
     return rows
 
@@ -666,13 +652,14 @@ def main() -> None:
     receiver = LoopbackReceiver()
     try:
         scenarios = [
-            ("API ingest, 1 subscription", 1, "api"),
-            ("API ingest, 10 subscriptions", 10, "api"),
-            ("ingest queue (ICA bridge), 1 subscription", 1, "queue"),
+            ("API ingest, 1 subscription", 1, "api", True),
+            ("API ingest, 1 subscription, HERALD_BROADCAST=0", 1, "api", False),
+            ("API ingest, 10 subscriptions", 10, "api", True),
+            ("ingest queue (ICA bridge), 1 subscription", 1, "queue", True),
         ]
         results = [
-            run(label, events if subs == 1 else max(10, events // 2), subs, door, receiver)
-            for label, subs, door in scenarios
+            run(label, events if subs == 1 else max(10, events // 2), subs, door, receiver, broadcast)
+            for label, subs, door, broadcast in scenarios
         ]
     finally:
         receiver.stop()

@@ -204,6 +204,15 @@ def subscribable_codes(code: str) -> tuple[str, ...]:
     return (code, DATA_WILDCARD) if code in DATA_STATUS_CODES else (code,)
 
 
+OPERATIONAL_PREFIX = "herald."
+
+
+def is_operational(code: str) -> bool:
+    """Herald's own operational events (herald.channel.failing, …): delivered only to
+    subscriptions naming them, never to `*`, which means every platform event."""
+    return code.startswith(OPERATIONAL_PREFIX)
+
+
 def lookup(code: str) -> EventType | None:
     return BY_CODE.get(code)
 

@@ -22,7 +22,6 @@ from herald.services import Services
 
 logger = Logger(child=True)
 
-PREFIX = "herald."
 NOTIFICATION_EXHAUSTED = "herald.notification.exhausted"
 CHANNEL_FAILING = "herald.channel.failing"
 CHANNEL_DISABLED = "herald.channel.disabled"
@@ -30,14 +29,18 @@ CHANNEL_RECOVERED = "herald.channel.recovered"
 CODES = (NOTIFICATION_EXHAUSTED, CHANNEL_FAILING, CHANNEL_DISABLED, CHANNEL_RECOVERED)
 
 
-def is_operational(event_code: str) -> bool:
-    return event_code.startswith(PREFIX)
+is_operational = catalog.is_operational
 
 
 def _emit(services: Services, projects: Iterable[str], code: str, payload: dict[str, Any], key: str) -> None:
+    """Store and route the event in each project that subscribes to it (no subscriber: no event,
+    so projects that never asked see none in their events list)."""
     known = catalog.lookup(code)
     for project in sorted(set(projects)):
         try:
+            subscribers = services.store.subscriptions_for(project, [code])
+            if not any(s.enabled and s.eventCode == code for s in subscribers):
+                continue
             ingest.accept_event(
                 services,
                 project,

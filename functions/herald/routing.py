@@ -44,8 +44,9 @@ def match(event: Event, subscriptions: list[Subscription], budget_seconds: float
     evaluations have taken `budget_seconds` (subscriptions without a filter always match)."""
     out = Matching()
     spent = 0.0
+    operational = catalog.is_operational(event.eventCode)
     for sub in subscriptions:
-        if not sub.enabled:
+        if not sub.enabled or (operational and sub.eventCode == "*"):
             continue
         payload = formats.subscriber_payload(event, sub)
         if payload is None:  # e.g. a V4-only analysis state for a V3 subscriber

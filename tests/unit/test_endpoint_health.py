@@ -46,14 +46,23 @@ def svc(resources: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Services:
     }.items():
         monkeypatch.setenv(var, value)
     reset_settings()
-    return build_services(get_settings())
+    services = build_services(get_settings())
+    _watch_operations(services)
+    return services
+
+
+def _watch_operations(services: Services, project: str = "p1") -> None:
+    """Project p1 subscribes a channel of its own to Herald's operational events."""
+    ops = channel(services.store, "http://127.0.0.1:9/ops")
+    for code in operational.CODES:
+        subscription(services.store, ops.id, project=project, code=code)
 
 
 def _notify(
     services: Services, ch: Channel, n: int = 1, code: str = "ICA_EXEC_002"
 ) -> list[DeliverNotification]:
     """`n` events to a subscription of `ch`; the delivery messages routing queued for them."""
-    if not services.store.list_subscriptions("p1"):
+    if not any(s.notificationChannelId == ch.id for s in services.store.list_subscriptions("p1")):
         subscription(services.store, ch.id, code=code)
     messages = []
     for i in range(n):
@@ -309,7 +318,7 @@ def test_the_last_failed_attempt_emits_notification_exhausted(
 ) -> None:
     monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "0")
     reset_settings()
-    services = build_services(get_settings())
+    services = build_services(get_settings())  # the same table: p1 still watches operations
     receiver.statuses = [500, 503]
     ch = channel(services.store, receiver.url)
     [message] = _notify(services, ch, 1)
@@ -370,3 +379,28 @@ def test_deferrals_do_not_advance_the_retry_schedule(
     assert (second.outcome, second.retry_in) == ("retry", 9)
     n = services.store.get_notification(message.eventId, message.subscriptionId)
     assert [a.httpStatus for a in n.attempts] == [429, 500]
+
+
+def test_a_project_that_does_not_subscribe_gets_no_operational_events(
+    resources: LocalResources, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(names.ENV_CIRCUIT_CONSECUTIVE_FAILURES, "3")
+    reset_settings()
+    services = build_services(get_settings())
+    ch, _ = _open_circuit(services, receiver)
+
+    assert _health(services, ch).state is CircuitState.OPEN
+    assert _operational_events(services, operational.CHANNEL_FAILING) == []
+
+
+def test_a_wildcard_subscription_does_not_receive_operational_events(
+    svc: Services, receiver: Receiver
+) -> None:
+    everything = subscription(svc.store, channel(svc.store, receiver.url).id, code="*")
+    event, _ = ingest.accept_event(svc, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
+
+    routing.route_event(svc, event.id)
+
+    notified = {n.subscriptionId for n in svc.store.get_event_with_notifications(event.id)[1]}
+    assert everything.id not in notified
+    assert len(notified) == 1  # the project's own subscription to herald.channel.failing

@@ -1,12 +1,13 @@
 """Endpoint health through `herald dev`: receivers that fail, recover, go away, and are paced.
 
 Its own `herald dev` with small thresholds: 3 failures in a row open a circuit for 2 s, attempts
-1 s apart (three in all).
+1 s apart (three in all), and a channel failing every attempt for 6 s is disabled.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,11 +20,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 REFUSED = "http://127.0.0.1:1/hook"  # nothing listens there
 ANALYSIS = {"status": "SUCCEEDED", "pipeline": {"code": "CopyToolDev"}}
+DISABLE_AFTER = 6
 
 
 @pytest.fixture(scope="module")
 def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
-    env = {"HERALD_CIRCUIT_CONSECUTIVE_FAILURES": "3", "HERALD_CIRCUIT_COOLDOWN_SECONDS": "2"}
+    env = {
+        "HERALD_CIRCUIT_CONSECUTIVE_FAILURES": "3",
+        "HERALD_CIRCUIT_COOLDOWN_SECONDS": "2",
+        "HERALD_DISABLE_AFTER_SECONDS": str(DISABLE_AFTER),
+    }
     with launched_herald(tmp_path_factory.mktemp("herald-health"), "1,1", env) as instance:
         yield instance
 
@@ -174,3 +180,43 @@ def test_the_rate_limit_paces_a_burst(herald: Herald, project: str, receiver: Re
     # that a loaded machine delays unevenly on their way to the receiver.
     assert busiest <= 4 + 2
     assert arrivals[-1] - arrivals[0] >= (12 - 1) / 4 - 1  # 12 at 4/s cannot leave faster
+
+
+def test_retry_after_pauses_the_channel_and_its_deliveries_wait(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    receiver.statuses, receiver.retry_after = [503], "3"
+    ch = _channel(herald, project, receiver.url)
+    _subscribe(herald, project, ch)
+    first = _post(herald, project, "a-paused-1")
+    herald.wait_for(lambda: receiver.requests, 30, "the first attempt")
+    paused_at = receiver.requests[0]["at"]
+
+    second = _post(herald, project, "a-paused-2")  # held back by the pause, no attempt used
+
+    herald.event_when(first, "success", timeout=30)
+    event = herald.event_when(second, "success", timeout=30)
+    assert [a["httpStatus"] for a in event["notifications"][0]["attempts"]] == [200]
+    assert min(r["at"] for r in receiver.requests[1:]) - paused_at >= 3 - 0.5
+    assert _health(herald, ch)["state"] == "closed"  # asking for a slower pace is not failing
+
+
+def test_a_channel_failing_every_attempt_for_the_disable_period_is_disabled(
+    herald: Herald, project: str, other_receiver: Receiver
+) -> None:
+    _watch_operations(herald, project, other_receiver)
+    dead = _channel(herald, project, REFUSED)
+    _subscribe(herald, project, dead)
+    herald.event_when(_post(herald, project, "a-down-1"), "failed", timeout=30)
+    failing_since = time.monotonic() - 3  # its first attempt was at most ~3 s ago
+    time.sleep(max(0.0, failing_since + DISABLE_AFTER + 1 - time.monotonic()))
+
+    later = _post(herald, project, "a-down-2")  # its attempt (a probe) fails past the period
+
+    herald.wait_for(
+        lambda: "herald.channel.disabled" in _codes(other_receiver), 30, "herald.channel.disabled"
+    )
+    _, channel = herald.call("GET", f"/api/notificationChannels/{dead}")
+    assert channel["enabled"] is False
+    assert channel["disabledReason"].startswith("every delivery failed since ")
+    herald.event_when(later, "failed", timeout=30)  # kept, failed, reprocessable

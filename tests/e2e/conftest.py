@@ -81,16 +81,23 @@ class Herald:
         return self.wait_for(check, timeout, f"event {event_id} to be {status}")
 
 
-@contextmanager
-def launched_herald(
-    workdir: Path, retry_schedule: str = RETRY_SCHEDULE, extra_env: dict[str, str] | None = None
-) -> Iterator[Herald]:
-    """`herald dev` as a subprocess on free ports, stopped with Ctrl-C (SIGINT) at the end."""
+def start_herald(
+    workdir: Path,
+    retry_schedule: str = RETRY_SCHEDULE,
+    extra_env: dict[str, str] | None = None,
+    api_key: str = API_KEY,
+    log: Path | None = None,
+    make: Callable[..., Herald] = Herald,
+) -> Herald:
+    """`herald dev` as a subprocess on free ports, as a user starts it; returns once it answers.
+
+    Its output goes to `log` when given (else to a pipe); `make` builds the handle (a subclass
+    with helpers of its own, for the fault suite)."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         {
-            "HERALD_API_KEY": API_KEY,
+            "HERALD_API_KEY": api_key,
             "PYTHONUNBUFFERED": "1",
             "HERALD_ONECODEX_SECRET": ONECODEX_SECRET,
             # Stalls in seconds, not minutes, and a scheduler that looks every half second.
@@ -99,48 +106,53 @@ def launched_herald(
             **(extra_env or {}),
         }
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "herald.cli",
-            "dev",
-            "--port",
-            str(port),
-            "--moto-port",
-            str(moto_port),
-            "--retry-schedule",
-            retry_schedule,
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    instance = Herald(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", API_KEY, proc, workdir)
+    command = [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)]
+    command += ["--retry-schedule", retry_schedule]
+    out = log.open("w") if log else subprocess.PIPE
+    try:
+        proc = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
+    instance = make(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", api_key, proc, workdir)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"herald dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            output = log.read_text() if log else (proc.stdout.read() if proc.stdout else "")
+            raise RuntimeError(f"herald dev exited early:\n{output}")
         try:
             if instance.call("GET", "/health")[0] == 200:
-                break
+                return instance
         except OSError:
             pass
         if time.monotonic() > deadline:
-            proc.kill()
+            stop_herald(instance)
             raise RuntimeError("herald dev did not come up within 60 s")
-        time.sleep(0.2)
+        time.sleep(0.1)
+
+
+def stop_herald(instance: Herald) -> None:
+    """Ctrl-C, as a user stops it; killed if it does not stop within 30 s."""
+    instance.process.send_signal(signal.SIGINT)
+    try:
+        instance.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        instance.process.kill()
+        instance.process.wait(timeout=10)
+        raise
+
+
+@contextmanager
+def launched_herald(
+    workdir: Path, retry_schedule: str = RETRY_SCHEDULE, extra_env: dict[str, str] | None = None
+) -> Iterator[Herald]:
+    instance = start_herald(workdir, retry_schedule, extra_env)
     try:
         yield instance
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        stop_herald(instance)
 
 
 @pytest.fixture(scope="session")

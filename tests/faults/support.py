@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -26,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import Herald, free_port
+from tests.e2e.conftest import Herald, free_port, start_herald, stop_herald
 
 # HERALD_SOAK=1 scales the load tests up (`make soak`); the default fits CI.
 SOAK = os.environ.get("HERALD_SOAK", "").strip() not in ("", "0")
@@ -286,50 +284,20 @@ class Dev(Herald):
 
 
 def start_dev(workdir: Path, env_extra: dict[str, str], api_key: str) -> Dev:
-    port, moto_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HERALD_API_KEY": api_key, "PYTHONUNBUFFERED": "1", **env_extra})
+    """The suite's own `herald dev` (the e2e launcher), its output in a log file to read back."""
     log = workdir / "herald-dev.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "herald.cli",
-                "dev",
-                "--port",
-                str(port),
-                "--moto-port",
-                str(moto_port),
-                "--retry-schedule",
-                env_extra.get("HERALD_RETRY_SCHEDULE", "0,0"),
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    dev = Dev(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", api_key, proc, workdir, log=log)
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"herald dev exited early:\n{log.read_text()}")
-        try:
-            if dev.call("GET", "/health")[0] == 200:
-                return dev
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_dev(dev)
-            raise RuntimeError("herald dev did not come up within 60 s")
-        time.sleep(0.1)
+    # The runtime's own scheduler and stall defaults (the e2e launcher shortens them).
+    env = {"HERALD_SCHEDULER_INTERVAL_SECONDS": "60", "HERALD_STALL_AFTER_SECONDS": "120", **env_extra}
+    return start_herald(  # type: ignore[return-value]
+        workdir,
+        env_extra.get("HERALD_RETRY_SCHEDULE", "0,0"),
+        env,
+        api_key=api_key,
+        log=log,
+        make=lambda *args: Dev(*args, log=log),
+    )
 
 
 def stop_dev(dev: Dev) -> None:
-    dev.process.send_signal(signal.SIGINT)
-    try:
-        dev.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        dev.process.kill()
-        dev.process.wait(timeout=10)
+    with suppress(subprocess.TimeoutExpired):  # killed: the suite goes on
+        stop_herald(dev)

@@ -38,6 +38,15 @@ KEY_CIRCUIT_CONSECUTIVE_FAILURES = "herald:circuitConsecutiveFailures"
 KEY_CIRCUIT_WINDOW_SECONDS = "herald:circuitWindowSeconds"
 KEY_CIRCUIT_COOLDOWN_SECONDS = "herald:circuitCooldownSeconds"
 KEY_DISABLE_AFTER_SECONDS = "herald:disableAfterSeconds"
+# Routing (the filter function).
+KEY_BROADCAST = "herald:broadcast"
+KEY_ROUTING_BUDGET_SECONDS = "herald:routingBudgetSeconds"
+# The event store's capacity: on demand, or provisioned with auto scaling (table and both indexes).
+KEY_TABLE_BILLING_MODE = "herald:tableBillingMode"
+KEY_TABLE_MIN_READ_CAPACITY = "herald:tableMinReadCapacity"
+KEY_TABLE_MAX_READ_CAPACITY = "herald:tableMaxReadCapacity"
+KEY_TABLE_MIN_WRITE_CAPACITY = "herald:tableMinWriteCapacity"
+KEY_TABLE_MAX_WRITE_CAPACITY = "herald:tableMaxWriteCapacity"
 
 PROD_STAGE = "prod"
 # The deliveries queue keeps a message at most this long (SQS maximum, 14 days); the whole retry
@@ -60,6 +69,19 @@ INGEST_ENCRYPTIONS = (INGEST_ENCRYPTION_KMS, INGEST_ENCRYPTION_SQS_MANAGED)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # The stall detector runs once a minute; a shorter threshold could not be honoured.
 MIN_STALL_AFTER_SECONDS = 60
+# A filter batch is names.EVENTS_BATCH_SIZE events, each allowed this much filter time: 10 x 5 s
+# leaves 10 s of the filter function's 60 s timeout for the store and queue calls. (The runtime
+# accepts up to 60 s; a batch that outlives its timeout is retried whole, then dead-lettered.)
+MAX_ROUTING_BUDGET_SECONDS = 5.0
+
+# The event store's billing (herald:tableBillingMode).
+BILLING_ON_DEMAND = "onDemand"
+BILLING_PROVISIONED = "provisioned"
+BILLING_MODES = (BILLING_ON_DEMAND, BILLING_PROVISIONED)
+DEFAULT_MIN_CAPACITY = 5
+DEFAULT_MAX_CAPACITY = 1000
+# DynamoDB's default quota of provisioned units per table (and per index), reads and writes each.
+MAX_TABLE_CAPACITY = 40000
 
 
 class ContextReader(Protocol):
@@ -97,6 +119,28 @@ def _positive_float(key: str, value: Any) -> float:
     if not number > 0:
         raise ValueError(f"{key}: must be > 0, got {value!r}")
     return number
+
+
+def _routing_budget(key: str, value: Any) -> float:
+    budget = _positive_float(key, value)
+    if budget > MAX_ROUTING_BUDGET_SECONDS:
+        raise ValueError(
+            f"{key}: at most {MAX_ROUTING_BUDGET_SECONDS:g} s ({names.EVENTS_BATCH_SIZE} events to a "
+            f"filter batch must fit the filter function's timeout), got {value!r}"
+        )
+    return budget
+
+
+def _bool(key: str, value: Any) -> bool:
+    """JSON true/false, or its `-c` spelling (`true`/`false`, `1`/`0`, any case)."""
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise ValueError(f"{key}: expected true or false, got {value!r}")
 
 
 def _failure_rate(key: str, value: Any) -> float:
@@ -162,6 +206,16 @@ def parse_account_ids(value: Any, key: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class TableCapacity:
+    """Provisioned capacity units of the table and of each of its indexes (auto scaling bounds)."""
+
+    min_read: int = DEFAULT_MIN_CAPACITY
+    max_read: int = DEFAULT_MAX_CAPACITY
+    min_write: int = DEFAULT_MIN_CAPACITY
+    max_write: int = DEFAULT_MAX_CAPACITY
+
+
+@dataclass(frozen=True)
 class HeraldConfig:
     stage: str = "dev"
     retention_days: int = names.DEFAULT_RETENTION_DAYS
@@ -184,6 +238,32 @@ class HeraldConfig:
     circuit_window_seconds: int | None = None
     circuit_cooldown_seconds: int | None = None
     disable_after_seconds: int | None = None
+    broadcast: bool = True
+    # None: not set, the filter function uses names.DEFAULT_ROUTING_BUDGET_SECONDS.
+    routing_budget_seconds: float | None = None
+    table_billing_mode: str = BILLING_ON_DEMAND
+    table_min_read_capacity: int = DEFAULT_MIN_CAPACITY
+    table_max_read_capacity: int = DEFAULT_MAX_CAPACITY
+    table_min_write_capacity: int = DEFAULT_MIN_CAPACITY
+    table_max_write_capacity: int = DEFAULT_MAX_CAPACITY
+
+    def __post_init__(self) -> None:
+        for low, high, low_key, high_key in (
+            (
+                self.table_min_read_capacity,
+                self.table_max_read_capacity,
+                KEY_TABLE_MIN_READ_CAPACITY,
+                KEY_TABLE_MAX_READ_CAPACITY,
+            ),
+            (
+                self.table_min_write_capacity,
+                self.table_max_write_capacity,
+                KEY_TABLE_MIN_WRITE_CAPACITY,
+                KEY_TABLE_MAX_WRITE_CAPACITY,
+            ),
+        ):
+            if low > high:
+                raise ValueError(f"{low_key} ({low}) must not exceed {high_key} ({high})")
 
     @property
     def is_prod(self) -> bool:
@@ -220,6 +300,28 @@ class HeraldConfig:
             names.ENV_DISABLE_AFTER_SECONDS: self.disable_after_seconds,
         }
         return {variable: str(value) for variable, value in values.items() if value is not None}
+
+    @property
+    def table_capacity(self) -> TableCapacity | None:
+        """The provisioned capacity bounds, or None for an on-demand table."""
+        if self.table_billing_mode != BILLING_PROVISIONED:
+            return None
+        return TableCapacity(
+            min_read=self.table_min_read_capacity,
+            max_read=self.table_max_read_capacity,
+            min_write=self.table_min_write_capacity,
+            max_write=self.table_max_write_capacity,
+        )
+
+    @property
+    def routing_env(self) -> dict[str, str]:
+        """The filter function's routing settings that differ from the runtime's defaults."""
+        env = {}
+        if not self.broadcast:
+            env[names.ENV_BROADCAST] = "0"
+        if self.routing_budget_seconds is not None:
+            env[names.ENV_ROUTING_BUDGET_SECONDS] = str(self.routing_budget_seconds)
+        return env
 
     @classmethod
     def from_context(cls, node: ContextReader) -> HeraldConfig:
@@ -286,6 +388,10 @@ def _ses_sender(key: str, value: Any) -> str:
     return sender
 
 
+def _capacity(key: str, value: Any) -> int:
+    return _int(key, value, minimum=1, maximum=MAX_TABLE_CAPACITY)
+
+
 _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     KEY_STAGE: ("stage", _stage),
     KEY_RETENTION_DAYS: ("retention_days", lambda k, v: _int(k, v, minimum=1, maximum=3650)),
@@ -322,6 +428,13 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
         _optional(lambda k, v: _int(k, v, minimum=1, maximum=names.SQS_MAX_DELAY_SECONDS)),
     ),
     KEY_DISABLE_AFTER_SECONDS: ("disable_after_seconds", _optional(lambda k, v: _int(k, v, minimum=1))),
+    KEY_BROADCAST: ("broadcast", _bool),
+    KEY_ROUTING_BUDGET_SECONDS: ("routing_budget_seconds", _optional(_routing_budget)),
+    KEY_TABLE_BILLING_MODE: ("table_billing_mode", _choice(BILLING_MODES)),
+    KEY_TABLE_MIN_READ_CAPACITY: ("table_min_read_capacity", _capacity),
+    KEY_TABLE_MAX_READ_CAPACITY: ("table_max_read_capacity", _capacity),
+    KEY_TABLE_MIN_WRITE_CAPACITY: ("table_min_write_capacity", _capacity),
+    KEY_TABLE_MAX_WRITE_CAPACITY: ("table_max_write_capacity", _capacity),
 }
 
 

@@ -202,12 +202,17 @@ class HeraldFunctions(Construct):
         )
 
         # filter: routes events to subscriptions (ordered ones' deliveries to the FIFO queue); may
-        # publish to the broadcast topic.
-        self.filter = self._function(FILTER, {**broadcast_env, **ordered_env})
+        # publish to the broadcast topic. With herald:broadcast off it neither knows nor may publish
+        # to the topic (HERALD_BROADCAST=0 too); the topic itself stays, so its ARN and consumers'
+        # subscriptions survive turning broadcast off and on again. Routing settings that are
+        # configured (broadcast off, a filter time budget) override the runtime's defaults.
+        filter_broadcast_env = broadcast_env if config.broadcast else {}
+        self.filter = self._function(FILTER, {**filter_broadcast_env, **ordered_env, **config.routing_env})
         table.grant_read_write_data(self.filter)
         deliveries.queue.grant_send_messages(self.filter)
         ordered.queue.grant_send_messages(self.filter)
-        broadcast.grant_publish(self.filter)
+        if config.broadcast:
+            broadcast.grant_publish(self.filter)
         self.filter.add_event_source(
             sources.SqsEventSource(
                 events_pair.queue, batch_size=names.EVENTS_BATCH_SIZE, report_batch_item_failures=True

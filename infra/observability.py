@@ -1,4 +1,5 @@
-"""Dashboard and alarms: Herald's EMF metrics, its functions, queues and API; an optional alarm topic.
+"""Dashboard and alarms: Herald's EMF metrics, its functions, queues, table and API; an optional
+alarm topic.
 
 The runtime emits EMF metrics through Powertools in namespace `names.METRICS_NAMESPACE` with the
 dimension `service` = `names.SERVICE_NAME`; the names below are the ones it emits.
@@ -13,6 +14,7 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -27,6 +29,8 @@ PERIOD = Duration.minutes(5)
 METRIC_EVENTS_INGESTED = "EventsIngested"
 METRIC_EVENTS_DEDUPLICATED = "EventsDeduplicated"
 METRIC_TRANSFERS_STALLED = "TransfersStalled"
+# Events stored but not queued at ingest, queued by the scheduled function's sweep (only when > 0).
+METRIC_UNQUEUED_EVENTS_REQUEUED = "UnqueuedEventsRequeued"
 METRIC_NOTIFICATIONS_CREATED = "NotificationsCreated"
 # "deferred": held back by the channel's circuit or rate limit (no attempt used).
 NOTIFICATION_OUTCOMES = ("delivered", "retry", "failed", "skipped", "deferred")
@@ -70,10 +74,16 @@ class Observability(Construct):
         functions: Sequence[tuple[str, lambda_.IFunction]],
         queues: Sequence[WatchedQueue],
         rest_api: apigw.RestApi,
+        table: dynamodb.Table,
+        table_indexes: Sequence[str],
+        table_provisioned: bool,
         key: kms.Key,
         alarm_email: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._table = table
+        self._table_indexes = tuple(table_indexes)
+        self._table_provisioned = table_provisioned
         self.function_alarms: list[cloudwatch.Alarm] = []
         for name, function in functions:
             # Target failures are reported per item, not raised: an Errors datapoint is a bug or an
@@ -205,8 +215,12 @@ class Observability(Construct):
                 ],
             ),
             graph(
-                "Dead letters and stalled transfers",
-                [herald_metric(METRIC_DEAD_LETTERS), herald_metric(METRIC_TRANSFERS_STALLED)],
+                "Dead letters, stalled transfers, requeued events",
+                [
+                    herald_metric(METRIC_DEAD_LETTERS),
+                    herald_metric(METRIC_TRANSFERS_STALLED),
+                    herald_metric(METRIC_UNQUEUED_EVENTS_REQUEUED),
+                ],
             ),
             graph(
                 "Delivery latency (ms)",
@@ -254,4 +268,69 @@ class Observability(Construct):
             ),
         ]
         status = cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4)
-        return [[header], pipeline, lambdas, messaging, [status]]
+        return [[header], pipeline, lambdas, messaging, self._table_widgets(), [status]]
+
+    def _table_widgets(self) -> list[cloudwatch.IWidget]:
+        """Capacity the table and its indexes use (against what is provisioned, in provisioned
+        mode) and their throttled requests: what the billing mode costs and what it refuses."""
+        parts: list[tuple[str, dict[str, str]]] = [("table", {"TableName": self._table.table_name})]
+        parts += [
+            (index, {"TableName": self._table.table_name, "GlobalSecondaryIndexName": index})
+            for index in self._table_indexes
+        ]
+
+        def dynamodb_metric(
+            name: str, dimensions: dict[str, str], statistic: str, label: str
+        ) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/DynamoDB",
+                metric_name=name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=PERIOD,
+                label=label,
+            )
+
+        def per_second(kind: str) -> list[cloudwatch.IMetric]:
+            metrics: list[cloudwatch.IMetric] = []
+            for part, dimensions in parts:
+                consumed = dynamodb_metric(
+                    f"Consumed{kind}CapacityUnits", dimensions, cloudwatch.Stats.SUM, f"{part} consumed"
+                )
+                # A metric id must be unique within its graph.
+                metric_id = f"{part}_{kind}".lower()
+                metrics.append(
+                    cloudwatch.MathExpression(
+                        expression=f"{metric_id} / PERIOD({metric_id})",
+                        using_metrics={metric_id: consumed},
+                        label=f"{part} consumed",
+                        period=PERIOD,
+                    )
+                )
+                if self._table_provisioned:
+                    metrics.append(
+                        dynamodb_metric(
+                            f"Provisioned{kind}CapacityUnits",
+                            dimensions,
+                            cloudwatch.Stats.AVERAGE,
+                            f"{part} provisioned",
+                        )
+                    )
+            return metrics
+
+        throttles = [
+            dynamodb_metric(
+                f"{kind}ThrottleEvents", dimensions, cloudwatch.Stats.SUM, f"{part} {kind.lower()}s throttled"
+            )
+            for part, dimensions in parts
+            for kind in ("Read", "Write")
+        ]
+        return [
+            cloudwatch.GraphWidget(
+                title="Table write units per second", left=per_second("Write"), width=8, height=6
+            ),
+            cloudwatch.GraphWidget(
+                title="Table read units per second", left=per_second("Read"), width=8, height=6
+            ),
+            cloudwatch.GraphWidget(title="Table throttled requests", left=throttles, width=8, height=6),
+        ]

@@ -26,6 +26,7 @@ from infra.ingest import IngestBridge
 from infra.messaging import Messaging
 from infra.observability import Observability, WatchedQueue
 from infra.secrets import Secrets
+from infra.storage import INDEXES as STORAGE_INDEXES
 from infra.storage import Storage
 
 # Output logical ids are an interface (scripts, docs and tests look them up): never rename them.
@@ -55,7 +56,7 @@ class HeraldStack(Stack):
         Tags.of(self).add("service", names.SERVICE_NAME)
         Tags.of(self).add("stage", config.stage)
 
-        self.storage = Storage(self, "Storage", prod=config.is_prod)
+        self.storage = Storage(self, "Storage", prod=config.is_prod, capacity=config.table_capacity)
         self.secrets = Secrets(self, "Secrets", prod=config.is_prod)
         self.messaging = Messaging(
             self,
@@ -110,6 +111,9 @@ class HeraldStack(Stack):
                 WatchedQueue("OrderedDeliveries", self.messaging.ordered_deliveries),
             ],
             rest_api=self.api.rest_api,
+            table=self.storage.table,
+            table_indexes=[index for index, _pk, _sk in STORAGE_INDEXES],
+            table_provisioned=config.table_capacity is not None,
             key=self.storage.key,
             alarm_email=config.alarm_email,
         )

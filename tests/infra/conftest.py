@@ -1,10 +1,11 @@
 """Synthesis helpers for the infra tests: few synths (jsii is slow), bundling skipped by default.
 
-Three configurations cover every branch of the infrastructure, each synthesized once per worker
+Four configurations cover every branch of the infrastructure, each synthesized once per worker
 (the modules that use them share the `infra_synth` xdist group, so `-n 2 --dist loadgroup` puts
 them on one worker): `dev` (cdk.json defaults), `prod` (producers, consumers, alarm e-mail, SES
-sender, prod retention, endpoint-health settings) and `managed` (SSE-SQS ingest). Each synth runs
-cdk-nag exactly as app.py does and keeps its validation report.
+sender, prod retention, endpoint-health settings), `managed` (SSE-SQS ingest) and `provisioned`
+(a provisioned, auto-scaled table; broadcast off and a routing budget). Each synth runs cdk-nag
+exactly as app.py does and keeps its validation report.
 
 Test modules here have `infra` in their names and this folder has no __init__.py: a package named
 `tests/infra` would shadow the real `infra` package, and bare names would clash with tests/unit.
@@ -60,6 +61,19 @@ PROD_OVERRIDES: dict[str, Any] = {
 MANAGED_OVERRIDES: dict[str, Any] = {
     "herald:ingestEncryption": "sqs-managed",
     "herald:producerAccountIds": ICA,
+}
+# Capacity bounds that differ from the defaults and from each other, as `-c` passes them (strings).
+PROVISIONED_READ = (2, 300)
+PROVISIONED_WRITE = (4, 2500)
+PROVISIONED_ROUTING_BUDGET = "3.5"
+PROVISIONED_OVERRIDES: dict[str, Any] = {
+    "herald:tableBillingMode": "provisioned",
+    "herald:tableMinReadCapacity": str(PROVISIONED_READ[0]),
+    "herald:tableMaxReadCapacity": str(PROVISIONED_READ[1]),
+    "herald:tableMinWriteCapacity": str(PROVISIONED_WRITE[0]),
+    "herald:tableMaxWriteCapacity": str(PROVISIONED_WRITE[1]),
+    "herald:broadcast": "false",
+    "herald:routingBudgetSeconds": PROVISIONED_ROUTING_BUDGET,
 }
 
 
@@ -119,6 +133,11 @@ def prod() -> Synth:
 @pytest.fixture(scope="session")
 def managed() -> Synth:
     return cached_synth(tuple(MANAGED_OVERRIDES.items()))
+
+
+@pytest.fixture(scope="session")
+def provisioned() -> Synth:
+    return cached_synth(tuple(PROVISIONED_OVERRIDES.items()))
 
 
 @cache

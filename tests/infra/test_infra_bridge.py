@@ -269,6 +269,19 @@ def test_filter_and_deliver_may_publish_to_the_broadcast_topic(dev: Any) -> None
         ), spec.construct_id
 
 
+def test_with_broadcast_off_only_deliver_may_publish_and_the_topic_stays(provisioned: Any) -> None:
+    # herald:broadcast=false: the filter (the only publisher) loses the grant and the topic's ARN;
+    # the topic, its policy and its output stay, so consumers' subscriptions and the ARN survive.
+    topic = provisioned.stack.broadcast.topic
+    topic_ref = ref(provisioned.logical_id(topic))
+    for spec in fns.ALL_SPECS:
+        assert allows(role_statements(provisioned, spec), "sns:Publish", topic_ref) == (
+            spec is fns.DELIVER
+        ), spec.construct_id
+    assert [s["Sid"] for s in topic_policy(provisioned, topic)] == ["AllowPublishThroughSSLOnly"]
+    assert provisioned.template.to_json()["Outputs"]["BroadcastTopicArn"]["Value"] == topic_ref
+
+
 # --- secrets ------------------------------------------------------------------------------------
 
 

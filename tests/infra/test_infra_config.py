@@ -38,6 +38,14 @@ def test_defaults() -> None:
     assert config.circuit_cooldown_seconds is None and config.disable_after_seconds is None
     assert config.circuit_env == {}
     assert config.effective_disable_after_seconds == names.DEFAULT_DISABLE_AFTER_SECONDS
+    # Routing: broadcast on and the runtime's filter budget, so the filter gets neither variable.
+    assert config.broadcast is True and config.routing_budget_seconds is None
+    assert config.routing_env == {}
+    # The table stays on demand; the capacity bounds apply only to a provisioned table.
+    assert config.table_billing_mode == cfg.BILLING_ON_DEMAND == "onDemand"
+    assert config.table_capacity is None
+    assert (config.table_min_read_capacity, config.table_max_read_capacity) == (5, 1000)
+    assert (config.table_min_write_capacity, config.table_max_write_capacity) == (5, 1000)
 
 
 def test_cli_strings_are_parsed() -> None:
@@ -64,6 +72,13 @@ def test_cli_strings_are_parsed() -> None:
             cfg.KEY_CIRCUIT_WINDOW_SECONDS: "600",
             cfg.KEY_CIRCUIT_COOLDOWN_SECONDS: "900",
             cfg.KEY_DISABLE_AFTER_SECONDS: "86400",
+            cfg.KEY_BROADCAST: "False",
+            cfg.KEY_ROUTING_BUDGET_SECONDS: " 2.5 ",
+            cfg.KEY_TABLE_BILLING_MODE: " provisioned ",
+            cfg.KEY_TABLE_MIN_READ_CAPACITY: "1",
+            cfg.KEY_TABLE_MAX_READ_CAPACITY: "100",
+            cfg.KEY_TABLE_MIN_WRITE_CAPACITY: "10",
+            cfg.KEY_TABLE_MAX_WRITE_CAPACITY: "40000",
         }
     )
     assert config == HeraldConfig(
@@ -87,7 +102,15 @@ def test_cli_strings_are_parsed() -> None:
         circuit_window_seconds=600,
         circuit_cooldown_seconds=900,
         disable_after_seconds=86400,
+        broadcast=False,
+        routing_budget_seconds=2.5,
+        table_billing_mode="provisioned",
+        table_min_read_capacity=1,
+        table_max_read_capacity=100,
+        table_min_write_capacity=10,
+        table_max_write_capacity=40000,
     )
+    assert config.table_capacity == cfg.TableCapacity(min_read=1, max_read=100, min_write=10, max_write=40000)
     assert config.is_prod
     assert not config.ingest_uses_kms
     assert config.deliveries_max_receive_count == 4
@@ -142,6 +165,75 @@ def test_endpoint_health_values_are_read_back_by_the_runtime() -> None:
     assert settings.disable_after_seconds == 1
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), (False, False), ("true", True), ("FALSE", False), (" 1 ", True), ("0", False)],
+)
+def test_broadcast_accepts_json_and_cli_booleans(value: object, expected: bool) -> None:
+    assert HeraldConfig.from_mapping({cfg.KEY_BROADCAST: value}).broadcast is expected
+
+
+def test_routing_settings_become_filter_variables_only_when_they_differ_from_the_runtime() -> None:
+    assert (
+        HeraldConfig.from_mapping({cfg.KEY_BROADCAST: True, cfg.KEY_ROUTING_BUDGET_SECONDS: ""}).routing_env
+        == {}
+    )
+    assert HeraldConfig.from_mapping({cfg.KEY_BROADCAST: "false"}).routing_env == {names.ENV_BROADCAST: "0"}
+    assert HeraldConfig.from_mapping({cfg.KEY_ROUTING_BUDGET_SECONDS: 4}).routing_env == {
+        names.ENV_ROUTING_BUDGET_SECONDS: "4.0"
+    }
+
+
+def test_routing_values_are_read_back_by_the_runtime() -> None:
+    """What CDK writes, herald.settings accepts and reads back as the configured values."""
+    from herald.settings import settings_from_env
+
+    config = HeraldConfig.from_mapping({cfg.KEY_BROADCAST: "0", cfg.KEY_ROUTING_BUDGET_SECONDS: "0.25"})
+    settings = settings_from_env(config.routing_env)
+    assert settings.broadcast is False
+    assert settings.routing_budget_seconds == 0.25
+    # Unset, the runtime's defaults apply: broadcast on, names.DEFAULT_ROUTING_BUDGET_SECONDS.
+    defaults = settings_from_env(HeraldConfig().routing_env)
+    assert defaults.broadcast is True
+    assert defaults.routing_budget_seconds == names.DEFAULT_ROUTING_BUDGET_SECONDS
+    # The largest budget CDK accepts is one the runtime accepts too.
+    largest = HeraldConfig.from_mapping({cfg.KEY_ROUTING_BUDGET_SECONDS: cfg.MAX_ROUTING_BUDGET_SECONDS})
+    assert settings_from_env(largest.routing_env).routing_budget_seconds == cfg.MAX_ROUTING_BUDGET_SECONDS
+
+
+def test_the_largest_routing_budget_leaves_a_full_filter_batch_room_in_the_timeout() -> None:
+    from infra import functions as fns
+
+    spent = cfg.MAX_ROUTING_BUDGET_SECONDS * names.EVENTS_BATCH_SIZE
+    assert spent <= fns.FILTER.timeout_seconds - 10
+    # The runtime's default fits as well.
+    assert names.DEFAULT_ROUTING_BUDGET_SECONDS <= cfg.MAX_ROUTING_BUDGET_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [
+        (
+            cfg.KEY_TABLE_MIN_READ_CAPACITY,
+            cfg.KEY_TABLE_MAX_READ_CAPACITY,
+            r"herald:tableMinReadCapacity \(50\) must not exceed herald:tableMaxReadCapacity \(10\)",
+        ),
+        (
+            cfg.KEY_TABLE_MIN_WRITE_CAPACITY,
+            cfg.KEY_TABLE_MAX_WRITE_CAPACITY,
+            r"herald:tableMinWriteCapacity \(50\) must not exceed herald:tableMaxWriteCapacity \(10\)",
+        ),
+    ],
+)
+def test_capacity_minimum_above_maximum_is_rejected(low: str, high: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HeraldConfig.from_mapping({low: "50", high: "10"})
+    # Equal bounds are a fixed capacity.
+    fixed = HeraldConfig.from_mapping({low: 10, high: 10})
+    assert (getattr(fixed, _FIELDS[low]), getattr(fixed, _FIELDS[high])) == (10, 10)
+
+
+_FIELDS = {key: field for key, (field, _parse) in cfg._PARSERS.items()}
 _CIRCUIT_KEYS = (
     cfg.KEY_CIRCUIT_FAILURE_RATE,
     cfg.KEY_CIRCUIT_MIN_ATTEMPTS,
@@ -193,6 +285,25 @@ def test_from_context_reads_the_construct_tree() -> None:
         (cfg.KEY_CIRCUIT_WINDOW_SECONDS, "0", r"herald:circuitWindowSeconds: must be >= 1"),
         (cfg.KEY_CIRCUIT_COOLDOWN_SECONDS, 901, r"herald:circuitCooldownSeconds: must be between 1 and 900"),
         (cfg.KEY_DISABLE_AFTER_SECONDS, "-5", r"herald:disableAfterSeconds: must be >= 1"),
+        (cfg.KEY_BROADCAST, "maybe", r"herald:broadcast: expected true or false, got 'maybe'"),
+        (cfg.KEY_BROADCAST, 2, r"herald:broadcast: expected true or false"),
+        (cfg.KEY_ROUTING_BUDGET_SECONDS, "0", r"herald:routingBudgetSeconds: must be > 0"),
+        (cfg.KEY_ROUTING_BUDGET_SECONDS, "slow", r"herald:routingBudgetSeconds: expected a number"),
+        (cfg.KEY_ROUTING_BUDGET_SECONDS, 5.5, r"herald:routingBudgetSeconds: at most 5 s"),
+        (
+            cfg.KEY_TABLE_BILLING_MODE,
+            "PAY_PER_REQUEST",
+            r"herald:tableBillingMode: expected one of onDemand, provisioned",
+        ),
+        (cfg.KEY_TABLE_BILLING_MODE, "ondemand", r"herald:tableBillingMode: expected one of"),
+        (cfg.KEY_TABLE_MIN_READ_CAPACITY, "0", r"herald:tableMinReadCapacity: must be between 1 and 40000"),
+        (cfg.KEY_TABLE_MAX_READ_CAPACITY, "lots", r"herald:tableMaxReadCapacity: expected an integer"),
+        (cfg.KEY_TABLE_MIN_WRITE_CAPACITY, 2.5, r"herald:tableMinWriteCapacity: expected an integer"),
+        (
+            cfg.KEY_TABLE_MAX_WRITE_CAPACITY,
+            40001,
+            r"herald:tableMaxWriteCapacity: must be between 1 and 40000",
+        ),
     ],
 )
 def test_bad_values_raise_naming_the_key(key: str, value: object, message: str) -> None:

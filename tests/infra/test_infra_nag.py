@@ -37,7 +37,7 @@ EXPECTED_RULES = {
 }
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed", "provisioned"])
 def test_no_unacknowledged_findings(variant: str, request: pytest.FixtureRequest) -> None:
     synth = request.getfixturevalue(variant)
     assert synth.violations == [], "\n".join(map(str, synth.violations))
@@ -66,7 +66,7 @@ def _acknowledged(synth: Any) -> dict[str, list[dict[str, str]]]:
     return found
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "provisioned"])
 def test_acknowledgments_are_per_resource_with_reasons(variant: str, request: pytest.FixtureRequest) -> None:
     synth = request.getfixturevalue(variant)
     acknowledged = _acknowledged(synth)

@@ -29,6 +29,7 @@ RUNTIME_METRICS = (
     "Notifications_deferred",
     "DeadLetters",
     "DeliveryLatencyMs",
+    "UnqueuedEventsRequeued",
 )
 
 
@@ -139,6 +140,36 @@ def test_dashboard_shows_functions_queues_and_api(dev: Any) -> None:
     for metric in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
         assert f'["AWS/ApiGateway","{metric}","ApiName","{dev.stack.stack_name}"' in body, metric
     assert '"type":"alarm"' in body
+
+
+def _table_parts(synth: Any) -> list[str]:
+    """How the dashboard's DynamoDB metrics name the table and each index (dimensions, sorted)."""
+    table = f'"TableName","{json.dumps(ref(synth.logical_id(synth.stack.storage.table)))}"'
+    indexes = [
+        f'"GlobalSecondaryIndexName","{index}",{table}' for index in (names.GSI1_NAME, names.GSI2_NAME)
+    ]
+    return [table, *indexes]
+
+
+@pytest.mark.parametrize("variant", ["dev", "provisioned"])
+def test_dashboard_shows_table_capacity_and_throttles(variant: str, request: pytest.FixtureRequest) -> None:
+    synth = request.getfixturevalue(variant)
+    body = _dashboard_body(synth)
+    for part in _table_parts(synth):
+        for metric in (
+            "ConsumedReadCapacityUnits",
+            "ConsumedWriteCapacityUnits",
+            "ReadThrottleEvents",
+            "WriteThrottleEvents",
+        ):
+            assert f'["AWS/DynamoDB","{metric}",{part},{{' in body, (metric, part)
+        # What is provisioned is drawn next to what is consumed, when there is something provisioned.
+        for metric in ("ProvisionedReadCapacityUnits", "ProvisionedWriteCapacityUnits"):
+            assert (f'["AWS/DynamoDB","{metric}",{part}' in body) == (variant == "provisioned"), (
+                metric,
+                part,
+            )
+    assert "PERIOD(" in body  # consumed units per second
 
 
 def _emitted_metric_names(repo_root: Path) -> tuple[set[str], set[str]]:

@@ -12,12 +12,20 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
-from conftest import PROD_DISABLE_AFTER_SECONDS, PROD_SCHEDULE, SYNTH_GROUP
+from conftest import (
+    PROD_DISABLE_AFTER_SECONDS,
+    PROD_SCHEDULE,
+    PROVISIONED_READ,
+    PROVISIONED_ROUTING_BUDGET,
+    PROVISIONED_WRITE,
+    SYNTH_GROUP,
+)
 from infra_helpers import allows, arn, grants, mentions, queue_policy, ref, role_statements
 
 from herald import names
 from infra import functions as fns
 from infra import stack as stack_module
+from infra import storage as storage_module
 from infra.config import QUEUE_RETENTION_SECONDS
 from infra.messaging import (
     VISIBILITY_FACTOR,
@@ -76,6 +84,83 @@ def test_table_keys_indexes_ttl_pitr_and_kms(dev: Any) -> None:
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
         },
     )
+
+
+SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
+SCALING_POLICY = "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+def test_table_is_on_demand_by_default(variant: str, request: pytest.FixtureRequest) -> None:
+    synth = request.getfixturevalue(variant)
+    table = synth.resource(synth.stack.storage.table)["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in table
+    assert all("ProvisionedThroughput" not in index for index in table["GlobalSecondaryIndexes"])
+    assert not synth.template.find_resources(SCALABLE_TARGET)
+    assert not synth.template.find_resources(SCALING_POLICY)
+
+
+def test_provisioned_table_starts_at_the_minimums_on_the_table_and_both_indexes(provisioned: Any) -> None:
+    table = provisioned.resource(provisioned.stack.storage.table)["Properties"]
+    minimums = {"ReadCapacityUnits": PROVISIONED_READ[0], "WriteCapacityUnits": PROVISIONED_WRITE[0]}
+    assert table["BillingMode"] == "PROVISIONED"
+    assert table["ProvisionedThroughput"] == minimums
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {names.GSI1_NAME, names.GSI2_NAME}
+    for index in indexes.values():
+        assert index["ProvisionedThroughput"] == minimums, index["IndexName"]
+    # Only the capacity changes: same table (no replacement), keys, encryption, PITR and TTL.
+    assert provisioned.logical_id(provisioned.stack.storage.table) == "StorageTableB43FDCE7"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"]["SSEType"] == "KMS"
+    assert table["TimeToLiveSpecification"]["Enabled"] is True
+
+
+def _resource_id(synth: Any, index: str | None) -> dict[str, Any]:
+    suffix = [f"/index/{index}"] if index else []
+    return {"Fn::Join": ["", ["table/", ref(synth.logical_id(synth.stack.storage.table)), *suffix]]}
+
+
+@pytest.mark.parametrize("index", [None, names.GSI1_NAME, names.GSI2_NAME], ids=["table", "gsi1", "gsi2"])
+@pytest.mark.parametrize("kind", ["Read", "Write"])
+def test_provisioned_capacity_is_auto_scaled_at_70_percent(
+    provisioned: Any, index: str | None, kind: str
+) -> None:
+    resource_id = _resource_id(provisioned, index)
+    dimension = f"dynamodb:{'index' if index else 'table'}:{kind}CapacityUnits"
+    targets = {
+        logical_id: target["Properties"]
+        for logical_id, target in provisioned.template.find_resources(SCALABLE_TARGET).items()
+        if target["Properties"]["ResourceId"] == resource_id
+        and target["Properties"]["ScalableDimension"] == dimension
+    }
+    assert len(targets) == 1, targets
+    [(target_id, target)] = targets.items()
+    low, high = PROVISIONED_READ if kind == "Read" else PROVISIONED_WRITE
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (low, high)
+    assert target["ServiceNamespace"] == "dynamodb"
+    # DynamoDB's service-linked role for Application Auto Scaling: no role of Herald's own.
+    assert "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable" in json.dumps(target["RoleARN"])
+    policies = [
+        policy["Properties"]
+        for policy in provisioned.template.find_resources(SCALING_POLICY).values()
+        if policy["Properties"]["ScalingTargetId"] == ref(target_id)
+    ]
+    assert len(policies) == 1
+    [policy] = policies
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
+        "PredefinedMetricSpecification": {"PredefinedMetricType": f"DynamoDB{kind}CapacityUtilization"},
+        "TargetValue": storage_module.TARGET_UTILIZATION_PERCENT,
+    }
+    assert storage_module.TARGET_UTILIZATION_PERCENT == 70
+
+
+def test_provisioned_table_has_six_scaled_dimensions_and_nothing_else(provisioned: Any) -> None:
+    # Reads and writes of the table and of each index; nothing else in the stack is auto scaled.
+    assert len(provisioned.template.find_resources(SCALABLE_TARGET)) == 6
+    assert len(provisioned.template.find_resources(SCALING_POLICY)) == 6
 
 
 def test_keys_rotate(dev: Any) -> None:
@@ -365,6 +450,33 @@ def test_prod_environment_carries_the_configuration(prod: Any) -> None:
         assert variables[names.ENV_INGEST_DEFAULT_PROJECT] == "proj-1"
     scheduled = prod.function(fns.SCHEDULED.handler)[1]["Properties"]["Environment"]["Variables"]
     assert scheduled[names.ENV_STALL_AFTER_SECONDS] == "300"
+
+
+ROUTING_VARIABLES = (names.ENV_BROADCAST, names.ENV_ROUTING_BUDGET_SECONDS)
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+def test_routing_variables_are_absent_unless_configured(variant: str, request: pytest.FixtureRequest) -> None:
+    # Broadcast on and the default filter budget are the runtime's own defaults: nothing to set.
+    synth = request.getfixturevalue(variant)
+    for spec in fns.ALL_SPECS:
+        variables = synth.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
+        assert not set(ROUTING_VARIABLES) & set(variables), spec.construct_id
+
+
+def test_configured_routing_settings_reach_the_filter_function_only(provisioned: Any) -> None:
+    for spec in fns.ALL_SPECS:
+        variables = provisioned.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
+        routing = {k: v for k, v in variables.items() if k in ROUTING_VARIABLES}
+        if spec is fns.FILTER:
+            assert routing == {
+                names.ENV_BROADCAST: "0",
+                names.ENV_ROUTING_BUDGET_SECONDS: str(float(PROVISIONED_ROUTING_BUDGET)),
+            }
+            # Broadcast off: the filter is not told the topic either.
+            assert names.ENV_BROADCAST_TOPIC_ARN not in variables
+        else:
+            assert routing == {}, spec.construct_id
 
 
 def _mapping(synth: Any, spec: fns.FunctionSpec, queue: Any) -> dict[str, Any]:
@@ -700,7 +812,7 @@ def test_optional_outputs(prod: Any, managed: Any) -> None:
     assert stack_module.OUTPUT_INGEST_KEY_ARN not in managed.template.to_json()["Outputs"]
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed", "provisioned"])
 def test_synthesis_reports_no_errors_or_warnings(variant: str, request: pytest.FixtureRequest) -> None:
     synth = request.getfixturevalue(variant)
     annotations = Annotations.from_stack(synth.stack)
@@ -708,7 +820,7 @@ def test_synthesis_reports_no_errors_or_warnings(variant: str, request: pytest.F
     annotations.has_no_warning("*", Match.any_value())
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "managed"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed", "provisioned"])
 def test_template_passes_cfn_lint(variant: str, request: pytest.FixtureRequest) -> None:
     from cfnlint import api as cfnlint_api
 

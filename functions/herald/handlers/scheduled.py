@@ -19,4 +19,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     stalled = transfers.report_stalled(services)
     metrics.add_metric(name="TransfersStalled", unit=MetricUnit.Count, value=stalled)
     requeued = ingest.requeue_unqueued(services)  # logged when there were any
+    if requeued:
+        metrics.add_metric(name="UnqueuedEventsRequeued", unit=MetricUnit.Count, value=requeued)
     return {"stalled": stalled, "requeued": requeued}

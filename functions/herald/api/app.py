@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from herald import ingest, jsontext
 from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
@@ -127,6 +128,43 @@ def _api_error(exc: ApiError) -> Response:
 @app.exception_handler(ingest.IngestUnavailableError)
 def _unavailable(exc: ingest.IngestUnavailableError) -> Response:
     return error_response(503, "unavailable", str(exc), headers={"Retry-After": "1"})
+
+
+# AWS refusing for now (throttled, or unreachable after boto3's own retries): the request was not
+# carried out, and trying again later is the remedy — 503 with Retry-After, never a 500.
+_TRANSIENT_AWS_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "Throttling",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "TransactionConflictException",
+    }
+)
+
+
+@app.exception_handler(ClientError)
+def _aws_error(exc: ClientError) -> Response:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code not in _TRANSIENT_AWS_CODES:
+        return _unexpected(exc)
+    logger.warning("AWS refused a request for now", error_code=code, path=app.current_event.path)
+    return error_response(
+        503,
+        "unavailable",
+        "Herald's storage is busy; retry shortly (idempotent with the same id)",
+        headers={"Retry-After": "1"},
+    )
+
+
+@app.exception_handler(BotoCoreError)
+def _aws_unreachable(exc: BotoCoreError) -> Response:
+    logger.warning("AWS unreachable", error=type(exc).__name__, path=app.current_event.path)
+    return error_response(
+        503, "unavailable", "Herald's storage is unreachable; retry shortly", headers={"Retry-After": "1"}
+    )
 
 
 @app.exception_handler(RequestValidationError)

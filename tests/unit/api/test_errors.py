@@ -133,3 +133,33 @@ def test_percent_encoded_paths_are_decoded_before_routing(admin: Client) -> None
 @pytest.mark.parametrize("path", ["/v1/events/%0A", "/v1/events%0A", "/health%00"])
 def test_a_path_with_control_characters_is_404(admin: Client, path: str) -> None:
     assert admin.call("GET", path)[0] == 404
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
+def test_storage_throttled_at_ingest_is_503_with_retry_after(
+    admin: Client, keys: Services, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    def throttled(*args: object, **kwargs: object) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "PutItem")
+
+    monkeypatch.setattr(type(keys.store), "put_event_if_new", throttled)
+    reply = admin.request(
+        "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": {"id": "a"}}
+    )
+    assert (reply.status, reply.body["error"]["code"]) == (503, "unavailable")
+    assert reply.headers.get("Retry-After") == "1"
+
+
+def test_an_aws_error_that_retrying_cannot_fix_is_still_a_500(
+    admin: Client, keys: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "Query")
+
+    monkeypatch.setattr(type(keys.store), "list_channels_page", denied)
+    status, body = admin.call("GET", "/api/notificationChannels")
+    assert (status, body["error"]["code"]) == (500, "internal_error")

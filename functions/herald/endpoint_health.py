@@ -12,6 +12,7 @@ only when there is something to remember: a healthy channel's successes cost no 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -20,7 +21,9 @@ from herald.channel_health import ChannelHealth, CircuitPolicy, CircuitState, Ga
 from herald.health_store import HealthStore
 from herald.models import Channel, Notification
 from herald.services import Services
-from herald.targets.base import Outcome
+
+if TYPE_CHECKING:  # an annotation only: importing herald.targets loads aiohttp (~120 ms) in the API
+    from herald.targets.base import Outcome
 
 logger = Logger(child=True)
 

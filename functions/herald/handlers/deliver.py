@@ -20,22 +20,25 @@ import asyncio
 import threading
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    AsyncBatchProcessor,
-    EventType,
-    SqsFifoPartialProcessor,
-    async_process_partial_response,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from herald.handlers.coldstart import frozen_imports
 
-from herald import delivery
-from herald.handlers.observability import logger, metrics
-from herald.messages import DeliverNotification
-from herald.names import SQS_MAX_DELAY_SECONDS
-from herald.services import get_services
-from herald.targets import http
+with frozen_imports():  # the cold start's imports, without garbage collections (see coldstart)
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import (
+        AsyncBatchProcessor,
+        EventType,
+        SqsFifoPartialProcessor,
+        async_process_partial_response,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from herald import delivery
+    from herald.handlers.observability import logger, metrics
+    from herald.messages import DeliverNotification
+    from herald.names import SQS_MAX_DELAY_SECONDS
+    from herald.services import get_services
+    from herald.targets import http
 
 # Report an all-failed batch item by item too: a failing receiver is not a function error.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from herald.handlers.coldstart import frozen_imports
 
-from herald import routing
-from herald.handlers.observability import logger, metrics
-from herald.messages import RouteEvent
-from herald.services import get_services
+with frozen_imports():  # the cold start's imports, without garbage collections (see coldstart)
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from herald import routing
+    from herald.handlers.observability import logger, metrics
+    from herald.messages import RouteEvent
+    from herald.services import get_services
 
 # Report an all-failed batch item by item too: a failing receiver is not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

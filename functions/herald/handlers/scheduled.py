@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from herald.handlers.coldstart import frozen_imports
 
-from herald import ingest, transfers
-from herald.handlers.observability import logger, metrics
-from herald.services import get_services
+with frozen_imports():  # the cold start's imports, without garbage collections (see coldstart)
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from herald import ingest, transfers
+    from herald.handlers.observability import logger, metrics
+    from herald.services import get_services
 
 
 @metrics.log_metrics

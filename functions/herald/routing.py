@@ -106,15 +106,7 @@ def route_event(services: Services, event_id: str) -> int:
     # after an earlier, interrupted run it recomputes it from the notifications.
     knows_status = True
     for sub in subs:
-        notification = Notification(
-            id=clock.notification_id_for(event.id, sub.id),
-            eventId=event.id,
-            subscriptionId=sub.id,
-            projectId=event.projectId,
-            channelId=sub.notificationChannelId,
-            createdAt=stamp,
-            updatedAt=stamp,
-        )
+        notification = _notification(event, sub, stamp)
         if not store.create_notification_if_new(notification, event):
             knows_status = False
             existing = store.get_notification(event.id, sub.id)
@@ -133,16 +125,8 @@ def route_event(services: Services, event_id: str) -> int:
             unevaluated=len(matching.unevaluated),
         )
     for sub in matching.unevaluated:
-        unevaluated = Notification(
-            id=clock.notification_id_for(event.id, sub.id),
-            eventId=event.id,
-            subscriptionId=sub.id,
-            projectId=event.projectId,
-            channelId=sub.notificationChannelId,
-            status=NotificationStatus.FAILED,
-            lastError=budget_spent_error(budget),
-            createdAt=stamp,
-            updatedAt=stamp,
+        unevaluated = _notification(
+            event, sub, stamp, status=NotificationStatus.FAILED, lastError=budget_spent_error(budget)
         )
         if not store.create_notification_if_new(unevaluated, event):
             knows_status = False
@@ -156,6 +140,19 @@ def route_event(services: Services, event_id: str) -> int:
         store.mark_routed(event.id)
         store.refresh_event_status(event.id)
     return len(to_send)
+
+
+def _notification(event: Event, sub: Subscription, stamp: str, **state: object) -> Notification:
+    return Notification(
+        id=clock.notification_id_for(event.id, sub.id),
+        eventId=event.id,
+        subscriptionId=sub.id,
+        projectId=event.projectId,
+        channelId=sub.notificationChannelId,
+        createdAt=stamp,
+        updatedAt=stamp,
+        **state,  # type: ignore[arg-type]
+    )
 
 
 def broadcast(services: Services, event: Event) -> None:

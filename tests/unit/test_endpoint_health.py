@@ -36,19 +36,27 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 @pytest.fixture
 def svc(resources: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Services:
     """Small thresholds: 3 failures in a row open a circuit, 60 s cool-down, disabled after 1 h."""
-    for var, value in {
-        names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "3",
-        names.ENV_CIRCUIT_MIN_ATTEMPTS: "10",
-        names.ENV_CIRCUIT_FAILURE_RATE: "0.7",
-        names.ENV_CIRCUIT_COOLDOWN_SECONDS: "60",
-        names.ENV_DISABLE_AFTER_SECONDS: "3600",
-        names.ENV_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0",
-    }.items():
-        monkeypatch.setenv(var, value)
-    reset_settings()
-    services = build_services(get_settings())
+    services = _reconfigured(
+        monkeypatch,
+        {
+            names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "3",
+            names.ENV_CIRCUIT_MIN_ATTEMPTS: "10",
+            names.ENV_CIRCUIT_FAILURE_RATE: "0.7",
+            names.ENV_CIRCUIT_COOLDOWN_SECONDS: "60",
+            names.ENV_DISABLE_AFTER_SECONDS: "3600",
+            names.ENV_RETRY_SCHEDULE: "0,0,0,0,0,0,0,0,0",
+        },
+    )
     _watch_operations(services)
     return services
+
+
+def _reconfigured(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Services:
+    """Services on the same table and queues, with these settings changed."""
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    reset_settings()
+    return build_services(get_settings())
 
 
 def _watch_operations(services: Services, project: str = "p1") -> None:
@@ -149,9 +157,7 @@ def test_opening_the_circuit_emits_channel_failing_once(
 def test_a_mostly_failing_window_opens_the_circuit(
     svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(names.ENV_CIRCUIT_CONSECUTIVE_FAILURES, "100")
-    reset_settings()
-    services = build_services(get_settings())
+    services = _reconfigured(monkeypatch, {names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "100"})
     receiver.statuses = [500, 500, 200] * 3 + [500]  # 7 of 10 fail, never 3 in a row
     ch = channel(services.store, receiver.url)
     messages = _notify(services, ch, 11)
@@ -316,9 +322,9 @@ def test_retry_after_pauses_the_whole_channel(
 def test_the_last_failed_attempt_emits_notification_exhausted(
     svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "0")
-    reset_settings()
-    services = build_services(get_settings())  # the same table: p1 still watches operations
+    services = _reconfigured(
+        monkeypatch, {names.ENV_RETRY_SCHEDULE: "0"}
+    )  # the same table: p1 still watches operations
     receiver.statuses = [500, 503]
     ch = channel(services.store, receiver.url)
     [message] = _notify(services, ch, 1)
@@ -342,9 +348,7 @@ def test_the_last_failed_attempt_emits_notification_exhausted(
 def test_no_exhausted_event_is_emitted_about_an_operational_event(
     svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")
-    reset_settings()
-    services = build_services(get_settings())
+    services = _reconfigured(monkeypatch, {names.ENV_RETRY_SCHEDULE: ""})
     receiver.statuses = [500]
     ch = channel(services.store, receiver.url)
     sub = subscription(services.store, ch.id, code=operational.CHANNEL_FAILING)
@@ -362,9 +366,7 @@ def test_no_exhausted_event_is_emitted_about_an_operational_event(
 def test_deferrals_do_not_advance_the_retry_schedule(
     svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "7,9")
-    reset_settings()
-    services = build_services(get_settings())
+    services = _reconfigured(monkeypatch, {names.ENV_RETRY_SCHEDULE: "7,9"})
     receiver.statuses, receiver.retry_after = [429, 500], "5"
     ch = channel(services.store, receiver.url)
     [message] = _notify(services, ch, 1)
@@ -384,9 +386,7 @@ def test_deferrals_do_not_advance_the_retry_schedule(
 def test_a_project_that_does_not_subscribe_gets_no_operational_events(
     resources: LocalResources, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(names.ENV_CIRCUIT_CONSECUTIVE_FAILURES, "3")
-    reset_settings()
-    services = build_services(get_settings())
+    services = _reconfigured(monkeypatch, {names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "3"})
     ch, _ = _open_circuit(services, receiver)
 
     assert _health(services, ch).state is CircuitState.OPEN

@@ -20,10 +20,8 @@ timeout, HERALD_HTTP_TIMEOUT_SECONDS=2). The "refused" endpoint is a port nobody
    receiver, and when each send was booked for and started. Then the same channel without a limit:
    the most this harness delivers to one channel (a limit above it cannot bind here).
 
-Two threads in one process are not two Lambda invocations in two processes: the deliver module's
-batch processor keeps the batch it is working on as its own state, so each thread gets its own
-processor here (`_processor_per_thread`); and moto is not thread-safe where DynamoDB and SQS are
-atomic per request, so each moto backend's operations are serialized (`_moto_like_aws`). The two
+Two threads in one process are not two Lambda invocations in two processes: moto is not
+thread-safe where DynamoDB and SQS are atomic per request, so each moto backend's operations are serialized (`_moto_like_aws`). The two
 threads still share the process's caches (channel health for 1 s, opened secrets), where two
 invocations would each have theirs. No Herald file is changed: three of its functions are wrapped
 to count decisions and note when sends were booked for and when they left.
@@ -360,10 +358,6 @@ def drive(sqs: Any, queue_url: str, done: Callable[[], bool], deadline: float) -
 
     stop = threading.Event()
     errors: list[BaseException] = []
-    # Lambda runs one invocation per process; here two threads share the module's batch processor,
-    # which keeps the batch it is processing on itself: give each thread its own.
-    shared = deliver.processor
-    deliver.processor = _processor_per_thread()
 
     def handler(event: dict[str, Any], context: Any) -> Any:
         try:
@@ -398,20 +392,9 @@ def drive(sqs: Any, queue_url: str, done: Callable[[], bool], deadline: float) -
     stop.set()
     for thread in threads:
         thread.join(timeout=HTTP_TIMEOUT_SECONDS + 30)
-    deliver.processor = shared
     if errors:
         raise RuntimeError(f"a deliver loop failed: {errors[0]!r}") from errors[0]
     return start, finished
-
-
-def _processor_per_thread() -> Any:
-    from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
-
-    class PerThread(threading.local, AsyncBatchProcessor):  # each thread sees its own attributes
-        pass
-
-    # As herald.handlers.deliver builds its own.
-    return PerThread(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _circuit_env(breaker: bool) -> None:

@@ -95,14 +95,17 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
     if outcome is None:
         event, subscription, channel = prepared.event, prepared.subscription, prepared.channel
         assert event and subscription and channel
-        gate, seen = await asyncio.to_thread(endpoint_health.before_send, services, channel, clock.now())
+        asked_at = clock.now()
+        gate, seen = await asyncio.to_thread(endpoint_health.before_send, services, channel, asked_at)
         if not gate.go:
             logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
             return Decision(
                 "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
             )
         if gate.wait > 0:
-            await asyncio.sleep(gate.wait)  # the rate limit's slot for this send
+            # Until the rate limit's slot itself: the wait was counted from before the booking,
+            # which took time of its own (sleeping the whole wait after it would send late).
+            await asyncio.sleep(max(0.0, asked_at + gate.wait - clock.now()))
         body = formats.render(event, subscription, channel)
         outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
         await asyncio.to_thread(

@@ -40,12 +40,20 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
     from herald.services import get_services
     from herald.targets import http
 
-# Report an all-failed batch item by item too: a failing receiver is not a function error.
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-# Ordered deliveries: a failure skips the rest of its message group only.
-ordered_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-# As above (its constructor does not take the option; the attribute is the base class's).
-ordered_processor.raise_on_entire_batch_failure = False
+
+def _processor() -> AsyncBatchProcessor:
+    # Report an all-failed batch item by item too: a failing receiver is not a function error.
+    # One per invocation: a processor holds its batch, and `herald dev` (or a test) may invoke
+    # the handler from two threads at once.
+    return AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _ordered_processor() -> SqsFifoPartialProcessor:
+    # Ordered deliveries: a failure skips the rest of its message group only.
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # As above (its constructor does not take the option; the attribute is the base class's).
+    processor.raise_on_entire_batch_failure = False
+    return processor
 
 
 class RetryScheduled(Exception):
@@ -138,12 +146,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or []
     if records and str(records[0].get("eventSourceARN", "")).endswith(".fifo"):
         response = process_partial_response(
-            event=event, record_handler=_ordered_record_handler, processor=ordered_processor, context=context
+            event=event,
+            record_handler=_ordered_record_handler,
+            processor=_ordered_processor(),
+            context=context,
         )
         _release_held_back(records, response)
         return response
     return async_process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event, record_handler=record_handler, processor=_processor(), context=context
     )
 
 

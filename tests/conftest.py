@@ -36,9 +36,10 @@ os.environ.pop("AWS_PROFILE", None)
 @pytest.fixture(scope="session", autouse=True)
 def _close_delivery_pools() -> Iterator[None]:
     yield
-    from herald.handlers import deliver
+    from herald.targets import http
 
-    deliver.shutdown()
+    # Every loop's pools, not only this thread's: pollers and benches ran loops on other threads.
+    http.close_all_sessions()
 
 
 @dataclass

@@ -50,32 +50,52 @@ class PublicOnlyResolver(AbstractResolver):
 
 
 # One pool per event loop and policy; Lambda keeps its loop between invocations, so connections
-# to a receiver are reused across batches.
-_sessions: dict[tuple[int, bool], aiohttp.ClientSession] = {}
+# to a receiver are reused across batches. The loop is kept with its pool: a new loop may get a
+# dead one's id, and must not be handed a pool bound to that dead loop.
+_sessions: dict[tuple[int, bool], tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 
 
 def _session(allow_private: bool) -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
     key = (id(loop), allow_private)
-    session = _sessions.get(key)
-    if session is None or session.closed:
-        connector = aiohttp.TCPConnector(
-            limit=POOL_LIMIT,
-            resolver=None if allow_private else PublicOnlyResolver(),
-            enable_cleanup_closed=True,
-        )
-        session = aiohttp.ClientSession(
-            connector=connector, headers={"User-Agent": USER_AGENT}, auto_decompress=False
-        )
-        _sessions[key] = session
+    entry = _sessions.get(key)
+    if entry is not None and entry[0] is loop and not entry[1].closed:
+        return entry[1]
+    if entry is not None and entry[0] is not loop:
+        _drop(entry[1])
+    connector = aiohttp.TCPConnector(
+        limit=POOL_LIMIT,
+        resolver=None if allow_private else PublicOnlyResolver(),
+        enable_cleanup_closed=True,
+    )
+    session = aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": USER_AGENT}, auto_decompress=False
+    )
+    _sessions[key] = (loop, session)
     return session
+
+
+def _drop(session: aiohttp.ClientSession) -> None:
+    """Close a pool whose loop cannot run its async close any more: its connections, at once."""
+    if session.connector is not None and not session.closed:
+        session.connector.close()  # closes the transports now; the awaitable it returns is done
 
 
 async def close_sessions() -> None:
     """Close this loop's pools (when the loop itself is about to end, e.g. outside Lambda)."""
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in _sessions if k[0] == loop_id]:
-        await _sessions.pop(key).close()
+        await _sessions.pop(key)[1].close()
+
+
+def close_all_sessions() -> None:
+    """Close every pool of every loop (a process that ran loops on several threads is ending)."""
+    for key in list(_sessions):
+        loop, session = _sessions.pop(key)
+        if not loop.is_closed() and not loop.is_running():
+            loop.run_until_complete(session.close())
+        else:
+            _drop(session)
 
 
 async def post(

@@ -15,7 +15,9 @@ the event item) and for each entry deleted; a read costs 1 RRU per 4 KB
 counting the total size of what it returned. Item size: attribute names plus values (strings as
 UTF-8, numbers about one byte per two digits, +3 bytes per list or map and +1 per element).
 
-Prices: us-east-1, on-demand, as listed on the AWS pricing pages on 2026-11-23 (see PRICES).
+Prices: us-east-1, on-demand (see PRICES), written down on 2026-11-23 from AWS's published prices;
+DynamoDB's on-demand throughput prices are those since AWS halved them on 2024-11-01. No machine
+here reaches AWS: check them against the pricing pages before relying on the dollars.
 Storage: the event and its notification kept 30 days (their TTL), with the indexes' copies.
 Lambda duration is an estimate, not a measurement (see LATENCY_MS): the handlers' own time here
 plus a typical in-region latency per AWS call on each invocation's critical path.
@@ -37,8 +39,9 @@ from _common import CallCounter, LoopbackReceiver, Pump, in_process, machine, ta
 
 PRICES_DATE = "2026-11-23"
 PRICES = {
-    "ddb_wru": 1.25 / 1e6,  # per write request unit (1 KB)
-    "ddb_rru": 0.25 / 1e6,  # per read request unit (4 KB strongly consistent; eventual = 0.5)
+    # On-demand throughput, halved by AWS on 2024-11-01 (was $1.25 / $0.25 per million).
+    "ddb_wru": 0.625 / 1e6,  # per write request unit (1 KB)
+    "ddb_rru": 0.125 / 1e6,  # per read request unit (4 KB strongly consistent; eventual = 0.5)
     "ddb_storage_gb_month": 0.25,
     "sqs_request": 0.40 / 1e6,  # standard queue, per request (each 64 KB chunk)
     "sns_publish": 0.50 / 1e6,  # per request (64 KB chunk)
@@ -63,8 +66,9 @@ REFERENCES = {"naive design (issue #8)": 3.16, "EventBridge, no persistence (iss
 TARGET = 1.50
 IDLE = "SQS ReceiveMessage, empty (idle polling)"
 # Lambda's SQS event source mapping keeps about 5 long polls (20 s) going per queue when idle:
-# 5 x 3 requests a minute x 43,800 minutes a month, for 6 queues (3 queues and their DLQs).
-IDLE_POLLS_PER_MONTH = 5 * 3 * 43_800 * 6
+# 5 x 3 requests a minute x 43,800 minutes a month, for 8 queues (ingest, events, deliveries and
+# the ordered deliveries FIFO queue, and their DLQs).
+IDLE_POLLS_PER_MONTH = 5 * 3 * 43_800 * 8
 SEED_PAYLOAD = json.loads(
     (Path(__file__).resolve().parent.parent / "tests/unit/filters/seed_analysis.json").read_text()
 )
@@ -733,7 +737,7 @@ def main() -> None:
     )
     idle = IDLE_POLLS_PER_MONTH * PRICES["sqs_request"]
     print(
-        f"\n   Fixed, whatever the volume: idle polling by the 6 event source mappings ≈ "
+        f"\n   Fixed, whatever the volume: idle polling by the 8 event source mappings ≈ "
         f"{IDLE_POLLS_PER_MONTH / 1e6:.1f} M ReceiveMessage/month = ${idle:.2f}/month; the table's KMS key $1/month.\n"
     )
     for label, _core, _total, sub, _projected in summary:

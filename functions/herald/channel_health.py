@@ -105,13 +105,25 @@ def gate(health: ChannelHealth | None, now: float, policy: CircuitPolicy) -> Gat
     if health.state is CircuitState.OPEN:
         reopen_at = (health.openedAt or now) + policy.cooldown_seconds
         if now < reopen_at:
-            return Gate(False, reopen_at - now, "the channel's circuit is open")
+            return Gate(False, held_back_for(health, now, reopen_at), "the channel's circuit is open")
         return Gate(True, probe=True)
     if health.state is CircuitState.HALF_OPEN:
         if health.probeUntil and health.probeUntil > now:
             return Gate(False, health.probeUntil - now, "a probe delivery is in flight")
         return Gate(True, probe=True)  # the previous probe's lease ran out
     return SEND
+
+
+# A channel down for long keeps its held-back deliveries away longer than one cool-down (a quarter
+# of its time down, at most SQS's longest delay): one probe per cool-down is enough to notice its
+# recovery, and each return of a held-back delivery costs queue requests and reads.
+HELD_BACK_SHARE_OF_DOWNTIME = 0.25
+MAX_HELD_BACK_SECONDS = 900
+
+
+def held_back_for(health: ChannelHealth, now: float, reopen_at: float) -> float:
+    down_for = now - (health.failingSince or now)
+    return max(reopen_at - now, min(MAX_HELD_BACK_SECONDS, HELD_BACK_SHARE_OF_DOWNTIME * down_for))
 
 
 def window_expired(health: ChannelHealth | None, now: float, policy: CircuitPolicy) -> bool:

@@ -404,3 +404,18 @@ def test_a_wildcard_subscription_does_not_receive_operational_events(
     notified = {n.subscriptionId for n in svc.store.get_event_with_notifications(event.id)[1]}
     assert everything.id not in notified
     assert len(notified) == 1  # the project's own subscription to herald.channel.failing
+
+
+def test_deliveries_held_back_by_a_long_open_circuit_stay_away_longer(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock
+) -> None:
+    ch, messages = _open_circuit(svc, receiver)  # failing since T0
+    fake_clock.advance(3000)
+    # Opened again just now (as after a failed probe): its cool-down has 60 s to run.
+    assert endpoint_health.health_store(svc).open_circuit(ch.id, fake_clock.now, CircuitState.OPEN)
+    endpoint_health.forget()
+
+    decision = _deliver(svc, messages[3])
+
+    # A quarter of the 3,000 s it has been failing (not the 60 s cool-down), at most 900 s.
+    assert (decision.deferred, decision.retry_in) == (True, 750)

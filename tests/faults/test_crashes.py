@@ -86,10 +86,10 @@ def test_a_record_that_crashes_before_sending_every_time_ends_failed_through_the
     victim = subs[0].id
     real_prepare = delivery._prepare
 
-    def prepare(services: Any, message: DeliverNotification) -> Any:
+    def prepare(services: Any, message: DeliverNotification, *args: Any) -> Any:
         if message.subscriptionId == victim:
             raise Crash("injected crash before the send")
-        return real_prepare(services, message)
+        return real_prepare(services, message, *args)
 
     monkeypatch.setattr(delivery, "_prepare", prepare)
     world.pump.drain()
@@ -197,7 +197,7 @@ def test_the_dead_letter_reason_counts_the_tries_that_were_made(
 ) -> None:
     event_id, subs = _fan_out(world, faulty.url, subscribers=1)
 
-    def prepare(services: Any, message: DeliverNotification) -> Any:
+    def prepare(services: Any, message: DeliverNotification, *args: Any) -> Any:
         raise Crash("injected crash before the send")
 
     monkeypatch.setattr(delivery, "_prepare", prepare)

@@ -222,12 +222,9 @@ def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
         )
         os.environ.update(
             {
-                names.ENV_TABLE_NAME: res.table_name,
-                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
-                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
+                **res.environment(),
                 names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
                 names.ENV_RETRY_SCHEDULE: retry_schedule,
-                names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
                 names.ENV_ALLOW_PRIVATE_TARGETS: "1",
             }
         )

@@ -157,12 +157,8 @@ class _Herald:
         )
         os.environ.update(
             {
-                names.ENV_TABLE_NAME: res.table_name,
-                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
-                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
-                names.ENV_ORDERED_DELIVERIES_QUEUE_URL: res.ordered_deliveries_queue_url,
+                **res.environment(),
                 names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
-                names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
                 names.ENV_RETRY_SCHEDULE: "0,0",
                 names.ENV_ALLOW_PRIVATE_TARGETS: "1",  # the loopback receiver
             }

@@ -36,12 +36,8 @@ def install_resources(monkeypatch: pytest.MonkeyPatch, client: Callable[[str], A
         kms=client("kms"),
     )
     for var, value in {
-        names.ENV_TABLE_NAME: res.table_name,
-        names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
-        names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
-        names.ENV_ORDERED_DELIVERIES_QUEUE_URL: res.ordered_deliveries_queue_url,
+        **res.environment(),
         names.ENV_RETRY_SCHEDULE: SCHEDULE,
-        names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
         names.ENV_HTTP_TIMEOUT_SECONDS: "2",
         # Loopback receivers and made-up hosts: the SSRF check has its own tests.
         names.ENV_ALLOW_PRIVATE_TARGETS: "1",

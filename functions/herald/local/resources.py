@@ -31,6 +31,17 @@ class LocalResources:
     broadcast_topic_arn: str
     secrets_key_id: str
 
+    def environment(self) -> dict[str, str]:
+        """The variables that point Herald's functions at these resources (as CDK sets them),
+        the broadcast topic aside: publishing there is a deployment's choice."""
+        return {
+            names.ENV_TABLE_NAME: self.table_name,
+            names.ENV_EVENTS_QUEUE_URL: self.events_queue_url,
+            names.ENV_DELIVERIES_QUEUE_URL: self.deliveries_queue_url,
+            names.ENV_ORDERED_DELIVERIES_QUEUE_URL: self.ordered_deliveries_queue_url,
+            names.ENV_SECRETS_KEY_ID: self.secrets_key_id,
+        }
+
 
 def create_table(ddb: Any, table_name: str) -> None:
     attrs = [

@@ -95,16 +95,7 @@ class LocalRuntime:
         # moto's SES, like SES's sandbox, sends only from verified identities.
         sender = os.environ.setdefault(names.ENV_SES_SENDER, DEV_SES_SENDER)
         aws.client("ses").verify_email_identity(EmailAddress=_address_of(sender))
-        os.environ.update(
-            {
-                names.ENV_TABLE_NAME: res.table_name,
-                names.ENV_EVENTS_QUEUE_URL: res.events_queue_url,
-                names.ENV_DELIVERIES_QUEUE_URL: res.deliveries_queue_url,
-                names.ENV_ORDERED_DELIVERIES_QUEUE_URL: res.ordered_deliveries_queue_url,
-                names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
-                names.ENV_SECRETS_KEY_ID: res.secrets_key_id,
-            }
-        )
+        os.environ.update({**res.environment(), names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn})
         from herald import services
         from herald import settings as settings_module
 

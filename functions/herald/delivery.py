@@ -107,32 +107,45 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
     prepared = await asyncio.to_thread(_prepare, services, message, asked_at)
     if isinstance(prepared, Decision):
         return prepared
-    outcome = prepared.outcome
+    outcome, sent = prepared.outcome, False
     if outcome is None:
         event, subscription, channel = prepared.event, prepared.subscription, prepared.channel
-        gate = prepared.gate
         assert event and subscription and channel
-        if gate.wait > 0:
+        if prepared.gate.wait > 0:
             # Until the rate limit's slot itself: the wait was counted from before the booking,
             # which took time of its own (sleeping the whole wait after it would send late).
-            await asyncio.sleep(max(0.0, asked_at + gate.wait - clock.now()))
+            await asyncio.sleep(max(0.0, asked_at + prepared.gate.wait - clock.now()))
         body = formats.render(event, subscription, channel)
         outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
-        await asyncio.to_thread(
-            endpoint_health.after_attempt,
-            services,
-            channel,
-            prepared.notification,
-            outcome,
-            prepared.seen,
-            gate.probe,
-            clock.now(),
-        )
+        sent = True
     decision = await asyncio.to_thread(_settle_attempt, services, message, prepared, outcome, receive_count)
+    if sent:
+        # After the attempt is recorded, and never failing the delivery (see the function).
+        await asyncio.to_thread(_count_towards_health, services, prepared, outcome, clock.now())
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
         return Decision(decision.outcome, latency_ms=max(latency, 0))
     return decision
+
+
+def _count_towards_health(services: Services, prepared: _Prepared, outcome: Outcome, now: float) -> None:
+    """The channel's health is bookkeeping about the receiver: failing to update it must not fail
+    (and so repeat) a delivery that was made and recorded."""
+    assert prepared.channel is not None
+    try:
+        endpoint_health.after_attempt(
+            services,
+            prepared.channel,
+            prepared.notification,
+            outcome,
+            prepared.seen,
+            prepared.gate.probe,
+            now,
+        )
+    except Exception:
+        logger.exception("the channel's health could not be updated", channel=prepared.channel.id)
+        if prepared.gate.probe:
+            endpoint_health.forget(prepared.channel.id)  # the probe's lease runs out by itself
 
 
 def _settle_attempt(

@@ -138,8 +138,13 @@ def test_410_gone_disables_the_channel_at_once(
     event = herald.event_when(_post(herald, project, "a-gone-1"), "failed", timeout=30)
 
     assert [a["httpStatus"] for a in event["notifications"][0]["attempts"]] == [410]
-    _, channel = herald.call("GET", f"/api/notificationChannels/{gone}")
-    assert (channel["enabled"], channel["disabledReason"]) == (False, "the receiver answered 410 Gone")
+    # The attempt is recorded first, the channel disabled right after it.
+    channel = herald.wait_for(
+        lambda: (c := herald.call("GET", f"/api/notificationChannels/{gone}")[1])["enabled"] is False and c,
+        10,
+        "the channel to be disabled",
+    )
+    assert channel["disabledReason"] == "the receiver answered 410 Gone"
     herald.wait_for(
         lambda: "herald.channel.disabled" in _codes(other_receiver), 30, "herald.channel.disabled"
     )

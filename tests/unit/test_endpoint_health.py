@@ -6,6 +6,7 @@ import pytest
 
 from herald import clock, delivery, endpoint_health, ingest, names, operational, routing
 from herald.channel_health import CircuitState
+from herald.health_store import HealthStore
 from herald.local.resources import LocalResources
 from herald.messages import DeliverNotification, RouteEvent
 from herald.models import Channel, NotificationStatus
@@ -419,3 +420,21 @@ def test_deliveries_held_back_by_a_long_open_circuit_stay_away_longer(
 
     # A quarter of the 3,000 s it has been failing (not the 60 s cool-down), at most 900 s.
     assert (decision.deferred, decision.retry_in) == (True, 750)
+
+
+def test_a_health_update_that_fails_does_not_fail_the_recorded_delivery(
+    svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver.statuses = [500]
+    ch = channel(svc.store, receiver.url)
+    [message] = _notify(svc, ch, 1)
+
+    def throttled(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(HealthStore, "record", throttled)
+    decision = _deliver(svc, message)
+
+    assert decision.outcome == "retry"  # not a crash that would send it again at once
+    n = svc.store.get_notification(message.eventId, message.subscriptionId)
+    assert [a.httpStatus for a in n.attempts] == [500]

@@ -13,29 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from herald import aws
 from herald.channel_health import ChannelHealth, CircuitState
 from herald.names import TABLE_PARTITION_KEY as PK
 from herald.names import TABLE_SORT_KEY as SK
 from herald.names import TABLE_TTL_ATTRIBUTE
-from herald.store import _from_ddb, _to_ddb
+from herald.store import CHANNEL_SK, _from_ddb, _to_ddb, conditional_write
 
 HEALTH_SK = "HEALTH"
-CHANNEL_SK = "CHANNEL"  # the channel's own item (herald.store)
 RATE_WINDOW_TTL_SECONDS = 120
-
-
-def _conditional(update: Any) -> bool:
-    """Run an UpdateItem; False when its condition did not hold (another invocation won)."""
-    try:
-        update()
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 class HealthStore:
@@ -101,7 +87,7 @@ class HealthStore:
 
     def pause(self, channel_id: str, until: float, now: float) -> None:
         """Hold the channel's deliveries until `until` (never shortens a longer pause)."""
-        _conditional(
+        conditional_write(
             lambda: self._update(
                 channel_id,
                 f"SET pausedUntil = :u, channelId = :cid, {TABLE_TTL_ATTRIBUTE} = :exp",
@@ -115,7 +101,7 @@ class HealthStore:
         condition = "#st = :from"
         if from_state is CircuitState.CLOSED:
             condition = "attribute_not_exists(#st) OR #st = :from"
-        return _conditional(
+        return conditional_write(
             lambda: self._update(
                 channel_id,
                 "SET #st = :open, openedAt = :now REMOVE probeUntil",
@@ -134,7 +120,7 @@ class HealthStore:
         values.update(
             {":open": CircuitState.OPEN.value, ":half": CircuitState.HALF_OPEN.value, ":until": now + lease}
         )
-        return _conditional(
+        return conditional_write(
             lambda: self._update(
                 channel_id,
                 "SET #st = :half, probeUntil = :until",
@@ -146,7 +132,7 @@ class HealthStore:
 
     def close_circuit(self, channel_id: str, now: float) -> bool:
         """open/half-open → closed with a fresh window (True for the invocation that did it)."""
-        return _conditional(
+        return conditional_write(
             lambda: self._update(
                 channel_id,
                 "SET #st = :closed, windowStart = :now, windowAttempts = :zero, windowFailures = :zero "
@@ -164,7 +150,7 @@ class HealthStore:
     # --- disabling ------------------------------------------------------------------------------
     def disable_channel(self, channel_id: str, reason: str, at_iso: str) -> bool:
         """Disable an enabled channel; True for the one invocation that did it."""
-        return _conditional(
+        return conditional_write(
             lambda: self._update(
                 channel_id,
                 "SET enabled = :off, disabledReason = :why, disabledAt = :at",
@@ -188,7 +174,7 @@ class HealthStore:
 
     def jump_rate_slot(self, channel_id: str, second: int, rank: int) -> bool:
         """Take rank `rank` in `second` if the count is still below it (skipping stale ranks)."""
-        return _conditional(
+        return conditional_write(
             lambda: self._update(
                 channel_id,
                 f"SET granted = :rank, {TABLE_TTL_ATTRIBUTE} = :exp",

@@ -94,6 +94,7 @@ MAX_PREVIOUS_CYCLES = 10
 # An event is two items in its partition: the event (payload, status) and its list entry (the
 # events indexes' keys), plus one item per notification.
 EVENT_SK = "EVENT"
+CHANNEL_SK = "CHANNEL"  # a channel's own item (its health and rate items sit beside it)
 LISTING_SK = "LISTING"
 # An event stored but not queued for routing: a marker item in its partition, listed in gsi2
 # for the scheduled function's sweeper until it is queued.
@@ -197,6 +198,22 @@ def _unpack_payload(stored: Any) -> dict[str, Any]:
     return result
 
 
+def is_condition_failure(exc: ClientError) -> bool:
+    return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def conditional_write(write: Callable[[], object]) -> bool:
+    """Run a conditional DynamoDB write; False when its condition did not hold (the item was not
+    in the state the write expected: another writer got there first, or it is gone)."""
+    try:
+        write()
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def aggregate_status(event: Event, notifications: Iterable[Notification]) -> NotificationStatus:
     """One Codex's event status: failed > retryable > pending > success."""
     if event.routingError:
@@ -245,13 +262,7 @@ class Store:
         kwargs: dict[str, Any] = {"TableName": self.table, "Item": _to_ddb(item)}
         if condition:
             kwargs["ConditionExpression"] = condition
-        try:
-            self.ddb.put_item(**kwargs)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_write(lambda: self.ddb.put_item(**kwargs))
 
     def _delete(self, pk: str, sk: str) -> None:
         self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: pk, SK: sk}))
@@ -437,7 +448,7 @@ class Store:
         item.update(
             {
                 PK: f"CHANNEL#{channel.id}",
-                SK: "CHANNEL",
+                SK: CHANNEL_SK,
                 GSI2_PARTITION_KEY: "CHANNELS",
                 GSI2_SORT_KEY: f"{channel.createdAt}#{channel.id}",
             }
@@ -445,7 +456,7 @@ class Store:
         self._put(item)
 
     def get_channel(self, channel_id: str) -> Channel | None:
-        item = self._get(f"CHANNEL#{channel_id}", "CHANNEL")
+        item = self._get(f"CHANNEL#{channel_id}", CHANNEL_SK)
         return Channel.model_validate(item) if item else None
 
     def list_channels(self) -> list[Channel]:
@@ -470,7 +481,7 @@ class Store:
         item.update(
             {
                 PK: f"CHANNEL#{channel.id}",
-                SK: "CHANNEL",
+                SK: CHANNEL_SK,
                 GSI2_PARTITION_KEY: "CHANNELS",
                 GSI2_SORT_KEY: f"{channel.createdAt}#{channel.id}",
             }
@@ -478,7 +489,7 @@ class Store:
         return self._put(item, condition=f"attribute_exists({PK})")
 
     def delete_channel(self, channel_id: str) -> None:
-        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: "CHANNEL"}))
+        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: CHANNEL_SK}))
 
     def count_channel_subscriptions(self, channel_id: str) -> int:
         """How many subscriptions (of any project) deliver through this channel."""
@@ -833,7 +844,7 @@ class Store:
                 ),
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
             self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
             return False
@@ -864,7 +875,7 @@ class Store:
                 ),
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
         self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
 
@@ -878,8 +889,8 @@ class Store:
         write (see `refresh_event_status`). False when either condition failed or the event is
         gone: the caller then marks it routed and recomputes the status from its notifications.
         """
-        try:
-            self.ddb.update_item(
+        return conditional_write(
+            lambda: self.ddb.update_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
                 UpdateExpression="SET routed = :true, #s = :s REMOVE routingError",
@@ -891,11 +902,7 @@ class Store:
                     {":true": True, ":s": status.value, ":read": read_status.value}
                 ),
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def refresh_event_status(self, event_id: str) -> NotificationStatus | None:
         """Recompute the event's aggregate status from its notifications and store it if it changed.
@@ -940,7 +947,7 @@ class Store:
                     ExpressionAttributeValues=_to_ddb(values),
                 )
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not is_condition_failure(exc):
                     raise
                 continue  # someone wrote since this read (or the event expired): read again
             return status
@@ -996,19 +1003,15 @@ class Store:
         else:
             expr += ", lastError = :e"
             values[":e"] = attempt.error or f"HTTP {attempt.httpStatus}"
-        try:
-            self._update_notification(
+        return conditional_write(
+            lambda: self._update_notification(
                 event_id,
                 subscription_id,
                 expr,
                 values,
                 condition=_attempt_count_condition(attempts_before),
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def mark_notification_failed(
         self, event_id: str, subscription_id: str, reason: str | None, updated_at: str
@@ -1019,15 +1022,11 @@ class Store:
         if reason:
             expr += ", lastError = :e"
             values[":e"] = reason
-        try:
-            self._update_notification(
+        return conditional_write(
+            lambda: self._update_notification(
                 event_id, subscription_id, expr, values, condition=f"attribute_exists({PK}) AND #s <> :ok"
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def _update_notification(
         self,
@@ -1139,8 +1138,8 @@ class Store:
             ":failed": NotificationStatus.FAILED.value,
             ":read": n.updatedAt,
         }
-        try:
-            self.ddb.update_item(
+        return conditional_write(
+            lambda: self.ddb.update_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{n.eventId}", SK: f"NOTIFICATION#{n.subscriptionId}"}),
                 UpdateExpression=expr,
@@ -1148,27 +1147,19 @@ class Store:
                 ExpressionAttributeNames={"#s": "status", "#c": "cycle"},
                 ExpressionAttributeValues={k: _ser.serialize(_decimalize(v)) for k, v in values.items()},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def delete_failed_notification(self, event_id: str, subscription_id: str) -> bool:
         """Delete a notification if it is (still) failed; its open index entry goes with it."""
-        try:
-            self.ddb.delete_item(
+        return conditional_write(
+            lambda: self.ddb.delete_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{event_id}", SK: f"NOTIFICATION#{subscription_id}"}),
                 ConditionExpression="#s = :failed",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb({":failed": NotificationStatus.FAILED.value}),
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     # --- API keys ---------------------------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:

@@ -24,7 +24,7 @@ from herald import catalog, clock, ingest
 from herald.models import Event
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, TABLE_TTL_ATTRIBUTE
 from herald.services import Services
-from herald.store import PK, SK, _from_ddb, _to_ddb
+from herald.store import PK, SK, _from_ddb, _to_ddb, conditional_write, is_condition_failure
 
 logger = Logger(child=True)
 
@@ -109,7 +109,7 @@ def observe(services: Services, event: Event) -> None:
             ),
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not is_condition_failure(exc):
             raise
 
 
@@ -141,8 +141,8 @@ def report_stalled(services: Services) -> int:
 def _claim_stall(services: Services, item: dict[str, Any], now: float) -> bool:
     """Mark the stall reported, unless progress or another scan got there first."""
     store = services.store
-    try:
-        store.ddb.update_item(
+    return conditional_write(
+        lambda: store.ddb.update_item(
             TableName=store.table,
             Key=_to_ddb({PK: item[PK], SK: item[SK]}),
             UpdateExpression="SET stalledAt = :now",
@@ -150,11 +150,7 @@ def _claim_stall(services: Services, item: dict[str, Any], now: float) -> bool:
             f"AND attribute_exists({GSI1_PARTITION_KEY})",
             ExpressionAttributeValues=_to_ddb({":now": now, ":seen": item["lastProgressAt"]}),
         )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 def _emit_stalled(services: Services, item: dict[str, Any]) -> None:

@@ -125,9 +125,14 @@ def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers or None)
 
 
+def _retry_later(message: str) -> Response:
+    """503 with Retry-After: the request was not carried out, and trying again shortly is the remedy."""
+    return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
+
+
 @app.exception_handler(ingest.IngestUnavailableError)
 def _unavailable(exc: ingest.IngestUnavailableError) -> Response:
-    return error_response(503, "unavailable", str(exc), headers={"Retry-After": "1"})
+    return _retry_later(str(exc))
 
 
 # AWS refusing for now (throttled, or unreachable after boto3's own retries): the request was not
@@ -151,20 +156,13 @@ def _aws_error(exc: ClientError) -> Response:
     if code not in _TRANSIENT_AWS_CODES:
         return _unexpected(exc)
     logger.warning("AWS refused a request for now", error_code=code, path=app.current_event.path)
-    return error_response(
-        503,
-        "unavailable",
-        "Herald's storage is busy; retry shortly (idempotent with the same id)",
-        headers={"Retry-After": "1"},
-    )
+    return _retry_later("Herald's storage is busy; retry shortly (idempotent with the same id)")
 
 
 @app.exception_handler(BotoCoreError)
 def _aws_unreachable(exc: BotoCoreError) -> Response:
     logger.warning("AWS unreachable", error=type(exc).__name__, path=app.current_event.path)
-    return error_response(
-        503, "unavailable", "Herald's storage is unreachable; retry shortly", headers={"Retry-After": "1"}
-    )
+    return _retry_later("Herald's storage is unreachable; retry shortly")
 
 
 @app.exception_handler(RequestValidationError)

@@ -37,7 +37,7 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
     from herald.handlers.observability import logger, metrics
     from herald.messages import DeliverNotification
     from herald.names import SQS_MAX_DELAY_SECONDS
-    from herald.services import get_services
+    from herald.services import Services, get_services
     from herald.targets import http
 
 
@@ -87,7 +87,7 @@ async def record_handler(record: SQSRecord, ordered: bool = False) -> None:
     raise RetryScheduled(f"{message.notificationId}: next try in {delay} s ({decision.outcome})")
 
 
-def _queue_url(services: Any, ordered: bool) -> str:
+def _queue_url(services: Services, ordered: bool) -> str:
     return services.settings.ordered_deliveries_queue_url if ordered else services.queues.deliveries_url
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tests.conftest import serving
 from tests.e2e.conftest import Herald, free_port, start_herald, stop_herald
 
 # HERALD_SOAK=1 scales the load tests up (`make soak`); the default fits CI.
@@ -155,17 +156,9 @@ def fault_receiver() -> Iterator[FaultReceiver]:
                 pass
             super().shutdown_request(request)
 
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-receiver", daemon=True
-    )
-    thread.start()
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with serving(Server(("127.0.0.1", 0), Handler), "fault-receiver") as url:
+        rec.url = url
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def closed_port_url() -> str:

@@ -66,6 +66,19 @@ def test_banner_then_ctrl_c_stops_everything(tmp_path: Path) -> None:
     assert not _port_open(port) and not _port_open(moto_port)
 
 
+def test_busy_api_port_is_a_clear_error_and_leaves_no_moto_behind(tmp_path: Path) -> None:
+    moto_port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = _start(tmp_path, busy.getsockname()[1], moto_port)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "already in use; set HERALD_PORT" in out
+    assert "Traceback" not in out
+    assert not _port_open(moto_port)
+
+
 def test_busy_moto_port_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

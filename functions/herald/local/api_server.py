@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import socket
 import threading
 import time
@@ -116,7 +117,14 @@ class ApiServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet; the handler logs
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, port), RequestHandler)
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), RequestHandler)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise RuntimeError(
+                f"port {port} on {host} is already in use; set HERALD_PORT to a free port"
+            ) from None
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="api-server", daemon=True)
 

@@ -187,7 +187,8 @@ Ctrl-C stops everything.""",
         for poller in self._pollers:
             poller.stop()
         for poller in self._pollers:
-            poller.join(timeout=5)
+            if poller.is_alive():  # a start that failed part-way never started some of them
+                poller.join(timeout=5)
         if self._api is not None:
             self._api.stop()
         if self._moto is not None:

@@ -27,16 +27,21 @@ def _dev(args: argparse.Namespace) -> int:
     from herald.local.runtime import DevConfig, run
 
     key = args.api_key or os.environ.get(names.ENV_API_KEY) or new_key()
+    config = DevConfig(
+        port=args.port, moto_port=args.moto_port, api_key=key, retry_schedule=args.retry_schedule
+    )
+    # Written once Herald is up: a second `herald dev` that fails to start (a busy port) must not
+    # replace the key of the one that is running.
+    return run(config, on_started=lambda: _save_dev_key(key))
+
+
+def _save_dev_key(key: str) -> None:
     try:
         DEV_KEY_FILE.parent.mkdir(exist_ok=True)
         DEV_KEY_FILE.write_text(key + "\n")
         DEV_KEY_FILE.chmod(0o600)
     except OSError:
         pass  # a read-only directory only loses the convenience file
-    config = DevConfig(
-        port=args.port, moto_port=args.moto_port, api_key=key, retry_schedule=args.retry_schedule
-    )
-    return run(config)
 
 
 def _receive(args: argparse.Namespace) -> int:

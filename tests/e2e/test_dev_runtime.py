@@ -79,6 +79,22 @@ def test_busy_api_port_is_a_clear_error_and_leaves_no_moto_behind(tmp_path: Path
     assert not _port_open(moto_port)
 
 
+def test_a_second_herald_dev_that_cannot_start_keeps_the_running_one_s_key_file(tmp_path: Path) -> None:
+    port, moto_port = free_port(), free_port()
+    running = _start(tmp_path, port, moto_port)
+    _wait_for_line(running, "Ctrl-C stops everything")
+    key_file = tmp_path / ".herald" / "dev-api-key"
+    key = key_file.read_text()
+    try:
+        second = _start(tmp_path, port, free_port())  # same directory, the API port is taken
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 1 and "already in use" in out
+        assert key_file.read_text() == key
+    finally:
+        running.send_signal(signal.SIGINT)
+        running.communicate(timeout=30)
+
+
 def test_busy_moto_port_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,6 +43,7 @@ class LocalRuntime:
         self._api: Any = None
         self._moto: Any = None
         self._scheduler: Any = None
+        self._resources: Any = None
 
     def _configure_environment(self, endpoint: str) -> None:
         env = {
@@ -149,12 +151,13 @@ class LocalRuntime:
         for poller in self._pollers:
             poller.start()
         self._scheduler.start()
-        self._banner(res)
+        self._resources = res
 
     def _report(self, function: str, exc: BaseException) -> None:
         print(f"[herald dev] {function}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
-    def _banner(self, res: Any) -> None:
+    def print_banner(self) -> None:
+        res = self._resources
         endpoint = self._moto.endpoint
         print(
             f"""Herald is running (embedded local runtime; state lives in memory until you stop it).
@@ -208,7 +211,7 @@ def _serialized(handler: Any, lock: threading.Lock) -> Any:
     return call
 
 
-def run(config: DevConfig, out: TextIO = sys.stdout) -> int:
+def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[], None] | None = None) -> int:
     runtime = LocalRuntime(config, out)
     signal.signal(signal.SIGINT, runtime.request_stop)
     signal.signal(signal.SIGTERM, runtime.request_stop)
@@ -217,6 +220,9 @@ def run(config: DevConfig, out: TextIO = sys.stdout) -> int:
     except (RuntimeError, OSError) as exc:
         print(f"herald dev: {exc}", file=sys.stderr)
         return 1
+    if on_started is not None:
+        on_started()  # before the banner: whoever reads it may go for the key file next
+    runtime.print_banner()
     runtime.wait()
     print("Stopping Herald…", file=out, flush=True)
     runtime.stop()

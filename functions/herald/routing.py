@@ -81,8 +81,28 @@ def budget_spent_error(budget_seconds: float) -> str:
     )
 
 
-def route_event(services: Services, event_id: str) -> int:
+class SubscriptionLookup:
+    """The subscriptions of a project to some codes, read once per batch of events.
+
+    The filter function routes a batch (up to 10 events, usually of few projects and codes) with
+    one lookup: one index query per (project, code) instead of one per event and code. It lives
+    for one invocation, so a subscription created or changed is seen by the next batch, as it
+    would be by the next event."""
+
+    def __init__(self, services: Services) -> None:
+        self._store = services.store
+        self._read: dict[tuple[str, tuple[str, ...]], list[Subscription]] = {}
+
+    def __call__(self, project_id: str, codes: tuple[str, ...]) -> list[Subscription]:
+        key = (project_id, codes)
+        if key not in self._read:
+            self._read[key] = self._store.subscriptions_for(project_id, codes)
+        return self._read[key]
+
+
+def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | None = None) -> int:
     """Create a notification per matching subscription and queue each; returns how many.
+    `lookup` shares subscription reads between the events of one batch.
 
     Safe to run twice: an event already routed is left alone (a duplicate RouteEvent), notification
     ids are deterministic and created only once, and a notification that exists without an attempt
@@ -98,7 +118,8 @@ def route_event(services: Services, event_id: str) -> int:
     transfers.observe(services, event)
     codes = catalog.subscribable_codes(event.eventCode)
     budget = services.settings.routing_budget_seconds
-    matching = match(event, store.subscriptions_for(event.projectId, codes), budget)
+    subscriptions = (lookup or SubscriptionLookup(services))(event.projectId, codes)
+    matching = match(event, subscriptions, budget)
     subs = matching.matched
     to_send: list[DeliverNotification] = []
     stamp = clock.utc_iso()

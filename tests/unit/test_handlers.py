@@ -13,6 +13,7 @@ from herald.local.lambda_context import LocalContext
 from herald.local.pollers import SqsPoller
 from herald.services import Services, reset_services
 from herald.settings import reset_settings
+from herald.store import Store
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 
@@ -133,3 +134,46 @@ def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services
         for httpd in (slow, fast):
             httpd.shutdown()
             httpd.server_close()
+
+
+def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
+    services: Services, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ch = channel(services.store, receiver.url)
+    subscription(services.store, ch.id)
+    for n in range(5):
+        ingest.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"a{n}"})
+    ingest.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS)
+    reads: list[tuple[str, tuple[str, ...]]] = []
+    read = Store.subscriptions_for
+
+    def counted(store: Store, project_id: str, codes: tuple[str, ...]) -> list[Any]:
+        reads.append((project_id, tuple(codes)))
+        return read(store, project_id, codes)
+
+    monkeypatch.setattr(Store, "subscriptions_for", counted)
+    batch = _sqs_event(services.queues.sqs, services.queues.events_url)
+    assert len(batch["Records"]) == 6
+
+    assert filter_handler.handler(batch, LocalContext("filter")) == {"batchItemFailures": []}
+
+    assert sorted(reads) == [("p1", ("ICA_EXEC_002",)), ("p2", ("ICA_EXEC_002",))]
+    deliveries = services.queues.sqs.receive_message(
+        QueueUrl=services.queues.deliveries_url, MaxNumberOfMessages=10
+    )["Messages"]
+    assert len(deliveries) == 5  # every p1 event still gets its notification
+
+
+def test_a_subscription_created_between_batches_is_seen_by_the_next_batch(
+    services: Services, receiver: Receiver
+) -> None:
+    ch = channel(services.store, receiver.url)
+    subscription(services.store, ch.id)
+    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+    later = subscription(services.store, ch.id)
+    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": "a2"})
+
+    filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+
+    assert services.store.get_notification(event.id, later.id) is not None

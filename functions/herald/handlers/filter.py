@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from herald.handlers.coldstart import frozen_imports
@@ -20,18 +21,23 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lookup: routing.SubscriptionLookup | None = None) -> None:
     # A malformed body raises: the record fails, and after the queue's maxReceiveCount it is
     # parked in the events DLQ, where the reprocess function logs it.
     message = RouteEvent.model_validate_json(record.body)
     logger.set_correlation_id(message.eventId)
-    routed = routing.route_event(get_services(), message.eventId)
+    routed = routing.route_event(get_services(), message.eventId, lookup)
     metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=routed)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # One subscription lookup per invocation: the batch's events share its index reads.
+    lookup = routing.SubscriptionLookup(get_services())
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=functools.partial(record_handler, lookup=lookup),
+        processor=processor,
+        context=context,
     )

@@ -1,0 +1,135 @@
+"""`herald dev`'s moto server speed-ups answer exactly as moto does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from moto import backends
+from moto.dynamodb.models.table import Table
+
+from herald.local import moto_server
+from herald.local.resources import LocalResources
+from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY
+
+
+@pytest.fixture
+def patchable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever `apply` replaces is put back after the test (moto runs in this process)."""
+    monkeypatch.setattr(Table, "all_items", Table.all_items)
+    monkeypatch.setattr(Table, "query", Table.query)
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+
+
+def _fill(ddb: Any, table: str) -> None:
+    for p in range(6):
+        for s in range(25):
+            item = {
+                "pk": {"S": f"P#{p}"},
+                "sk": {"S": f"S#{s:03d}"},
+                "n": {"N": str(s)},
+                "odd": {"BOOL": s % 2 == 1},
+            }
+            if s % 3 == 0:
+                item |= {GSI1_PARTITION_KEY: {"S": f"G#{p % 2}"}, GSI1_SORT_KEY: {"S": f"{s:03d}#{p}"}}
+            ddb.put_item(TableName=table, Item=item)
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "P#2"}}},
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "P#404"}}},
+    {
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+        "ExpressionAttributeValues": {":p": {"S": "P#3"}, ":s": {"S": "S#01"}},
+    },
+    {
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":p": {"S": "P#1"}, ":a": {"S": "S#005"}, ":b": {"S": "S#017"}},
+        "ScanIndexForward": False,
+        "Limit": 4,
+    },
+    {
+        "KeyConditionExpression": "pk = :p",
+        "FilterExpression": "odd = :t",
+        "ExpressionAttributeValues": {":p": {"S": "P#4"}, ":t": {"BOOL": True}},
+        "Limit": 7,
+    },
+    {
+        "IndexName": GSI1_NAME,
+        "KeyConditionExpression": f"{GSI1_PARTITION_KEY} = :g",
+        "ExpressionAttributeValues": {":g": {"S": "G#1"}},
+    },
+    {
+        "IndexName": GSI1_NAME,
+        "KeyConditionExpression": f"{GSI1_PARTITION_KEY} = :g AND {GSI1_SORT_KEY} > :s",
+        "ExpressionAttributeValues": {":g": {"S": "G#0"}, ":s": {"S": "006"}},
+        "ScanIndexForward": False,
+        "Limit": 3,
+    },
+]
+
+
+def _answers(ddb: Any, table: str) -> list[list[dict[str, Any]]]:
+    """Every query's items, page by page (cursors included)."""
+    answers = []
+    for query in QUERIES:
+        pages, start = [], None
+        while True:
+            page = ddb.query(TableName=table, **query, **({"ExclusiveStartKey": start} if start else {}))
+            pages.append({"Items": page["Items"], "LastEvaluatedKey": page.get("LastEvaluatedKey")})
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        answers.append(pages)
+    return answers
+
+
+def test_queries_answer_the_same_with_the_speed_ups(resources: LocalResources, patchable: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _fill(ddb, resources.table_name)
+    before = _answers(ddb, resources.table_name)
+
+    assert moto_server.apply() is True
+
+    assert _answers(ddb, resources.table_name) == before
+    assert sum(len(page["Items"]) for page in before[0]) == 25  # the queries do return items
+
+
+def test_the_module_list_is_made_once_and_is_moto_s(patchable: None) -> None:
+    original = list(backends.list_of_moto_modules())
+    moto_server.apply()
+
+    assert list(backends.list_of_moto_modules()) == original
+    assert backends.list_of_moto_modules() is backends.list_of_moto_modules()
+    assert "dynamodb" in original
+
+
+def test_moto_runs_unpatched_when_its_internals_have_moved(
+    patchable: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def query(self: Any, key: Any) -> None:  # a signature these patches do not know
+        return None
+
+    monkeypatch.setattr(Table, "query", query)
+
+    assert moto_server.apply() is False
+    assert Table.query is query
+
+
+def test_queries_read_no_sorted_copy_of_the_whole_table(
+    resources: LocalResources, patchable: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ddb = boto3.client("dynamodb")
+    _fill(ddb, resources.table_name)
+    whole_table_reads = []
+    every_item = Table.all_items
+    monkeypatch.setattr(Table, "all_items", lambda self: whole_table_reads.append(1) or every_item(self))
+    moto_server.apply()
+
+    for query in QUERIES:
+        ddb.query(TableName=resources.table_name, **query)
+
+    assert whole_table_reads == []
+    ddb.scan(TableName=resources.table_name)  # anything else: moto's own way
+    assert whole_table_reads != []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
 import pytest
 from moto import backends
 from moto.dynamodb.models.table import Table
+from moto.sqs.models import SQSBackend, sqs_backends
 
 from herald.local import moto_server
 from herald.local.resources import LocalResources
@@ -20,6 +22,11 @@ def patchable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Table, "all_items", Table.all_items)
     monkeypatch.setattr(Table, "query", Table.query)
     monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    monkeypatch.setattr(
+        SQSBackend,
+        "is_message_valid_based_on_retention_period",
+        SQSBackend.is_message_valid_based_on_retention_period,
+    )
 
 
 def _fill(ddb: Any, table: str) -> None:
@@ -133,3 +140,26 @@ def test_queries_read_no_sorted_copy_of_the_whole_table(
     assert whole_table_reads == []
     ddb.scan(TableName=resources.table_name)  # anything else: moto's own way
     assert whole_table_reads != []
+
+
+def test_a_message_is_kept_for_its_queue_s_retention_period_as_moto_keeps_it(
+    resources: LocalResources, patchable: None
+) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="retained", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    backend = sqs_backends["123456789012"]["us-east-1"]
+    (message,) = backend.get_queue("retained")._messages
+    valid = backend.is_message_valid_based_on_retention_period
+    answers = []
+    for age in (0, 59, 61, 3600):  # seconds since it was sent
+        message.sent_timestamp = int((time.time() - age) * 1000)
+        answers.append(valid("retained", message))
+
+    moto_server.apply()
+
+    patched = []
+    for age in (0, 59, 61, 3600):
+        message.sent_timestamp = int((time.time() - age) * 1000)
+        patched.append(backend.is_message_valid_based_on_retention_period("retained", message))
+    assert patched == answers == [True, True, False, False]

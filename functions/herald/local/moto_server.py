@@ -1,4 +1,4 @@
-"""The moto server `herald dev` runs: moto's own, with two speed-ups for the way Herald uses it.
+"""The moto server `herald dev` runs: moto's own, with speed-ups for the way Herald uses it.
 
 moto 5's server costs grow with what it holds, which made `herald dev` slower the longer it ran:
 - every request looks its service up in a list of moto's modules made by listing moto's package
@@ -6,7 +6,10 @@ moto 5's server costs grow with what it holds, which made `herald dev` slower th
 - every DynamoDB Query sorts every item of the table before keeping those of the one partition
   it asked for (Herald reads an event's partition after each delivery): a Query on the table now
   starts from that partition's items, and a Query on an index from the table's items unsorted
-  (moto sorts the matches by the index's keys afterwards, ties broken by the table's keys).
+  (moto sorts the matches by the index's keys afterwards, ties broken by the table's keys);
+- SQS ReceiveMessage checks each message it returns against the queue's retention period by
+  computing every attribute of the queue, two of them counting all its messages: it now reads
+  the retention period alone.
 
 Neither changes an answer (`tests/unit/test_moto_server.py` compares them with unpatched moto's);
 if moto's internals no longer look as these patches expect, the server runs unpatched.
@@ -70,16 +73,28 @@ def _partition_first(table_class: Any) -> None:
     table_class.query = partition_query
 
 
+def _retention_read_alone(backend_class: Any, unix_time: Callable[[], float]) -> None:
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    backend_class.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
 def apply() -> bool:
     """Patch moto in this process; False (and moto untouched) if its internals have moved."""
     try:
         from moto import backends
+        from moto.core.utils import unix_time
         from moto.dynamodb.models.table import Table
+        from moto.sqs.models import Queue, SQSBackend
 
         expected = (
             callable(getattr(backends, "list_of_moto_modules", None))
             and callable(getattr(Table, "all_items", None))
             and callable(getattr(Table, "query", None))
+            and callable(getattr(SQSBackend, "is_message_valid_based_on_retention_period", None))
+            and "MessageRetentionPeriod" in Queue.BASE_ATTRIBUTES
             and list(inspect.signature(Table.query).parameters)[1:9]
             == [
                 "hash_key",
@@ -99,6 +114,7 @@ def apply() -> bool:
         return False
     backends.list_of_moto_modules = _cached_module_list(backends.list_of_moto_modules)  # type: ignore[assignment]
     _partition_first(Table)
+    _retention_read_alone(SQSBackend, unix_time)
     return True
 
 

@@ -616,6 +616,71 @@ def proposals(result: Result) -> list[list[Any]]:
     return rows
 
 
+@dataclass
+class Design:
+    """A design's work per event (one subscription, delivered at the first attempt), to be priced
+    with the same constants as the measured runs."""
+
+    name: str
+    wru: float
+    sqs_requests: float
+    invocations: float
+    gb_seconds: float
+    stored_bytes: float
+
+
+def designs(result: Result) -> list[Design]:
+    """Two reference points beside the measurement, computed, not measured.
+
+    Floor: the least any design could pay and still keep the event and its attempt 30 days in
+    DynamoDB — the event written once and its attempt written once (1 WRU each: both fit in 1 KB),
+    nothing else written (no index entry, no status, no routing record: events could then be read
+    by id only) and nothing read (channels and subscriptions cached); routing inline where the
+    event arrives; SQS and Lambda batched by 10 wherever the door allows (the API receives one
+    event per request); Lambda at 128 MB for 10 ms per event and function; storage: this run's
+    event item plus a 300-byte attempt record.
+
+    Naive (issue #8's words: a 3 KB event item, one write per attempt, unbatched): 3 WRU + 1 WRU,
+    every SQS message sent, received and deleted alone on the events and deliveries queues, one
+    invocation per message, the same Lambda time as the floor, 3 KB + the attempt stored."""
+    event_bytes = result.event_item_bytes / result.events
+    api = result.api_requests > 0
+    gb_s = (2 if api else 1) * 0.010 * 128 / 1024
+    return [
+        Design(
+            "floor of any design (bound, computed)",
+            wru=2,
+            sqs_requests=(1.0 if api else 0.2) + 0.3,
+            invocations=(1.0 if api else 0.1) + 0.1,
+            gb_seconds=gb_s,
+            stored_bytes=event_bytes + 400,
+        ),
+        Design(
+            "issue #8's naive design, priced here (computed)",
+            wru=4,
+            sqs_requests=6,
+            invocations=3 if api else 2,
+            gb_seconds=gb_s,
+            stored_bytes=3 * 1024 + 100 + 400,
+        ),
+    ]
+
+
+def price(design: Design, provisioned: bool = False) -> float:
+    """$ per million events for a design; provisioned: write units bought as provisioned capacity
+    at 70 % utilisation instead of on demand."""
+    per_wru = PROVISIONED["wcu_hour"] / 3600 / 0.7 if provisioned else PRICES["ddb_wru"]
+    storage = design.stored_bytes / 2**30 * RETENTION_DAYS / 30.4 * PRICES["ddb_storage_gb_month"]
+    dollars_per_event = (
+        design.wru * per_wru
+        + design.sqs_requests * PRICES["sqs_request"]
+        + design.invocations * PRICES["lambda_request"]
+        + design.gb_seconds * PRICES["lambda_gb_second_arm"]
+        + storage
+    )
+    return dollars_per_event * 1e6
+
+
 def also_billed(result: Result) -> list[list[Any]]:
     per = 1 / result.events
     invocations = sum(result.invocations.values()) * per
@@ -740,6 +805,33 @@ def main() -> None:
         f"\n   Fixed, whatever the volume: idle polling by the 8 event source mappings ≈ "
         f"{IDLE_POLLS_PER_MONTH / 1e6:.1f} M ReceiveMessage/month = ${idle:.2f}/month; the table's KMS key $1/month.\n"
     )
+    print(
+        "== Beside the target: the floor of any design and issue #8's naive design, priced with the "
+        "same constants (computed, not measured; see `designs`)\n"
+    )
+    rows = []
+    for result, (label, core, *_rest) in zip(results, summary, strict=True):
+        if result.deliveries != result.events:
+            continue  # one subscription only: that is what the target is about
+        for design in designs(result):
+            rows.append(
+                [
+                    f"{label}: {design.name}",
+                    f"{design.wru:.0f} WRU, {design.sqs_requests:.1f} SQS req, {design.invocations:.1f} invocations",
+                    round(price(design), 2),
+                    round(price(design, provisioned=True), 2),
+                    "met" if price(design) <= TARGET else "NOT met",
+                ]
+            )
+        rows.append([f"{label}: Herald as measured", "", core, "", "met" if core <= TARGET else "NOT met"])
+    print(
+        table(
+            ["design", "work per event", "on-demand $/M", "provisioned $/M", f"≤ ${TARGET:.2f}"],
+            rows,
+            "llrrl",
+        )
+    )
+    print()
     for label, _core, _total, sub, _projected in summary:
         parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(sub.items(), key=lambda kv: -kv[1]))
         print(f"   {label}: {parts}")

@@ -148,7 +148,7 @@ def test_a_routing_crash_for_one_event_leaves_the_others_of_the_batch_routed(
     real_route = routing.route_event
     crashes = {"left": 1}
 
-    def route(services: Any, event_id: str) -> int:
+    def route(services: Any, event_id: str, lookup: Any = None) -> int:
         if event_id == events["p2"] and crashes["left"]:
             crashes["left"] -= 1
             raise Crash("injected crash while routing")
@@ -175,7 +175,7 @@ def test_an_event_whose_routing_crashes_every_time_ends_failed_through_the_dlq(
     subscription(store, channel(store, faulty.url).id)
     event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
 
-    def route(services: Any, event_id: str) -> int:
+    def route(services: Any, event_id: str, lookup: Any = None) -> int:
         raise Crash("injected crash while routing")
 
     monkeypatch.setattr(routing, "route_event", route)
@@ -214,7 +214,7 @@ def test_the_routing_failure_reason_counts_the_routings_that_were_tried(
 ) -> None:
     event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
 
-    def route(services: Any, event_id: str) -> int:
+    def route(services: Any, event_id: str, lookup: Any = None) -> int:
         raise Crash("injected crash while routing")
 
     monkeypatch.setattr(routing, "route_event", route)

@@ -34,6 +34,7 @@ foreign cursor is a `InvalidCursorError`, never a DynamoDB validation error.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 import zlib
@@ -832,8 +833,8 @@ class Store:
                 TABLE_TTL_ATTRIBUTE: int(at) + self.retention_seconds,
             }
         )
-        try:
-            self.ddb.update_item(
+        marked = conditional_write(
+            lambda: self.ddb.update_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
                 UpdateExpression="SET routingError = :err, #s = :failed",
@@ -843,12 +844,10 @@ class Store:
                     {":err": reason, ":failed": NotificationStatus.FAILED.value, ":false": False}
                 ),
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        )
+        if not marked:
             self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
-            return False
-        return True
+        return marked
 
     def unqueued_events(self, marked_before: float, limit: int) -> list[tuple[str, str]]:
         """(event id, project) of events that could not be queued, oldest first."""
@@ -863,8 +862,8 @@ class Store:
     def unqueued_requeued(self, event_id: str) -> None:
         """The sweeper queued the event: pending again (unless routing already settled it), and
         off the sweeper's list."""
-        try:
-            self.ddb.update_item(
+        conditional_write(  # routing may have settled it meanwhile: then it stays as routing left it
+            lambda: self.ddb.update_item(
                 TableName=self.table,
                 Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
                 UpdateExpression="SET #s = :pending REMOVE routingError",
@@ -874,9 +873,7 @@ class Store:
                     {":pending": NotificationStatus.PENDING.value, ":false": False}
                 ),
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        )
         self._delete(f"EVENT#{event_id}", UNQUEUED_SK)
 
     def settle_routing(
@@ -937,8 +934,9 @@ class Store:
                 expr += f", {PROGRESS_BEFORE_ROUTED} = :true"
                 condition += " AND (attribute_not_exists(routed) OR routed = :false)"
                 values.update({":true": True, ":false": False})
-            try:
-                self.ddb.update_item(
+            written = conditional_write(
+                functools.partial(
+                    self.ddb.update_item,
                     TableName=self.table,
                     Key=_to_ddb({PK: f"EVENT#{event_id}", SK: EVENT_SK}),
                     UpdateExpression=expr,
@@ -946,11 +944,10 @@ class Store:
                     ExpressionAttributeNames={"#s": "status"},
                     ExpressionAttributeValues=_to_ddb(values),
                 )
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-                continue  # someone wrote since this read (or the event expired): read again
-            return status
+            )
+            if written:
+                return status
+            # else someone wrote since this read (or the event expired): read again
         return status
 
     # --- notifications ----------------------------------------------------------------------

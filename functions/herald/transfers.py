@@ -18,13 +18,12 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from herald import catalog, clock, ingest
 from herald.models import Event
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, TABLE_TTL_ATTRIBUTE
 from herald.services import Services
-from herald.store import PK, SK, _from_ddb, _to_ddb, conditional_write, is_condition_failure
+from herald.store import PK, SK, _from_ddb, _to_ddb, conditional_write
 
 logger = Logger(child=True)
 
@@ -85,8 +84,8 @@ def observe(services: Services, event: Event) -> None:
         return
     # Progress only when the byte count grew (or the transfer is new): a report repeating the
     # same count is exactly what a stalled transfer looks like.
-    try:
-        store.ddb.update_item(
+    conditional_write(
+        lambda: store.ddb.update_item(
             TableName=store.table,
             Key=key,
             UpdateExpression=f"SET #s = :s, bytesDone = :b, lastProgressAt = :now, lastPayload = :p, "
@@ -108,9 +107,7 @@ def observe(services: Services, event: Event) -> None:
                 }
             ),
         )
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
+    )
 
 
 def report_stalled(services: Services) -> int:

@@ -106,6 +106,17 @@ def _units(size: int, unit: int) -> int:
     return max(1, math.ceil(size / unit))
 
 
+def storage_dollars(stored_bytes: float) -> float:
+    """Dollars for keeping this many bytes RETENTION_DAYS in DynamoDB."""
+    return stored_bytes / 2**30 * RETENTION_DAYS / 30.4 * PRICES["ddb_storage_gb_month"]
+
+
+def provisioned_dollars(wru: float, rru: float) -> float:
+    """Dollars for these request units bought as provisioned capacity, auto scaled at 70 %
+    utilisation (a WCU/RCU-hour serves 3,600 units at 100 %)."""
+    return (wru * PROVISIONED["wcu_hour"] + rru * PROVISIONED["rcu_hour"]) / 3600 / 0.7
+
+
 # --- the meter -------------------------------------------------------------------------------------------
 @dataclass
 class Line:
@@ -548,8 +559,7 @@ def dollars(result: Result) -> tuple[list[list[Any]], dict[str, float]]:
         ]
     )
     sub["Lambda"] = (lambda_requests + lambda_compute) * per * 1e6
-    storage_gb_months = result.storage_bytes / 2**30 * RETENTION_DAYS / 30.4
-    storage = storage_gb_months * PRICES["ddb_storage_gb_month"] * 1e6
+    storage = storage_dollars(result.storage_bytes) * 1e6
     rows.append(["DynamoDB storage, 30 days", "", f"{result.storage_bytes:,.0f} bytes", round(storage, 4)])
     sub["DynamoDB storage (30 days)"] = storage
     return rows, dict(sub)
@@ -669,14 +679,13 @@ def designs(result: Result) -> list[Design]:
 def price(design: Design, provisioned: bool = False) -> float:
     """$ per million events for a design; provisioned: write units bought as provisioned capacity
     at 70 % utilisation instead of on demand."""
-    per_wru = PROVISIONED["wcu_hour"] / 3600 / 0.7 if provisioned else PRICES["ddb_wru"]
-    storage = design.stored_bytes / 2**30 * RETENTION_DAYS / 30.4 * PRICES["ddb_storage_gb_month"]
+    writes = provisioned_dollars(design.wru, 0) if provisioned else design.wru * PRICES["ddb_wru"]
     dollars_per_event = (
-        design.wru * per_wru
+        writes
         + design.sqs_requests * PRICES["sqs_request"]
         + design.invocations * PRICES["lambda_request"]
         + design.gb_seconds * PRICES["lambda_gb_second_arm"]
-        + storage
+        + storage_dollars(design.stored_bytes)
     )
     return dollars_per_event * 1e6
 
@@ -763,14 +772,11 @@ def main() -> None:
         requests_now = (wru_now * PRICES["ddb_wru"] + rru_now * PRICES["ddb_rru"]) * 1e6
         requests_then = (wru_then * PRICES["ddb_wru"] + rru_then * PRICES["ddb_rru"]) * 1e6
 
-        def provisioned(wru: float, rru: float) -> float:
-            return (wru * PROVISIONED["wcu_hour"] + rru * PROVISIONED["rcu_hour"]) / 3600 / 0.7 * 1e6
-
         print(
             f"   DynamoDB request units per event: {wru_now:.1f} WRU + {rru_now:.1f} RRU now, "
             f"{wru_then:.1f} WRU + {rru_then:.1f} RRU projected; bought as provisioned capacity "
-            f"(70 % utilised) the core totals would be ${core - requests_now + provisioned(wru_now, rru_now):.2f} "
-            f"now and ${core - saved - requests_then + provisioned(wru_then, rru_then):.2f} projected\n"
+            f"(70 % utilised) the core totals would be ${core - requests_now + provisioned_dollars(wru_now, rru_now) * 1e6:.2f} "
+            f"now and ${core - saved - requests_then + provisioned_dollars(wru_then, rru_then) * 1e6:.2f} projected\n"
         )
         summary.append(
             [

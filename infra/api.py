@@ -112,10 +112,9 @@ class Api(Construct):
             nag.acknowledge(method.node.default_child, "AwsSolutions-COG4", auth)  # type: ignore[arg-type]
         role = self.rest_api.node.try_find_child("CloudWatchRole")
         assert role is not None
-        nag.acknowledge(
-            role.node.default_child,  # type: ignore[arg-type]
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
+        nag.acknowledge_managed_policy(
+            role,
+            "service-role/AmazonAPIGatewayPushToCloudWatchLogs",
             "API Gateway's account-level logging role (one per account and region) uses the AWS "
             "policy made for it; stage access and execution logs need it.",
         )

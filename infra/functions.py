@@ -283,10 +283,13 @@ class HeraldFunctions(Construct):
             ],
         )
 
-        table_indexes = f"AwsSolutions-IAM5[Resource::{nag.resource_token(table)}/index/*]"
+        # The value CDK's table grants name (`<table ARN>/index/*`), spelled by nag.finding.
+        table_indexes = f"{table.table_arn}/index/*"
         for handler in self.handlers.values():
             handler.acknowledge("AwsSolutions-IAM5[Resource::*]", nag.REASON_XRAY)
-            handler.acknowledge(table_indexes, nag.REASON_TABLE_INDEXES)
+            nag.acknowledge_resource(
+                handler.policy, "AwsSolutions-IAM5", table_indexes, nag.REASON_TABLE_INDEXES
+            )
             handler.acknowledge("AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", nag.REASON_KMS_ACTIONS)
             handler.acknowledge("AwsSolutions-IAM5[Action::kms:ReEncrypt*]", nag.REASON_KMS_ACTIONS)
 
@@ -317,71 +320,66 @@ class HeraldFunctions(Construct):
         def any_arn(service: str, resource: str = "*") -> str:
             return stack.format_arn(service=service, region="*", account="*", resource=resource)
 
+        # Each wildcard is built once and used for both the statement and its acknowledgment, so the
+        # acknowledgment names the ARN in whatever form the template holds it (placeholders in an
+        # environment-agnostic stack, `arn:aws:...` or `arn:aws-cn:...` with a concrete region).
+        queues, topics, keys = any_arn("sqs"), any_arn("sns"), any_arn("kms", "key/*")
+        identities = stack.format_arn(service="ses", resource="identity", resource_name="*")
         statements = [
-            iam.PolicyStatement(
-                sid="SendToTargetQueues", actions=["sqs:SendMessage"], resources=[any_arn("sqs")]
-            ),
-            iam.PolicyStatement(
-                sid="PublishToTargetTopics", actions=["sns:Publish"], resources=[any_arn("sns")]
-            ),
+            iam.PolicyStatement(sid="SendToTargetQueues", actions=["sqs:SendMessage"], resources=[queues]),
+            iam.PolicyStatement(sid="PublishToTargetTopics", actions=["sns:Publish"], resources=[topics]),
             # Targets encrypted with their owner's KMS key: usable only through SQS/SNS.
             iam.PolicyStatement(
                 sid="EncryptForTargets",
                 actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=[any_arn("kms", "key/*")],
+                resources=[keys],
                 conditions={"StringLike": {"kms:ViaService": ["sqs.*.amazonaws.com", "sns.*.amazonaws.com"]}},
             ),
             iam.PolicyStatement(
                 sid="SendMail",
                 actions=["ses:SendEmail", "ses:SendRawEmail"],
-                resources=[
-                    stack.format_arn(service="ses", resource="identity", resource_name="*"),
-                ],
+                resources=[identities],
                 conditions=_ses_conditions(self._config.ses_sender),
             ),
         ]
         policy = iam.Policy(self, "DeliverTargetsPolicy", statements=statements)
         policy.attach_to_role(self.deliver.role)  # type: ignore[arg-type]
 
-        def acknowledge(finding: str, reason: str) -> None:
-            nag.acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        def acknowledge(resource: str, reason: str) -> None:
+            nag.acknowledge_resource(policy, "AwsSolutions-IAM5", resource, reason)
 
         target_owner = (
             " The target's own resource policy decides whether Herald's deliver role may write "
             "(policies/target-*.json); this statement only lets the role ask."
         )
         acknowledge(
-            f"Resource::{_nag_arn('sqs', '*')}",
+            queues,
             "Users' SQS targets are queues in any account and region, known only at runtime "
             "(channels are data, not infrastructure)." + target_owner,
         )
         acknowledge(
-            f"Resource::{_nag_arn('sns', '*')}",
+            topics,
             "Users' SNS targets are topics in any account and region, known only at runtime." + target_owner,
         )
         acknowledge(
-            f"Resource::{_nag_arn('kms', 'key/*')}",
+            keys,
             "Targets encrypted with their owner's customer-managed key: the key is in the target's "
             "account and unknown to Herald; usable only through SQS/SNS (kms:ViaService), and only "
             "if the owner's key policy allows Herald (policies/target-kms-key-policy-statement.json).",
         )
-        acknowledge(
-            "Action::kms:GenerateDataKey*",
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
             "SQS/SNS SSE with a target's key needs kms:GenerateDataKey (and SNS may use the "
             "WithoutPlaintext variant); restricted to kms:ViaService sqs/sns.",
         )
         acknowledge(
-            "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",
+            identities,
             "Mail targets: SES checks every identity a message uses (From domain or address), in this "
             "account and region only; the From address is pinned by ses:FromAddress when "
             "herald:sesSender is set.",
         )
         return policy
-
-
-def _nag_arn(service: str, resource: str) -> str:
-    """How cdk-nag spells `arn:<partition>:<service>:*:*:<resource>` in a finding id."""
-    return f"arn:<AWS::Partition>:{service}:*:*:{resource}"
 
 
 def _ses_conditions(sender: str) -> dict[str, dict[str, str]] | None:

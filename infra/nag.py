@@ -6,12 +6,22 @@ acknowledgment (`Validations.of(construct).acknowledge(...)`) covers the constru
 to and everything below it, so Herald attaches each one to the single CloudFormation resource that
 needs it (the L1, or the one policy), never to a stack or a whole construct tree, and always with
 the reason next to the resource that needs it.
+
+A granular finding (`AwsSolutions-IAM5[Resource::...]`) names the policy value the way cdk-nag
+flattens it from the template, and that spelling depends on the environment: the same ARN reads
+`arn:<AWS::Partition>:sqs:*:*:*` in an environment-agnostic stack, `arn:aws:sqs:*:*:*` once the CLI
+gives the app an account and region, and `arn:aws-cn:sqs:*:*:*` in China. So an acknowledgment is
+never spelled by hand: `acknowledge_resource` / `acknowledge_managed_policy` flatten the very value
+the policy holds, in its stack, exactly as cdk-nag does (`finding`).
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aws_cdk import Acknowledgment as _Acknowledgment
-from aws_cdk import Stack, Validations
+from aws_cdk import CfnResource, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct, IConstruct
 
@@ -37,12 +47,61 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(_Acknowledgment(id=rule, reason=reason))
 
 
-def resource_token(construct: IConstruct) -> str:
-    """How cdk-nag spells a resource's ARN in finding ids: `<LogicalId.Arn>`."""
-    default = construct.node.default_child
-    assert default is not None, f"{construct.node.path} has no CloudFormation resource"
-    logical_id = Stack.of(construct).resolve(Stack.of(construct).get_logical_id(default))  # type: ignore[arg-type]
-    return f"<{logical_id}.Arn>"
+def acknowledge_resource(construct: IConstruct, rule: str, resource: str, reason: str) -> None:
+    """Acknowledge the finding of `rule` about one policy resource value (an ARN, tokens and all)."""
+    acknowledge(construct, f"{rule}[Resource::{finding(construct, resource)}]", reason)
+
+
+def acknowledge_managed_policy(role: IConstruct, policy_name: str, reason: str) -> None:
+    """Acknowledge AwsSolutions-IAM4 for the AWS managed policy `policy_name` attached to `role`.
+
+    The ARN is taken from the role's own resource, in whatever form CDK rendered it there.
+    """
+    resource = role.node.default_child
+    assert isinstance(resource, CfnResource), f"{role.node.path} has no CloudFormation resource"
+    attached = Stack.of(role).resolve(_managed_policy_arns(resource))
+    matching = [arn for arn in attached if flatten(arn).endswith(f":policy/{policy_name}")]
+    assert len(matching) == 1, f"{role.node.path}: {policy_name} is not attached"
+    acknowledge(resource, f"AwsSolutions-IAM4[Policy::{flatten(matching[0])}]", reason)
+
+
+def finding(scope: IConstruct, value: str) -> str:
+    """How cdk-nag spells a policy value (an ARN, possibly with tokens) of `scope`'s stack in a finding.
+
+    The value is resolved in its stack, as cdk-nag resolves the policy document, then flattened with
+    the rules of cdk-nag's `flattenCfnReference`.
+    """
+    return flatten(Stack.of(scope).resolve(value))
+
+
+def _managed_policy_arns(resource: CfnResource) -> list[Any]:
+    arns = getattr(resource, "managed_policy_arns", None)
+    assert arns is not None, f"{resource.node.path} has no managed policies"
+    return list(arns)
+
+
+def flatten(node: Any) -> str:
+    """cdk-nag's flattenCfnReference: `Ref` -> `<X>`, `Fn::GetAtt` -> `<X.Attr>`, `Fn::Join` joined."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        # Fn::Sub's `${X}` is spelled `<X>`.
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(flatten(item) for item in items)
+        if "Fn::Sub" in node:
+            return flatten(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{flatten(resource)}.{flatten(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return flatten(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{flatten(node['Ref'])}>"
+    # cdk-nag's fallback: JSON.stringify.
+    return json.dumps(node, separators=(",", ":"))
 
 
 # Reasons shared by several resources (one wording, so reviewers read it once).

@@ -7,6 +7,11 @@ sender, prod retention, endpoint-health settings), `managed` (SSE-SQS ingest) an
 (a provisioned, auto-scaled table; broadcast off and a routing budget). Each synth runs cdk-nag
 exactly as app.py does and keeps its validation report.
 
+The same four configurations are also synthesized with a concrete account in several regions of
+every partition (`environments`), as the CDK CLI runs app.py for a user with credentials: ARNs then
+come out literal (`arn:aws:...`, `arn:aws-cn:...`), and that is where a hand-spelled acknowledgment
+or ARN breaks (issue 14). One app per region holds the four stacks, named as app.py names them.
+
 Test modules here have `infra` in their names and this folder has no __init__.py: a package named
 `tests/infra` would shadow the real `infra` package, and bare names would clash with tests/unit.
 """
@@ -75,6 +80,43 @@ PROVISIONED_OVERRIDES: dict[str, Any] = {
     "herald:broadcast": "false",
     "herald:routingBudgetSeconds": PROVISIONED_ROUTING_BUDGET,
 }
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "dev": {},
+    "prod": PROD_OVERRIDES,
+    "managed": MANAGED_OVERRIDES,
+    "provisioned": PROVISIONED_OVERRIDES,
+}
+# The account the CLI would resolve from a user's credentials (any 12 digits; AWS's example one).
+ACCOUNT = "111122223333"
+# Region -> partition. Commercial regions on three continents, an opt-in region (af-south-1), and
+# one region of each other partition Herald documents (China, GovCloud).
+REGIONS: dict[str, str] = {
+    "us-east-1": "aws",
+    "eu-west-1": "aws",
+    "ap-southeast-2": "aws",
+    "af-south-1": "aws",
+    "cn-north-1": "aws-cn",
+    "us-gov-west-1": "aws-us-gov",
+}
+
+
+@dataclass
+class EnvironmentSynth:
+    """One variant's stack synthesized with a concrete account and region, as the CLI runs app.py."""
+
+    variant: str
+    region: str
+    stack: HeraldStack
+    template: dict[str, Any]
+    violations: list[tuple[str, str, str]]
+    # Context the app asked for and did not have (lookups): what the CLI would go to AWS for.
+    missing_context: list[Any]
+
+    @property
+    def partition(self) -> str:
+        return REGIONS[self.region]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -164,6 +206,45 @@ def synth(overrides: Mapping[str, Any] | None = None) -> Synth:
         template = json.loads((Path(outdir) / stack.template_file).read_text())
         return Synth(stack, Template.from_json(template), read_violations(Path(outdir)))
     return Synth(stack, Template.from_stack(stack), read_violations(Path(outdir)))
+
+
+@cache
+def environments() -> dict[tuple[str, str], EnvironmentSynth]:
+    """Every variant in every region of REGIONS, each with the account ACCOUNT (cached)."""
+    synths = {}
+    base = cdk_json_context(REPO_ROOT / "cdk.json")
+    for region in REGIONS:
+        context = {**base, "aws:cdk:bundling-stacks": []}
+        outdir = Path(tempfile.mkdtemp(prefix=f"herald-synth-{region}-"))
+        app = cdk.App(context=context, outdir=str(outdir))
+        stacks = {
+            variant: HeraldStack(
+                app,
+                f"Herald-{variant}",
+                config=HeraldConfig.from_mapping({**base, **overrides}),
+                env=cdk.Environment(account=ACCOUNT, region=region),
+            )
+            for variant, overrides in VARIANTS.items()
+        }
+        nag.add_checks(app)
+        try:
+            app.synth()
+        except RuntimeError as exc:
+            # Reported per stack by the tests, like `synth` does.
+            if "ValidationFailed" not in str(exc):
+                raise
+        violations = read_violations(outdir)
+        missing = json.loads((outdir / "manifest.json").read_text()).get("missing", [])
+        for variant, stack in stacks.items():
+            synths[(variant, region)] = EnvironmentSynth(
+                variant=variant,
+                region=region,
+                stack=stack,
+                template=json.loads((outdir / stack.template_file).read_text()),
+                violations=[v for v in violations if v[2].startswith(f"{stack.stack_name}/")],
+                missing_context=missing,
+            )
+    return synths
 
 
 def read_violations(outdir: Path) -> list[tuple[str, str, str]]:

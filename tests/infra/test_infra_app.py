@@ -41,3 +41,18 @@ def test_bad_context_stops_before_any_resource_is_built() -> None:
     with pytest.raises(ValueError, match="herald:retentionDays"):
         herald_app.build(app)
     assert not app.node.children
+
+
+def test_the_environment_the_cli_resolves_is_the_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI passes the account and region of the user's credentials as CDK_DEFAULT_*."""
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "111122223333")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "ap-southeast-2")
+    stack = herald_app.build(_app())
+    assert (stack.account, stack.region) == ("111122223333", "ap-southeast-2")
+
+
+def test_without_an_environment_the_stack_is_environment_agnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CDK_DEFAULT_ACCOUNT", raising=False)
+    monkeypatch.delenv("CDK_DEFAULT_REGION", raising=False)
+    stack = herald_app.build(_app())
+    assert cdk.Token.is_unresolved(stack.account) and cdk.Token.is_unresolved(stack.region)

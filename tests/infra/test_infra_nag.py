@@ -10,8 +10,10 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from conftest import SYNTH_GROUP, read_violations
+from infra_helpers import stale_acknowledgments
 
 from infra import nag
 
@@ -41,6 +43,64 @@ EXPECTED_RULES = {
 def test_no_unacknowledged_findings(variant: str, request: pytest.FixtureRequest) -> None:
     synth = request.getfixturevalue(variant)
     assert synth.violations == [], "\n".join(map(str, synth.violations))
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "managed", "provisioned"])
+def test_every_acknowledgment_names_a_finding_of_the_template(
+    variant: str, request: pytest.FixtureRequest
+) -> None:
+    """An acknowledgment that matches no finding is spelled for another environment (issue 14)."""
+    assert stale_acknowledgments(request.getfixturevalue(variant).template.to_json()) == []
+
+
+def _wildcard_policy_synth(env: cdk.Environment, *, acknowledged: bool) -> list[tuple[str, str, str]]:
+    """A policy on `arn:<partition>:sqs:*:*:*` and a regional ARN, synthesized in `env`."""
+    outdir = tempfile.mkdtemp(prefix="herald-nag-env-")
+    app = cdk.App(outdir=outdir)
+    stack = cdk.Stack(app, "Wildcards", env=env)
+    queues = stack.format_arn(service="sqs", region="*", account="*", resource="*")
+    identities = stack.format_arn(service="ses", resource="identity", resource_name="*")
+    policy = iam.ManagedPolicy(
+        stack,
+        "Policy",
+        statements=[
+            iam.PolicyStatement(actions=["sqs:SendMessage", "ses:SendEmail"], resources=[queues, identities])
+        ],
+    )
+    if acknowledged:
+        for resource in (queues, identities):
+            nag.acknowledge_resource(
+                policy, "AwsSolutions-IAM5", resource, "a test of the spelling, nothing more"
+            )
+    nag.add_checks(app)
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        assert "ValidationFailed" in str(exc)
+    return read_violations(Path(outdir))
+
+
+ENVIRONMENTS = {
+    "agnostic": cdk.Environment(),
+    "account-only": cdk.Environment(account="111122223333"),
+    "eu-west-1": cdk.Environment(account="111122223333", region="eu-west-1"),
+    "cn-north-1": cdk.Environment(account="111122223333", region="cn-north-1"),
+    "us-gov-west-1": cdk.Environment(account="111122223333", region="us-gov-west-1"),
+}
+
+
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_acknowledge_resource_matches_the_finding_in_any_environment(environment: str) -> None:
+    env = ENVIRONMENTS[environment]
+    unacknowledged = {rule for _, rule, _ in _wildcard_policy_synth(env, acknowledged=False)}
+    # The finding is spelled differently in each environment ...
+    assert len(unacknowledged) == 2 and all(
+        r.startswith("AwsSolutions-IAM5[Resource::arn:") for r in unacknowledged
+    )
+    if env.region:
+        assert any(f":ses:{env.region}:" in rule for rule in unacknowledged), unacknowledged
+    # ... and the acknowledgment, built from the same value, follows it.
+    assert _wildcard_policy_synth(env, acknowledged=True) == []
 
 
 def test_the_pack_really_runs() -> None:

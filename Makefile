@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# npm ci writes this file last: node_modules holds the CDK CLI pinned by package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
@@ -18,7 +20,7 @@ help:
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
 	@echo "make soak   - the fault suite at full size (HERALD_SOAK=1)"
-	@echo "make synth  - synthesize the CDK app into cdk.out"
+	@echo "make synth  - npx aws-cdk synth into cdk.out (CDK_ARGS='-c herald:stage=prod'), as deploy would"
 	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
 $(STAMP): pyproject.toml
@@ -29,10 +31,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The CDK CLI at the version package.json pins (`npx aws-cdk` then runs it, never a download).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 run: install
 	$(VENV)/bin/herald dev
 
-test: install
+# tests/infra runs `npx aws-cdk synth` as docs/deploy.md tells a user to: it needs node_modules.
+test: install $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -43,7 +51,7 @@ unit: install
 e2e: install
 	$(PY) -m pytest tests/e2e
 
-infra-tests: install
+infra-tests: install $(NODE_STAMP)
 	$(PY) -m pytest tests/infra
 
 lint: install
@@ -75,17 +83,17 @@ fuzz: install
 	  --header "X-API-Key: $$key" --checks all --exclude-checks positive_data_acceptance \
 	  --max-examples $(FUZZ_EXAMPLES) --workers 2 --no-color
 
-synth: install
-	$(PY) app.py
+synth: install $(NODE_STAMP)
+	source $(VENV)/bin/activate && npx aws-cdk synth $(CDK_ARGS)
 
-deploy: install
-	source $(VENV)/bin/activate && npx --yes aws-cdk deploy $(CDK_ARGS)
+deploy: install $(NODE_STAMP)
+	source $(VENV)/bin/activate && npx aws-cdk deploy $(CDK_ARGS)
 
-diff: install
-	source $(VENV)/bin/activate && npx --yes aws-cdk diff $(CDK_ARGS)
+diff: install $(NODE_STAMP)
+	source $(VENV)/bin/activate && npx aws-cdk diff $(CDK_ARGS)
 
-destroy: install
-	source $(VENV)/bin/activate && npx --yes aws-cdk destroy $(CDK_ARGS)
+destroy: install $(NODE_STAMP)
+	source $(VENV)/bin/activate && npx aws-cdk destroy $(CDK_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache .hypothesis

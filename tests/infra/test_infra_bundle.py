@@ -1,14 +1,9 @@
-"""The Lambda code asset: requirements, hash, what it carries, and one real bundle via `python app.py`."""
+"""The Lambda code asset: requirements, hash and what it carries (the real bundle: test_infra_deploy_doc)."""
 
 from __future__ import annotations
 
 import ast
-import json
-import os
 import re
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -17,7 +12,7 @@ import pytest
 from infra import bundling
 from infra import functions as fns
 
-# The real bundle runs pip for ~10 s: its own group, so xdist runs it beside the synth tests.
+# Beside the real bundle (test_infra_deploy_doc), in its group.
 pytestmark = pytest.mark.xdist_group(name="infra_bundle")
 
 PACKAGE_DIR = bundling.FUNCTIONS_DIR / bundling.PACKAGE
@@ -129,50 +124,4 @@ def test_every_function_handler_module_is_in_the_asset() -> None:
         assert module.split(".")[1] not in {e.removesuffix(".py") for e in bundling.LOCAL_ONLY}
 
 
-@pytest.mark.bundling
-def test_python_app_py_synthesizes_and_bundles_for_lambda_arm64(repo_root: Path, tmp_path: Path) -> None:
-    """The one real bundle: `python app.py` as a user runs it, pip downloading arm64 wheels."""
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=repo_root, env=env, capture_output=True, text=True, timeout=300
-    )
-    elapsed = time.monotonic() - started
-    assert result.returncode == 0, result.stderr[-4000:]
-
-    template = json.loads((tmp_path / "Herald-dev.template.json").read_text())
-    keys = {
-        r["Properties"]["Code"]["S3Key"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function"
-    }
-    assert len(keys) == 1, "every function must share the one code asset"
-    asset = tmp_path / f"asset.{keys.pop().removesuffix('.zip')}"
-    assert asset.is_dir()
-
-    herald = asset / "herald"
-    assert (herald / "names.py").is_file()
-    for spec in fns.ALL_SPECS:
-        module = spec.handler.rpartition(".")[0]
-        if (PACKAGE_DIR / "handlers" / f"{module.rpartition('.')[2]}.py").exists():
-            assert (asset / Path(*module.split("."))).with_suffix(".py").is_file(), spec.handler
-    assert sorted(p.name for p in (herald / "policy_templates").glob("*.json")) == sorted(
-        p.name for p in (PACKAGE_DIR / "policy_templates").glob("*.json")
-    )
-    for entry in bundling.LOCAL_ONLY:
-        assert not (herald / entry).exists(), f"{entry} is local-only"
-    assert (herald / "filters" / "cli.py").is_file(), "only the package root's cli.py is left out"
-    for name in ("aws_cdk", "constructs", "boto3", "botocore", "moto"):
-        assert not (asset / name).exists(), f"{name} must not be bundled"
-    for requirement in bundling.runtime_requirements():
-        dist = _dist(requirement)
-        assert [p for p in asset.glob("*.dist-info") if p.name.lower().startswith(f"{dist}-")], dist
-    native = list((asset / "pydantic_core").glob("*.so"))
-    assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), native
-    assert not list(asset.rglob("__pycache__"))
-    assert not list(asset.rglob("*.egg-info"))
-
-    size = sum(f.stat().st_size for f in asset.rglob("*") if f.is_file())
-    # Lambda's limit for unzipped code is 250 MB.
-    assert size < 60 * 1024 * 1024
-    print(f"\nbundle: {size / 1e6:.1f} MB unzipped; python app.py took {elapsed:.1f} s")
+# The real bundle, built by `npx aws-cdk synth` as docs/deploy.md runs it: test_infra_deploy_doc.py.

@@ -187,14 +187,17 @@ def cached_synth(overrides: tuple[tuple[str, Any], ...]) -> Synth:
     return synth(dict(overrides))
 
 
-def synth(overrides: Mapping[str, Any] | None = None) -> Synth:
-    """The stack as `cdk synth` builds it (cdk.json context, feature flags, cdk-nag), minus bundling."""
+def synth(overrides: Mapping[str, Any] | None = None, env: cdk.Environment | None = None) -> Synth:
+    """The stack as `cdk synth` builds it (cdk.json context, feature flags, cdk-nag), minus bundling.
+
+    Environment-agnostic unless `env` is given.
+    """
     context = {**cdk_json_context(REPO_ROOT / "cdk.json"), **(overrides or {})}
     # No stack is bundled: the asset is the bare `functions/` directory, as CDK documents.
     context["aws:cdk:bundling-stacks"] = []
     outdir = tempfile.mkdtemp(prefix="herald-synth-")
     app = cdk.App(context=context, outdir=outdir)
-    stack = HeraldStack(app, "HeraldTest", config=HeraldConfig.from_context(app.node))
+    stack = HeraldStack(app, "HeraldTest", config=HeraldConfig.from_context(app.node), env=env)
     nag.add_checks(app)
     try:
         app.synth()

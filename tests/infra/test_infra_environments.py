@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
-from conftest import ACCOUNT, REGIONS, REPO_ROOT, VARIANTS, EnvironmentSynth, environments
+from conftest import ACCOUNT, REGIONS, REPO_ROOT, VARIANTS, EnvironmentSynth, environments, synth
 from infra_helpers import condition_values, service_principals, stale_acknowledgments
 
 # Its own group: the matrix synthesizes once per worker, beside the agnostic synths.
@@ -60,6 +61,15 @@ def test_every_acknowledgment_names_a_finding_of_this_template(variant: str, reg
     acknowledged = json.dumps(template)
     assert f"AwsSolutions-IAM5[Resource::arn:{partition}:sqs:*:*:*]" in acknowledged
     assert f"AwsSolutions-IAM5[Resource::arn:{partition}:ses:{region}:{ACCOUNT}:identity/*]" in acknowledged
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_region_without_an_account_synthesizes_too(variant: str) -> None:
+    """What the CLI gives an app when it finds no credentials (`make synth` on a laptop): a region
+    (the profile's, else us-east-1) and no account."""
+    region_only = synth(VARIANTS[variant], env=cdk.Environment(region="us-east-1"))
+    assert region_only.violations == []
+    assert stale_acknowledgments(region_only.template.to_json()) == []
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))

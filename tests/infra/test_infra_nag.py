@@ -83,6 +83,8 @@ def _wildcard_policy_synth(env: cdk.Environment, *, acknowledged: bool) -> list[
 ENVIRONMENTS = {
     "agnostic": cdk.Environment(),
     "account-only": cdk.Environment(account="111122223333"),
+    # What the CLI passes when it finds no credentials: the profile's region (or us-east-1) only.
+    "region-only": cdk.Environment(region="us-east-1"),
     "eu-west-1": cdk.Environment(account="111122223333", region="eu-west-1"),
     "cn-north-1": cdk.Environment(account="111122223333", region="cn-north-1"),
     "us-gov-west-1": cdk.Environment(account="111122223333", region="us-gov-west-1"),

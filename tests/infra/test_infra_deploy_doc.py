@@ -147,7 +147,8 @@ def guide_synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     result = _bash(setup.text, env)
     runs = {"setup": Run(setup.text, result, time.monotonic() - started, {}, {}, [], {})}
     assert result.returncode == 0, (
-        f"the guide's set-up failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        "the guide's set-up failed (its `npm ci` installs from the npm cache only: `make test` fills "
+        f"it first):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
     )
     activate = next(c for c in setup.commands if "activate" in c)
     cdk_out = REPO_ROOT / "cdk.out"

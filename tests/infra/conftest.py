@@ -23,6 +23,7 @@ import os
 # Before aws_cdk starts its Node process: quiet Node 20 support nags (jsii reads both).
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+import fcntl
 import json
 import tempfile
 from collections.abc import Callable, Mapping
@@ -108,7 +109,8 @@ class EnvironmentSynth:
 
     variant: str
     region: str
-    stack: HeraldStack
+    # The environment the cloud assembly asks for: `aws://<account>/<region>`.
+    environment: str
     template: dict[str, Any]
     violations: list[tuple[str, str, str]]
     # Context the app asked for and did not have (lookups): what the CLI would go to AWS for.
@@ -211,9 +213,8 @@ def synth(overrides: Mapping[str, Any] | None = None, env: cdk.Environment | Non
     return Synth(stack, Template.from_stack(stack), read_violations(Path(outdir)))
 
 
-@cache
 def environments() -> dict[tuple[str, str], EnvironmentSynth]:
-    """Every variant in every region of REGIONS, each with the account ACCOUNT (cached)."""
+    """Every variant in every region of REGIONS, each with the account ACCOUNT."""
     synths = {}
     base = cdk_json_context(REPO_ROOT / "cdk.json")
     for region in REGIONS:
@@ -237,17 +238,53 @@ def environments() -> dict[tuple[str, str], EnvironmentSynth]:
             if "ValidationFailed" not in str(exc):
                 raise
         violations = read_violations(outdir)
-        missing = json.loads((outdir / "manifest.json").read_text()).get("missing", [])
+        manifest = json.loads((outdir / "manifest.json").read_text())
         for variant, stack in stacks.items():
             synths[(variant, region)] = EnvironmentSynth(
                 variant=variant,
                 region=region,
-                stack=stack,
+                environment=manifest["artifacts"][stack.artifact_id]["environment"],
                 template=json.loads((outdir / stack.template_file).read_text()),
                 violations=[v for v in violations if v[2].startswith(f"{stack.stack_name}/")],
-                missing_context=missing,
+                missing_context=manifest.get("missing", []),
             )
     return synths
+
+
+@pytest.fixture(scope="session")
+def environment_matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], EnvironmentSynth]:
+    """`environments()`, synthesized once per test session whichever xdist worker asks first."""
+    shared = shared_once(tmp_path_factory, "environments", lambda: _jsonable(environments()))
+    return {
+        (entry["variant"], entry["region"]): EnvironmentSynth(
+            **{**entry, "violations": [tuple(v) for v in entry["violations"]]}
+        )
+        for entry in shared
+    }
+
+
+def _jsonable(synths: dict[tuple[str, str], EnvironmentSynth]) -> list[dict[str, Any]]:
+    return [vars(synth) for synth in synths.values()]
+
+
+def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Callable[[], Any]) -> Any:
+    """`produce()` once per test session, its JSON result shared by every xdist worker.
+
+    xdist_group does not keep a group on one worker under pytest 9 with pytest-xdist 3.8 (xdist
+    renames `item._nodeid`, which pytest 9 no longer reads), so each worker may ask: the first one
+    (under a file lock) produces, the others read its result.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return json.loads(json.dumps(produce()))
+    # The session's base directory, shared by its workers (each has its own subdirectory).
+    root = tmp_path_factory.getbasetemp().parent
+    result = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.is_file():
+            result.write_text(json.dumps(produce()))
+    return json.loads(result.read_text())
 
 
 def read_violations(outdir: Path) -> list[tuple[str, str, str]]:

@@ -41,7 +41,7 @@ import aws_cdk as cdk
 import boto3
 import botocore.session
 import pytest
-from conftest import ACCOUNT, REPO_ROOT, read_violations
+from conftest import ACCOUNT, REPO_ROOT, read_violations, shared_once
 from deploy_doc import (
     argv,
     bash_blocks,
@@ -129,7 +129,9 @@ def _bash(
 @dataclass
 class Run:
     command: str
-    result: subprocess.CompletedProcess[str]
+    returncode: int
+    stdout: str
+    stderr: str
     seconds: float
     manifest: dict[str, Any]
     template: dict[str, Any]
@@ -138,18 +140,16 @@ class Run:
     bundles: dict[str, float]
 
 
-@pytest.fixture(scope="module")
-def guide_synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+def _run_guide(tmp: Path) -> dict[str, dict[str, Any]]:
     """The set-up block, then each command of the synth block, in order, at the repository root."""
-    env = _base_env(tmp_path_factory.mktemp("guide"))
+    env = _base_env(tmp)
     setup = section_block(SETUP)
     started = time.monotonic()
     result = _bash(setup.text, env)
-    runs = {"setup": Run(setup.text, result, time.monotonic() - started, {}, {}, [], {})}
-    assert result.returncode == 0, (
-        "the guide's set-up failed (its `npm ci` installs from the npm cache only: `make test` fills "
-        f"it first):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
-    )
+    runs = {"setup": Run(setup.text, result.returncode, result.stdout, result.stderr, 0, {}, {}, [], {})}
+    runs["setup"].seconds = time.monotonic() - started
+    if result.returncode != 0:
+        return {name: vars(run) for name, run in runs.items()}
     activate = next(c for c in setup.commands if "activate" in c)
     cdk_out = REPO_ROOT / "cdk.out"
     for command in section_block(SYNTH).commands:
@@ -158,23 +158,42 @@ def guide_synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         started = time.monotonic()
         result = _bash(f"{activate}\n{command}", run_env)
         seconds = time.monotonic() - started
-        manifest = json.loads((cdk_out / "manifest.json").read_text()) if result.returncode == 0 else {}
-        template_file = cdk_out / "Herald-dev.template.json"
-        template = json.loads(template_file.read_text()) if result.returncode == 0 else {}
-        bundles = {p.name: p.stat().st_mtime for p in cdk_out.glob("asset.*") if p.is_dir()}
+        ok = result.returncode == 0
         runs[" ".join(words)] = Run(
-            command, result, seconds, manifest, template, read_violations(cdk_out), bundles
+            command,
+            result.returncode,
+            result.stdout,
+            result.stderr,
+            seconds,
+            json.loads((cdk_out / "manifest.json").read_text()) if ok else {},
+            json.loads((cdk_out / "Herald-dev.template.json").read_text()) if ok else {},
+            read_violations(cdk_out),
+            {p.name: p.stat().st_mtime for p in cdk_out.glob("asset.*") if p.is_dir()},
         )
     print("\n" + "; ".join(f"{name}: {run.seconds:.1f} s" for name, run in runs.items()))
+    return {name: vars(run) for name, run in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def guide_synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """The guide's set-up and synth commands, run once per session (they share cdk.out)."""
+    tmp = tmp_path_factory.mktemp("guide")
+    runs = {
+        name: Run(**run)
+        for name, run in shared_once(tmp_path_factory, "guide", lambda: _run_guide(tmp)).items()
+    }
+    setup = runs["setup"]
+    assert setup.returncode == 0, (
+        "the guide's set-up failed (its `npm ci` installs from the npm cache only: `make test` fills "
+        f"it first):\n{setup.stdout[-2000:]}\n{setup.stderr[-4000:]}"
+    )
     return runs
 
 
 def _run(runs: dict[str, Run], words: str) -> Run:
     assert words in runs, f"docs/deploy.md's '{SYNTH}' block no longer runs `{words}`: {list(runs)}"
     run = runs[words]
-    assert run.result.returncode == 0, (
-        f"`{words}` failed:\n{run.result.stdout[-2000:]}\n{run.result.stderr[-6000:]}"
-    )
+    assert run.returncode == 0, f"`{words}` failed:\n{run.stdout[-2000:]}\n{run.stderr[-6000:]}"
     return run
 
 
@@ -182,7 +201,7 @@ def _run(runs: dict[str, Run], words: str) -> Run:
 def test_npx_aws_cdk_synth_passes_with_the_environment_the_cli_resolves(guide_synth: dict[str, Run]) -> None:
     run = _run(guide_synth, "npx aws-cdk synth")
     # (Under CI=true the CLI writes its messages to stdout.)
-    assert "Synthesis finished with errors" not in run.result.stdout + run.result.stderr
+    assert "Synthesis finished with errors" not in run.stdout + run.stderr
     assert run.violations == []
     artifact = run.manifest["artifacts"]["Herald-dev"]
     assert artifact["environment"] == f"aws://{ACCOUNT}/{REGION}"

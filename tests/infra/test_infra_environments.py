@@ -19,7 +19,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from conftest import ACCOUNT, REGIONS, REPO_ROOT, VARIANTS, EnvironmentSynth, environments, synth
+from conftest import ACCOUNT, REGIONS, REPO_ROOT, VARIANTS, EnvironmentSynth, synth
 from infra_helpers import condition_values, service_principals, stale_acknowledgments
 
 # Its own group: the matrix synthesizes once per worker, beside the agnostic synths.
@@ -37,8 +37,7 @@ SERVICE_PRINCIPALS = {
 _DEPLOYMENT_ID = re.compile(r"ApiRestApiDeployment[0-9A-F]{8}[0-9a-f]{32}")
 
 
-def _synth(variant: str, region: str) -> EnvironmentSynth:
-    return environments()[(variant, region)]
+Matrix = dict[tuple[str, str], EnvironmentSynth]
 
 
 def _ids(params: list[tuple[str, str]]) -> list[str]:
@@ -46,15 +45,19 @@ def _ids(params: list[tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))
-def test_synthesis_with_a_concrete_environment_leaves_no_finding(variant: str, region: str) -> None:
-    synth = _synth(variant, region)
-    assert synth.stack.region == region and synth.stack.account == ACCOUNT
+def test_synthesis_with_a_concrete_environment_leaves_no_finding(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
+    synth = environment_matrix[(variant, region)]
+    assert synth.environment == f"aws://{ACCOUNT}/{region}"
     assert synth.violations == [], "\n".join(map(str, synth.violations))
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))
-def test_every_acknowledgment_names_a_finding_of_this_template(variant: str, region: str) -> None:
-    template = _synth(variant, region).template
+def test_every_acknowledgment_names_a_finding_of_this_template(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
+    template = environment_matrix[(variant, region)].template
     assert stale_acknowledgments(template) == []
     # The wildcards on users' targets are acknowledged in the template's own spelling.
     partition = REGIONS[region]
@@ -73,8 +76,10 @@ def test_a_region_without_an_account_synthesizes_too(variant: str) -> None:
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))
-def test_literal_arns_are_in_the_regions_partition(variant: str, region: str) -> None:
-    text = json.dumps(_synth(variant, region).template)
+def test_literal_arns_are_in_the_regions_partition(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
+    text = json.dumps(environment_matrix[(variant, region)].template)
     assert set(re.findall(r"\barn:(aws[a-z-]*):", text)) == {REGIONS[region]}
 
 
@@ -87,16 +92,20 @@ def test_agnostic_templates_hold_no_literal_partition(variant: str, request: pyt
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))
-def test_service_principals_are_the_global_forms(variant: str, region: str) -> None:
-    principals = service_principals(_synth(variant, region).template)
+def test_service_principals_are_the_global_forms(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
+    principals = service_principals(environment_matrix[(variant, region)].template)
     assert principals <= SERVICE_PRINCIPALS, principals - SERVICE_PRINCIPALS
     assert {"lambda.amazonaws.com", "sns.amazonaws.com", "apigateway.amazonaws.com"} <= principals
 
 
 @pytest.mark.parametrize(("variant", "region"), MATRIX, ids=_ids(MATRIX))
-def test_kms_via_service_names_this_region_or_any(variant: str, region: str) -> None:
+def test_kms_via_service_names_this_region_or_any(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
     """A hard-coded region in `kms:ViaService` would silently refuse every producer elsewhere."""
-    values = condition_values(_synth(variant, region).template, "kms:ViaService")
+    values = condition_values(environment_matrix[(variant, region)].template, "kms:ViaService")
     assert values, "the deliver role's target-key statement always has one"
     for value in values:
         assert re.fullmatch(rf"[a-z]+\.({re.escape(region)}|<AWS::Region>|\*)\.amazonaws\.com", value), value
@@ -107,7 +116,9 @@ def test_kms_via_service_names_this_region_or_any(variant: str, region: str) -> 
     [(v, r) for v, r in MATRIX if r != REFERENCE_REGION],
     ids=_ids([(v, r) for v, r in MATRIX if r != REFERENCE_REGION]),
 )
-def test_templates_differ_between_regions_only_in_names(variant: str, region: str) -> None:
+def test_templates_differ_between_regions_only_in_names(
+    variant: str, region: str, environment_matrix: Matrix
+) -> None:
     """Nothing is decided by region: no region facts, no per-region branches, no other resources.
 
     Once the region's name and partition are written the same, the template is the reference
@@ -119,18 +130,20 @@ def test_templates_differ_between_regions_only_in_names(variant: str, region: st
         text = text.replace(synth.region, "<region>").replace(f"arn:{synth.partition}:", "arn:<partition>:")
         return json.loads(_DEPLOYMENT_ID.sub("ApiRestApiDeployment<hash>", text))  # type: ignore[no-any-return]
 
-    assert normalized(_synth(variant, region)) == normalized(_synth(variant, REFERENCE_REGION))
+    assert normalized(environment_matrix[(variant, region)]) == normalized(
+        environment_matrix[(variant, REFERENCE_REGION)]
+    )
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_nothing_is_looked_up_or_left_to_a_region_condition(
-    variant: str, request: pytest.FixtureRequest
+    variant: str, request: pytest.FixtureRequest, environment_matrix: Matrix
 ) -> None:
     """Lookups (`from_lookup`, context providers) need credentials and break `cdk synth` offline;
     conditions and mappings on the region would make the agnostic template a different deploy."""
     agnostic = request.getfixturevalue(variant).template.to_json()
     for region in REGIONS:
-        synth = _synth(variant, region)
+        synth = environment_matrix[(variant, region)]
         assert synth.missing_context == [], f"{region}: the app asked for context it would look up"
         for template in (agnostic, synth.template):
             text = json.dumps(template)
@@ -139,12 +152,14 @@ def test_nothing_is_looked_up_or_left_to_a_region_condition(
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_one_code_asset_for_every_region_from_its_bootstrap_bucket(variant: str) -> None:
+def test_one_code_asset_for_every_region_from_its_bootstrap_bucket(
+    variant: str, environment_matrix: Matrix
+) -> None:
     keys = set()
     for region in REGIONS:
         functions = [
             r
-            for r in _synth(variant, region).template["Resources"].values()
+            for r in environment_matrix[(variant, region)].template["Resources"].values()
             if r["Type"] == "AWS::Lambda::Function"
         ]
         assert functions
@@ -158,14 +173,16 @@ def test_one_code_asset_for_every_region_from_its_bootstrap_bucket(variant: str)
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("partition", sorted(set(REGIONS.values())))
-def test_template_passes_cfn_lint_for_the_partitions_regions(variant: str, partition: str) -> None:
+def test_template_passes_cfn_lint_for_the_partitions_regions(
+    variant: str, partition: str, environment_matrix: Matrix
+) -> None:
     """cfn-lint with each region's own resource specification (what exists there, and how)."""
     from cfnlint import api as cfnlint_api
 
     regions = [region for region, p in REGIONS.items() if p == partition]
     # The templates of one partition's regions differ only in names (tested above): lint one of
     # them against every region's specification.
-    template = _synth(variant, regions[0]).template
+    template = environment_matrix[(variant, regions[0])].template
     config = cfnlint_api.ManualArgs(regions=regions, ignore_checks=["W3005"])
     matches = cfnlint_api.lint(json.dumps(template), config=config)
     assert not matches, "\n".join(str(m) for m in matches)

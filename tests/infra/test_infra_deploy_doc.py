@@ -465,10 +465,17 @@ def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        table = PLACEHOLDERS["<TableName>"]
-        create_table(boto3.client("dynamodb"), table)
-        yield table
+    from herald import aws
+
+    # Herald caches its boto3 clients per process: none made outside this moto (or region) may serve.
+    aws.reset_clients()
+    try:
+        with mock_aws():
+            table = PLACEHOLDERS["<TableName>"]
+            create_table(boto3.client("dynamodb"), table)
+            yield table
+    finally:
+        aws.reset_clients()
 
 
 def test_the_first_admin_key_is_written_into_the_table(

@@ -19,11 +19,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from conftest import ACCOUNT, REGIONS, REPO_ROOT, VARIANTS, EnvironmentSynth, synth
+from conftest import ACCOUNT, REGIONS, REPO_ROOT, SYNTH_GROUP, VARIANTS, EnvironmentSynth, synth
 from infra_helpers import condition_values, service_principals, stale_acknowledgments
 
-# Its own group: the matrix synthesizes once per worker, beside the agnostic synths.
-pytestmark = pytest.mark.xdist_group(name="infra_environments")
+# With the agnostic synths (two tests compare with them), on one worker.
+pytestmark = pytest.mark.xdist_group(name=SYNTH_GROUP)
 
 MATRIX = [(variant, region) for variant in VARIANTS for region in REGIONS]
 REFERENCE_REGION = "eu-west-1"

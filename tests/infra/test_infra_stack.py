@@ -7,9 +7,11 @@ dashboard in test_infra_observability.py, cdk-nag in test_infra_nag.py.
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from typing import Any
 
+import deploy_doc
 import pytest
 from aws_cdk.assertions import Annotations, Match
 from conftest import (
@@ -811,6 +813,31 @@ def test_optional_outputs(prod: Any, managed: Any) -> None:
     alarm_topic = prod.stack.observability.alarm_topic
     assert prod_outputs[stack_module.OUTPUT_ALARM_TOPIC_ARN]["Value"] == ref(prod.logical_id(alarm_topic))
     assert stack_module.OUTPUT_INGEST_KEY_ARN not in managed.template.to_json()["Outputs"]
+
+
+def test_the_deploy_guides_outputs_table_lists_every_output(prod: Any, managed: Any) -> None:
+    outputs = set(prod.template.to_json()["Outputs"]) | set(managed.template.to_json()["Outputs"])
+    assert deploy_doc.outputs_table() == outputs
+
+
+def test_the_guides_resource_counts_are_the_templates(dev: Any, managed: Any) -> None:
+    """'three KMS keys (two with `sqs-managed`)', '20 alarms': the cost paragraph counts resources."""
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    guide = deploy_doc.text()
+    keys = re.search(r"(\w+) KMS keys \((\w+) with `sqs-managed`\)", guide)
+    alarms = re.search(r"(\d+) alarms about", guide)
+    assert keys and alarms
+
+    def count(synth: Any, resource_type: str) -> int:
+        return len(synth.template.find_resources(resource_type))
+
+    assert words[keys.group(1)] == count(dev, "AWS::KMS::Key")
+    assert words[keys.group(2)] == count(managed, "AWS::KMS::Key")
+    assert (
+        int(alarms.group(1))
+        == count(dev, "AWS::CloudWatch::Alarm")
+        == count(managed, "AWS::CloudWatch::Alarm")
+    )
 
 
 @pytest.mark.parametrize("variant", ["dev", "prod", "managed", "provisioned"])

@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from herald import names
-
-DEV_KEY_FILE = Path(".herald") / "dev-api-key"
+from herald import client_config, names
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
     try:
-        return int(value)
-    except ValueError:
-        raise SystemExit(f"herald: {name} must be a port number, got {value!r}") from None
+        return client_config.port_from_env(default, name)
+    except client_config.ClientConfigError as exc:
+        raise SystemExit(f"herald: {exc}") from None
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -31,17 +25,8 @@ def _dev(args: argparse.Namespace) -> int:
         port=args.port, moto_port=args.moto_port, api_key=key, retry_schedule=args.retry_schedule
     )
     # Written once Herald is up: a second `herald dev` that fails to start (a busy port) must not
-    # replace the key of the one that is running.
-    return run(config, on_started=lambda: _save_dev_key(key))
-
-
-def _save_dev_key(key: str) -> None:
-    try:
-        DEV_KEY_FILE.parent.mkdir(exist_ok=True)
-        DEV_KEY_FILE.write_text(key + "\n")
-        DEV_KEY_FILE.chmod(0o600)
-    except OSError:
-        pass  # a read-only directory only loses the convenience file
+    # replace the URL and key of the one that is running.
+    return run(config, on_started=lambda url: client_config.write_dev_files(url, key))
 
 
 def _receive(args: argparse.Namespace) -> int:

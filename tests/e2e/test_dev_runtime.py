@@ -53,6 +53,10 @@ def test_banner_then_ctrl_c_stops_everything(tmp_path: Path) -> None:
     proc = _start(tmp_path, port, moto_port)
     banner = _wait_for_line(proc, "Ctrl-C stops everything")
     key = (tmp_path / ".herald" / "dev-api-key").read_text().strip()
+    url_file = tmp_path / ".herald" / "dev-url"
+    assert url_file.read_text() == f"http://127.0.0.1:{port}\n"  # where the CLI and the quickstart look
+    assert url_file.stat().st_mode & 0o077 == 0
+    assert (tmp_path / ".herald" / "dev-api-key").stat().st_mode & 0o077 == 0
     assert f"http://127.0.0.1:{port}" in banner
     assert f"http://127.0.0.1:{moto_port}" in banner
     assert key in banner and key.startswith("hrld_")
@@ -83,13 +87,13 @@ def test_a_second_herald_dev_that_cannot_start_keeps_the_running_one_s_key_file(
     port, moto_port = free_port(), free_port()
     running = _start(tmp_path, port, moto_port)
     _wait_for_line(running, "Ctrl-C stops everything")
-    key_file = tmp_path / ".herald" / "dev-api-key"
-    key = key_file.read_text()
+    key_file, url_file = tmp_path / ".herald" / "dev-api-key", tmp_path / ".herald" / "dev-url"
+    key, url = key_file.read_text(), url_file.read_text()
     try:
         second = _start(tmp_path, port, free_port())  # same directory, the API port is taken
         out, _ = second.communicate(timeout=60)
         assert second.returncode == 1 and "already in use" in out
-        assert key_file.read_text() == key
+        assert (key_file.read_text(), url_file.read_text()) == (key, url)
     finally:
         running.send_signal(signal.SIGINT)
         running.communicate(timeout=30)

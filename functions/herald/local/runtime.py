@@ -153,6 +153,10 @@ class LocalRuntime:
         self._scheduler.start()
         self._resources = res
 
+    @property
+    def api_url(self) -> str:
+        return str(self._api.url)
+
     def _report(self, function: str, exc: BaseException) -> None:
         print(f"[herald dev] {function}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
@@ -211,7 +215,8 @@ def _serialized(handler: Any, lock: threading.Lock) -> Any:
     return call
 
 
-def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[], None] | None = None) -> int:
+def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[str], None] | None = None) -> int:
+    """Start, call `on_started(api_url)`, print the banner, and serve until Ctrl-C."""
     runtime = LocalRuntime(config, out)
     signal.signal(signal.SIGINT, runtime.request_stop)
     signal.signal(signal.SIGTERM, runtime.request_stop)
@@ -221,7 +226,7 @@ def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[], No
         print(f"herald dev: {exc}", file=sys.stderr)
         return 1
     if on_started is not None:
-        on_started()  # before the banner: whoever reads it may go for the key file next
+        on_started(runtime.api_url)  # before the banner: whoever reads it may go for the files next
     runtime.print_banner()
     runtime.wait()
     print("Stopping Herald…", file=out, flush=True)

@@ -21,7 +21,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald import catalog, ingest, jsontext, signing
-from herald.models import Event
 from herald.services import Services
 
 SIGNATURE_HEADER = signing.ONECODEX_HEADER
@@ -71,15 +70,16 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: float | 
 
 def accept_webhook(
     services: Services, body: bytes, header: str | None, project: str | None
-) -> tuple[Event, bool]:
+) -> ingest.Acceptance:
     verify_signature(body, header, webhook_secret(services))
     try:
         payload = OneCodexPayload.model_validate(jsontext.loads(body))
     except (ValueError, ValidationError) as exc:
         raise WebhookInvalid(f"not a One Codex webhook payload: {exc}") from None
-    identity = f"{payload.event_type}|{payload.object.get('$uri') or payload.object.get('id')}|{payload.triggered_at}"
+    obj = payload.object.get("$uri") or payload.object.get("id")
+    identity = f"{payload.event_type}|{obj}|{payload.triggered_at}"
     known = catalog.lookup(payload.event_type)
-    return ingest.accept_event(
+    return ingest.accept(
         services,
         project or services.settings.ingest_default_project or DEFAULT_PROJECT,
         payload.event_type,
@@ -87,6 +87,10 @@ def accept_webhook(
         client_id="onecodex:" + hashlib.sha256(identity.encode()).hexdigest(),
         description=known.description if known else payload.event_type,
         timestamp=payload.triggered_at,
+        identity=ingest.Identity(
+            ingest.DuplicateRule.ONECODEX_DELIVERY,
+            f"{payload.event_type} for {obj} triggered at {payload.triggered_at}",
+        ),
     )
 
 

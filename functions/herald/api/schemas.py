@@ -27,6 +27,7 @@ from herald.models import (
     Attempt,
     ChannelType,
     DeliveryCycle,
+    DuplicateRule,
     NotificationStatus,
     PayloadFormat,
 )
@@ -332,13 +333,34 @@ class ReprocessOut(BaseModel):
     more: bool = Field(description="More failed notifications may remain: call again.")
 
 
+class DuplicateOut(BaseModel):
+    """Why a post was recognised as an event Herald already holds."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(description="The stored event the post was recognised as.")
+    uri: str = Field(alias="$uri", description="Its address in the events API.")
+    rule: DuplicateRule = Field(
+        description="Which rule matched: `idempotency_id` (the same `id` in the project), "
+        "`analysis_state` (ICA_EXEC_001/002/027: the same code, analysis id and status, whatever the "
+        "`id`), `correlation_id` (the bridge: the same ICA correlationId), `onecodex_delivery` (the "
+        "same One Codex event_type, object and triggered_at)."
+    )
+    matched: str = Field(description="The value the rule matched on.")
+    acceptedAt: str = Field(description="When the stored event was accepted (RFC 3339).")
+    message: str = Field(description="The same, in a sentence.")
+
+
 class EventAccepted(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    id: str
+    id: str = Field(description="The event's id: the new event's, or the stored one's it was recognised as.")
     uri: str = Field(alias="$uri")
     status: NotificationStatus
-    created: bool
+    created: bool = Field(description="false: recognised as an event Herald already holds (see duplicateOf).")
+    duplicateOf: DuplicateOut | None = Field(
+        None, description="null when the event is new; else which stored event this post is, and why."
+    )
 
 
 class EventOut(BaseModel):

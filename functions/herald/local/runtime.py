@@ -163,6 +163,14 @@ class LocalRuntime:
     def print_banner(self) -> None:
         res = self._resources
         endpoint = self._moto.endpoint
+        region = os.environ["AWS_DEFAULT_REGION"]
+        from herald.settings import get_settings
+
+        broadcast = (
+            "every routed event, matched by a subscription or not"
+            if get_settings().broadcast
+            else f"off: {names.ENV_BROADCAST}=0"
+        )
         print(
             f"""Herald is running (embedded local runtime; state lives in memory until you stop it).
 
@@ -171,11 +179,15 @@ class LocalRuntime:
   AWS endpoint   {endpoint}  (moto: DynamoDB, SQS, SNS, SES)
   ingest queue   {res.ingest_queue_url}   (send ICA envelopes here)
   ingest topic   {res.ingest_topic_arn}
-  broadcast      {res.broadcast_topic_arn}   (every delivered event)
+  broadcast      {res.broadcast_topic_arn}   ({broadcast})
 
-Point boto3 or the AWS CLI at the local AWS endpoint:
+The `herald` CLI in this directory finds this server by itself (.herald/dev-url, .herald/dev-api-key).
+
+boto3 and the other AWS SDKs find the local AWS endpoint through the environment:
   export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
-         AWS_DEFAULT_REGION={os.environ["AWS_DEFAULT_REGION"]}
+         AWS_DEFAULT_REGION={region}
+the AWS CLI (v1 and v2; v1 ignores AWS_ENDPOINT_URL for SQS) with --endpoint-url on each command:
+  aws --endpoint-url {endpoint} sqs list-queues
 
 Ctrl-C stops everything.""",
             file=self.out,

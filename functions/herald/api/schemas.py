@@ -260,13 +260,26 @@ class ChannelHealthOut(BaseModel):
     enabled: bool
     disabledReason: str | None = None
     state: str = Field(description="closed (delivering), open (held back), or half-open (one probe out).")
-    failureRate: float = Field(description="Failed share of the attempts in the current window.")
-    windowAttempts: int
-    windowFailures: int
-    windowStart: str | None = None
+    counting: bool = Field(
+        description="Whether Herald is recording this channel's attempts: from a window's first failure, "
+        "and while the circuit is not closed. Every failure is always recorded; a healthy channel's "
+        "successes are not (they write nothing, for cost), so while false the window's attempt count, "
+        "its start and the last success are not known: null."
+    )
+    failureRate: float = Field(
+        description="Failed share of the attempts in the current window; 0 when no attempt failed in it."
+    )
+    windowAttempts: int | None = Field(description="Attempts in the current window; null: not counting.")
+    windowFailures: int = Field(description="Failed attempts in the current window.")
+    windowStart: str | None = Field(
+        default=None, description="When the current window began (its first failure); null: not counting."
+    )
     consecutiveFailures: int
     failingSince: str | None = Field(default=None, description="First failure since the last success.")
-    lastSuccessAt: str | None = None
+    lastSuccessAt: str | None = Field(
+        default=None,
+        description="The latest successful attempt in the current window; null: none, or not counting.",
+    )
     lastFailureAt: str | None = None
     lastError: str | None = None
     openedAt: str | None = None

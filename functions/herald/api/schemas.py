@@ -7,7 +7,7 @@ the answers cannot drift apart.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -57,7 +57,11 @@ RateLimit = Annotated[
     Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
 ]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
-PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
+# ICA's payload versions (seed: V3 and V4); a delivery's envelope says which it carries.
+PayloadVersion = Annotated[
+    Literal["V3", "V4"],
+    Field(description="V3 (V3's analysis states only) or V4 (every state); none: V4."),
+]
 FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -125,7 +125,8 @@ def start_herald(
             output = log.read_text() if log else (proc.stdout.read() if proc.stdout else "")
             raise RuntimeError(f"herald dev exited early:\n{output}")
         try:
-            if instance.call("GET", "/health")[0] == 200:
+            # Up as a user sees it: answering, and its URL and key written (just before its banner).
+            if instance.call("GET", "/health")[0] == 200 and (workdir / ".herald" / "dev-url").exists():
                 return instance
         except OSError:
             pass

@@ -197,3 +197,22 @@ def test_the_aws_endpoint_block_creates_the_queue_with_boto3_and_reads_it_with_t
     queue_url = result.stdout.strip().splitlines()[-1].removeprefix("QUEUE_URL=")
     assert queue_url.endswith("/my-target")
     assert make_run.boto3("sqs").get_queue_url(QueueName="my-target")["QueueUrl"] == queue_url
+
+
+def test_the_filter_check_command_exits_as_its_comment_says(tmp_path: Path) -> None:
+    [line] = [
+        line for block in sh_blocks() for line in block.splitlines() if line.startswith("herald filter check")
+    ]
+    command, comment = line.split("#", 1)
+    assert comment.strip() == "exit 0 match, 1 no match, 2 invalid"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def run(payload: dict[str, Any], cmd: str = command) -> int:
+        (tmp_path / "payload.json").write_text(json.dumps(payload))
+        return subprocess.run(
+            ["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True, timeout=60
+        ).returncode
+
+    assert run({"status": "SUCCEEDED"}) == 0
+    assert run({"status": "FAILED"}) == 1
+    assert run({"status": "SUCCEEDED"}, command.replace("')]", "']")) == 2  # an unclosed filter

@@ -12,7 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald import clock, ingest
+from herald import clock, ingest, versions
 from herald.api.common import (
     DEFAULT_LIMIT,
     Cursor,
@@ -57,7 +57,7 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
         correlationId=event.correlationId,
         description=event.description,
         timestamp=event.timestamp,
-        payloadVersion=event.payloadVersion,
+        payloadVersion=versions.delivered_version(None, event.payloadVersion),
         derivedFrom=event.derivedFrom,
         payload=event.payload,
         error=event.routingError,

@@ -394,7 +394,9 @@ class EventOut(BaseModel):
     correlationId: str
     description: str
     timestamp: str
-    payloadVersion: str | None = None
+    payloadVersion: str | None = Field(
+        None, description="The version the payload is in: as posted, else V4 (every state)."
+    )
     derivedFrom: str | None = None
     payload: dict[str, Any]
     error: str | None = None

@@ -43,6 +43,16 @@ def test_posted_event_is_202_with_id_and_uri_then_readable(admin: Client) -> Non
     )
     assert shown["triggered_at"] == shown["timestamp"]
     assert shown["notifications"] == []
+    assert shown["payloadVersion"] == "V4"  # posted without one: the stored payload is V4's
+
+
+def test_an_event_posted_with_a_payload_version_shows_it(admin: Client) -> None:
+    _, accepted = admin.call(
+        "POST",
+        "/api/projects/p1/events",
+        {"eventCode": "ICA_EXEC_028", "payload": {"status": "IN_PROGRESS"}, "payloadVersion": "V3"},
+    )
+    assert admin.call("GET", accepted["$uri"])[1]["payloadVersion"] == "V3"
 
 
 def test_event_with_the_same_id_twice_is_one_event(admin: Client) -> None:

@@ -209,6 +209,7 @@ def test_subscription_with_failed_or_pending_notifications_is_not_deleted(
     assert "2 failed, 1 pending notification(s)" in message
     assert f"/api/projects/p1/notificationSubscriptions/{sub['id']}/failedNotifications" in message
     assert "disable the subscription" in message
+    assert f"disable the channel (PATCH /api/notificationChannels/{sub['notificationChannelId']}" in message
     assert admin.call("GET", f"{SUBS}/{sub['id']}")[0] == 200
 
 

@@ -137,7 +137,7 @@ def accept(
     now = clock.now()
     fact = _analysis_fact(event_code, payload)
     if fact:
-        event_id = clock.event_id_for(project_id, fact)
+        event_id = clock.event_id_for(project_id, ":".join(fact))  # "code:analysis id:status"
         correlation_id = client_id or event_id
     elif client_id:
         event_id = clock.event_id_for(project_id, client_id)
@@ -189,19 +189,23 @@ def accept(
 
 
 def _duplicate(
-    stored: Event, fact: str | None, client_id: str | None, identity: Identity | None, requeued: bool
+    stored: Event,
+    fact: tuple[str, str, str] | None,
+    client_id: str | None,
+    identity: Identity | None,
+    requeued: bool,
 ) -> Duplicate:
     """Why a post is `stored`, in words a person posting it understands."""
     accepted = f"event {stored.id}, accepted {clock.utc_iso(stored.createdAt)}"
     if fact:
-        code, analysis_id, status = fact.split(":", 2)
+        code, analysis_id, status = fact
         matched = f"{code} {analysis_id} {status}"
         message = (
             f"recognised as {accepted}: {code} for analysis {analysis_id!r} reaching {status} is one "
             "event, whatever its id or whoever sends it (code + analysis id + status)"
         )
         if client_id and client_id != stored.correlationId:
-            message += f"; this post's id {client_id!r} differs from that event's {stored.correlationId!r}"
+            message += f"; this post's id {client_id!r} differs from that event's correlationId {stored.correlationId!r}"
         if stored.derivedFrom:
             message += f"; that event was derived from event {stored.derivedFrom}"
         rule = DuplicateRule.ANALYSIS_STATE
@@ -252,11 +256,11 @@ def requeue_unqueued(services: Services) -> int:
     return queued
 
 
-def _analysis_fact(event_code: str, payload: dict[str, Any]) -> str | None:
+def _analysis_fact(event_code: str, payload: dict[str, Any]) -> tuple[str, str, str] | None:
     """(code, analysis id, status) for a specific analysis event: its identity, whoever sends it."""
     analysis_id, status = payload.get("id"), payload.get("status")
     if event_code in _SPECIFIC_ANALYSIS_CODES and isinstance(analysis_id, str) and isinstance(status, str):
-        return f"{event_code}:{analysis_id}:{status}"
+        return event_code, analysis_id, status
     return None
 
 

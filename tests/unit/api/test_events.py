@@ -93,7 +93,7 @@ def test_the_same_analysis_state_with_a_new_id_is_answered_with_the_analysis_rul
     duplicate = again["duplicateOf"]
     assert (duplicate["rule"], duplicate["matched"]) == ("analysis_state", "ICA_EXEC_002 a1 SUCCEEDED")
     assert "whatever its id" in duplicate["message"]
-    assert "this post's id 'run-2' differs from that event's 'run-1'" in duplicate["message"]
+    assert "this post's id 'run-2' differs from that event's correlationId 'run-1'" in duplicate["message"]
     assert "A new analysis id or status makes a new event" in duplicate["message"]
 
 
@@ -237,3 +237,11 @@ def test_a_key_of_one_project_lists_its_events_without_naming_it(p1: Client, adm
     event(admin, "p2")
     _, listed = p1.call("GET", "/v1/events")
     assert _ids(listed) == [mine]
+
+
+def test_an_analysis_id_with_colons_is_named_whole_in_the_duplicate_answer(admin: Client) -> None:
+    body = {"eventCode": "ICA_EXEC_001", "payload": {"id": "run:7:b", "status": "FAILED"}}
+    admin.call("POST", "/api/projects/p1/events", body)
+    _, again = admin.call("POST", "/api/projects/p1/events", body)
+    assert again["duplicateOf"]["matched"] == "ICA_EXEC_001 run:7:b FAILED"
+    assert "for analysis 'run:7:b' reaching FAILED" in again["duplicateOf"]["message"]

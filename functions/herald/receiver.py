@@ -74,10 +74,11 @@ def serve(host: str, port: int, secret: str | None, fail_first: int, status: int
     except OSError as exc:
         print(f"herald receive: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"Listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
-    # `kill` stops it as cleanly as Ctrl-C: the port is free and the exit status 0 when it returns.
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # `kill` stops it as cleanly as Ctrl-C: the port freed, exit status 0. Set before it says it
+        # listens: whoever reads that may kill it at once.
+        signal.signal(signal.SIGTERM, _interrupt)
+        print(f"Listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald import ingest, jsontext
-from herald.models import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN, Event
+from herald.models import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN
 from herald.services import Services
 
 
@@ -71,10 +71,11 @@ def project_of(envelope: IcaEnvelope, default_project: str) -> str:
     )
 
 
-def ingest_message(services: Services, body: str) -> tuple[Event, bool]:
+def ingest_message(services: Services, body: str) -> ingest.Acceptance:
+    """The message as an event; a redelivery (same correlation id) is recognised as the stored one."""
     envelope = parse_body(body)
     project = project_of(envelope, services.settings.ingest_default_project)
-    return ingest.accept_event(
+    return ingest.accept(
         services,
         project,
         envelope.eventCode,
@@ -83,4 +84,5 @@ def ingest_message(services: Services, body: str) -> tuple[Event, bool]:
         description=envelope.description,
         payload_version=envelope.payloadVersion,
         timestamp=envelope.timestamp,
+        identity=ingest.Identity(ingest.DuplicateRule.CORRELATION_ID, envelope.correlationId),
     )

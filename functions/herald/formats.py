@@ -21,7 +21,7 @@ def subscriber_payload(event: Event, subscription: Subscription) -> dict[str, An
     return versions.view(event.eventCode, event.payload, subscription.payloadVersion)
 
 
-def ica_envelope(event: Event, payload: dict[str, Any], payload_version: str | None) -> dict[str, Any]:
+def ica_envelope(event: Event, payload: dict[str, Any], payload_version: str) -> dict[str, Any]:
     """ICA's notification body (seed: correlationId, timestamp, eventCode, description, payload),
     plus projectId and payloadVersion as ICA's real deliveries carry them."""
     return {
@@ -53,5 +53,7 @@ def render(event: Event, subscription: Subscription, channel: Channel | None = N
     if payload_format(subscription, channel) is PayloadFormat.ONECODEX:
         body = onecodex_payload(event, payload)
     else:
-        body = ica_envelope(event, payload, subscription.payloadVersion or event.payloadVersion)
+        body = ica_envelope(
+            event, payload, versions.delivered_version(subscription.payloadVersion, event.payloadVersion)
+        )
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -11,11 +11,16 @@ A platform may post the specific code itself too. One analysis reaching one fina
 fact, so specific analysis events are identified by (code, analysis id, status), whoever sends
 them: whichever of the derived and the posted event arrives first is stored and delivered, and the
 other is recognised as the same event (the API answers with the stored one), never delivered twice.
+
+Whenever a post is recognised as an event Herald already holds, `accept` says which event and by
+which rule (`Duplicate`), so every entrance can say it plainly: the API's 202 answers carry it as
+`duplicateOf`, the bridge logs it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -23,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from herald import catalog, clock
 from herald.messages import RouteEvent
-from herald.models import Event
+from herald.models import DuplicateRule, Event
 from herald.queues import QueueSendError
 from herald.services import Services
 
@@ -43,6 +48,30 @@ UNQUEUED_GRACE_SECONDS = 60
 SWEEP_LIMIT = 100
 
 logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How the caller identifies the event: the rule its id follows, and the id said for people."""
+
+    rule: DuplicateRule
+    text: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The post was recognised as `event` (already stored): which rule matched, on what, and why."""
+
+    rule: DuplicateRule
+    matched: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    event: Event  # the stored event: the new one, or the one this post was recognised as
+    created: bool
+    duplicate: Duplicate | None = None
 
 
 class EventConflictError(Exception):
@@ -68,10 +97,39 @@ def accept_event(
     timestamp: str | None = None,
     derived_from: str | None = None,
 ) -> tuple[Event, bool]:
-    """Store the event (once per idempotency id) and queue it; returns (event, newly created).
+    """`accept`, for callers that need only (event, newly created)."""
+    accepted = accept(
+        services,
+        project_id,
+        event_code,
+        payload,
+        client_id=client_id,
+        description=description,
+        payload_version=payload_version,
+        timestamp=timestamp,
+        derived_from=derived_from,
+    )
+    return accepted.event, accepted.created
 
-    Storing comes first: an event the API acknowledged is in the table even if queueing fails,
-    and resending the same id queues an event that was stored but never routed.
+
+def accept(
+    services: Services,
+    project_id: str,
+    event_code: str,
+    payload: dict[str, Any],
+    client_id: str | None = None,
+    description: str | None = None,
+    payload_version: str | None = None,
+    timestamp: str | None = None,
+    derived_from: str | None = None,
+    identity: Identity | None = None,
+) -> Acceptance:
+    """Store the event (once per identity) and queue it; says whether it is new and, if it is
+    not, which stored event it was recognised as and why.
+
+    `client_id` is the caller's idempotency id; `identity` says what kind of id it is (default:
+    the API's `id`). Storing comes first: an event the API acknowledged is in the table even if
+    queueing fails, and resending the same id queues an event that was stored but never routed.
     """
     size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
@@ -79,7 +137,7 @@ def accept_event(
     now = clock.now()
     fact = _analysis_fact(event_code, payload)
     if fact:
-        event_id = clock.event_id_for(project_id, fact)
+        event_id = clock.event_id_for(project_id, ":".join(fact))  # "code:analysis id:status"
         correlation_id = client_id or event_id
     elif client_id:
         event_id = clock.event_id_for(project_id, client_id)
@@ -99,14 +157,16 @@ def accept_event(
         derivedFrom=derived_from,
     )
     stored, created = services.store.put_event_if_new(event)
+    duplicate = None
     if not created:
         if not fact and (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
             raise EventConflictError(
                 f"event id {client_id!r} was already used for a different event in this project"
             )
+        duplicate = _duplicate(stored, fact, client_id, identity, requeued=not stored.routed)
         if stored.routed:
             _derive(services, stored)
-            return stored, False
+            return Acceptance(stored, False, duplicate)
     try:
         services.queues.send(
             services.queues.events_url, [RouteEvent(eventId=stored.id, projectId=project_id)]
@@ -125,7 +185,50 @@ def accept_event(
             f"event {stored.id} is stored but could not be queued; retry with the same id"
         ) from exc
     _derive(services, stored)
-    return stored, created
+    return Acceptance(stored, created, duplicate)
+
+
+def _duplicate(
+    stored: Event,
+    fact: tuple[str, str, str] | None,
+    client_id: str | None,
+    identity: Identity | None,
+    requeued: bool,
+) -> Duplicate:
+    """Why a post is `stored`, in words a person posting it understands."""
+    accepted = f"event {stored.id}, accepted {clock.utc_iso(stored.createdAt)}"
+    if fact:
+        code, analysis_id, status = fact
+        matched = f"{code} {analysis_id} {status}"
+        message = (
+            f"recognised as {accepted}: {code} for analysis {analysis_id!r} reaching {status} is one "
+            "event, whatever its id or whoever sends it (code + analysis id + status)"
+        )
+        if client_id and client_id != stored.correlationId:
+            message += f"; this post's id {client_id!r} differs from that event's correlationId {stored.correlationId!r}"
+        if stored.derivedFrom:
+            message += f"; that event was derived from event {stored.derivedFrom}"
+        rule = DuplicateRule.ANALYSIS_STATE
+    else:
+        rule = identity.rule if identity else DuplicateRule.IDEMPOTENCY_ID
+        matched = identity.text if identity else str(client_id)
+        why = {
+            DuplicateRule.IDEMPOTENCY_ID: f"the id {matched!r} was already used in project "
+            f"{stored.projectId} for this same event",
+            DuplicateRule.CORRELATION_ID: f"the correlation id {matched!r} was already ingested "
+            "(a redelivery)",
+            DuplicateRule.ONECODEX_DELIVERY: f"One Codex's delivery of {matched} was already accepted "
+            "(a retried delivery)",
+        }.get(rule, f"{matched} was already accepted")
+        message = f"recognised as {accepted}: {why}"
+    message += ". Nothing new was stored or delivered"
+    if requeued:
+        message += "; it had not been queued for routing yet, and now is"
+    if rule is DuplicateRule.ANALYSIS_STATE:
+        message += ". A new analysis id or status makes a new event"
+    elif rule is DuplicateRule.IDEMPOTENCY_ID:
+        message += ". A new id makes a new event"
+    return Duplicate(rule=rule, matched=matched, message=message + ".")
 
 
 def requeue_unqueued(services: Services) -> int:
@@ -153,11 +256,11 @@ def requeue_unqueued(services: Services) -> int:
     return queued
 
 
-def _analysis_fact(event_code: str, payload: dict[str, Any]) -> str | None:
+def _analysis_fact(event_code: str, payload: dict[str, Any]) -> tuple[str, str, str] | None:
     """(code, analysis id, status) for a specific analysis event: its identity, whoever sends it."""
     analysis_id, status = payload.get("id"), payload.get("status")
     if event_code in _SPECIFIC_ANALYSIS_CODES and isinstance(analysis_id, str) and isinstance(status, str):
-        return f"{event_code}:{analysis_id}:{status}"
+        return event_code, analysis_id, status
     return None
 
 

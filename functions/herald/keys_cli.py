@@ -6,9 +6,10 @@ Through the API (the default) against a running `herald dev` or a deployment:
     herald keys list
     herald keys revoke <keyId>
 
-`--url` (env HERALD_URL, default http://127.0.0.1:8000) and `--api-key` (env HERALD_API_KEY, else
-the file `.herald/dev-api-key` that `herald dev` writes) say where and as whom; the key must be
-an admin key.
+Where and as whom, as every client subcommand finds Herald (herald.client_config): `--url`, else
+HERALD_URL, else HERALD_PORT (`http://127.0.0.1:<port>`, as `herald dev` reads it), else the URL
+`herald dev` wrote to `.herald/dev-url`, else http://127.0.0.1:8000; `--api-key`, else
+HERALD_API_KEY, else `.herald/dev-api-key`. The key must be an admin key.
 
 `--direct --table <name>` bootstraps a fresh deployment that has no admin key yet: it writes the
 key straight into Herald's DynamoDB table with the caller's AWS credentials (region and profile
@@ -19,18 +20,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-ENV_URL = "HERALD_URL"
-ENV_API_KEY = "HERALD_API_KEY"
-DEV_KEY_FILE = Path(".herald") / "dev-api-key"
+from herald import client_config, names
+
+ENV_URL = client_config.ENV_URL
+ENV_API_KEY = names.ENV_API_KEY
+DEV_KEY_FILE = client_config.DEV_KEY_FILE
+DEV_URL_FILE = client_config.DEV_URL_FILE
 TIMEOUT_SECONDS = 30
 
 
@@ -43,17 +44,29 @@ def register(subparsers: Any) -> None:
     keys = subparsers.add_parser("keys", help="API keys: create, list, revoke (admin)")
     commands = keys.add_subparsers(dest="keys_command", required=True)
 
-    target = argparse.ArgumentParser(add_help=False)
-    target.add_argument("--url", default=None, help=f"Herald's API ({ENV_URL}; default {DEFAULT_URL})")
-    target.add_argument("--api-key", default=None, help=f"an admin key ({ENV_API_KEY}; else {DEV_KEY_FILE})")
-    target.add_argument(
-        "--direct",
-        action="store_true",
-        help="write to the DynamoDB table itself with your AWS credentials (bootstrap)",
-    )
-    target.add_argument("--table", help="with --direct: the name of Herald's DynamoDB table")
+    def target(direct_help: str) -> argparse.ArgumentParser:
+        """The options every keys command shares; only what --direct does differs."""
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument(
+            "--url",
+            default=None,
+            help=f"Herald's API (else {ENV_URL}, else {names.ENV_PORT} on 127.0.0.1, else the URL "
+            f"`herald dev` wrote to {DEV_URL_FILE}, else {client_config.DEFAULT_URL})",
+        )
+        common.add_argument(
+            "--api-key", default=None, help=f"an admin key (else {ENV_API_KEY}, else {DEV_KEY_FILE})"
+        )
+        common.add_argument("--direct", action="store_true", help=direct_help)
+        common.add_argument("--table", help="with --direct: the name of Herald's DynamoDB table")
+        return common
 
-    create = commands.add_parser("create", parents=[target], help="create a key and print it (once)")
+    create = commands.add_parser(
+        "create",
+        parents=[
+            target("write the key into the DynamoDB table itself with your AWS credentials (bootstrap)")
+        ],
+        help="create a key and print it (once)",
+    )
     create.add_argument(
         "--project", action="append", default=[], dest="projects", help="a project the key may use (repeat)"
     )
@@ -61,10 +74,18 @@ def register(subparsers: Any) -> None:
     create.add_argument("--name", default="", help="a label to recognise the key by")
     create.set_defaults(func=run_create)
 
-    lister = commands.add_parser("list", parents=[target], help="list keys (never the keys themselves)")
+    lister = commands.add_parser(
+        "list",
+        parents=[target("read the DynamoDB table itself with your AWS credentials")],
+        help="list keys (never the keys themselves)",
+    )
     lister.set_defaults(func=run_list)
 
-    revoke = commands.add_parser("revoke", parents=[target], help="revoke a key by its keyId")
+    revoke = commands.add_parser(
+        "revoke",
+        parents=[target("delete the key from the DynamoDB table itself with your AWS credentials")],
+        help="revoke a key by its keyId",
+    )
     revoke.add_argument("key_id", help="the keyId shown by create and list")
     revoke.set_defaults(func=run_revoke)
 
@@ -104,24 +125,25 @@ def _run(args: argparse.Namespace, action: Any) -> int:
 
 
 # --- through the HTTP API -----------------------------------------------------------------------
-def _base_url(args: argparse.Namespace) -> str:
-    return (args.url or os.environ.get(ENV_URL) or DEFAULT_URL).rstrip("/")
+def _target(args: argparse.Namespace) -> client_config.Target:
+    try:
+        return client_config.api_target(args.url)
+    except client_config.ClientConfigError as exc:
+        raise KeysCliError(str(exc)) from None
 
 
 def _api_key(args: argparse.Namespace) -> str:
-    key = args.api_key or os.environ.get(ENV_API_KEY)
+    key = client_config.api_key(args.api_key)
     if key:
         return key
-    try:
-        return DEV_KEY_FILE.read_text().strip()
-    except OSError:
-        raise KeysCliError(
-            f"no API key: pass --api-key, set {ENV_API_KEY}, or run where `herald dev` wrote {DEV_KEY_FILE}"
-        ) from None
+    raise KeysCliError(
+        f"no API key: pass --api-key, set {ENV_API_KEY}, or run where `herald dev` wrote {DEV_KEY_FILE}"
+    )
 
 
 def _http(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
-    url = _base_url(args) + path
+    target = _target(args)
+    url = target.url + path
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -132,7 +154,10 @@ def _http(args: argparse.Namespace, method: str, path: str, body: Any = None) ->
     except urllib.error.HTTPError as err:
         raise KeysCliError(f"{method} {url}: HTTP {err.code}: {_error_message(err.read())}") from None
     except urllib.error.URLError as err:
-        raise KeysCliError(f"{method} {url}: {err.reason} (is Herald running there?)") from None
+        raise KeysCliError(
+            f"{method} {url}: {err.reason} (is Herald running there? The URL came from {target.source}; "
+            f"--url, {ENV_URL} or {names.ENV_PORT} choose another)"
+        ) from None
     return json.loads(raw) if raw else None
 
 

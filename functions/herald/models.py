@@ -103,6 +103,15 @@ class Subscription(BaseModel):
         return self.model_dump(mode="json")
 
 
+class DuplicateRule(StrEnum):
+    """Why a post is the same event as one already stored (herald.ingest)."""
+
+    IDEMPOTENCY_ID = "idempotency_id"  # the API: the same `id` in the project
+    ANALYSIS_STATE = "analysis_state"  # ICA_EXEC_001/002/027: the same code, analysis id and status
+    CORRELATION_ID = "correlation_id"  # the bridge: the same ICA correlationId (a redelivery)
+    ONECODEX_DELIVERY = "onecodex_delivery"  # One Codex: the same event_type, object and triggered_at
+
+
 class Event(BaseModel):
     id: str
     projectId: str

@@ -38,7 +38,8 @@ ORDERED_DELIVERIES_DLQ_NAME = "herald-deliveries-ordered-dlq.fifo"
 INGEST_QUEUE_NAME = "herald-ingest"
 INGEST_DLQ_NAME = "herald-ingest-dlq"
 INGEST_TOPIC_NAME = "herald-ingest"
-# Every delivered event, for consumer accounts that prefer SNS fan-out (eventCode attribute).
+# Every routed event (matched by a subscription or not), for consumer accounts that prefer SNS
+# fan-out (eventCode and projectId attributes).
 BROADCAST_TOPIC_NAME = "herald-broadcast"
 
 # --- Environment variables read by `herald.settings` and set by CDK / `herald dev` ---------------

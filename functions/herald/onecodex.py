@@ -1,8 +1,9 @@
 """The bridge in from One Codex: its signed webhooks become Herald events.
 
-One Codex signs each POST with `X-OneCodex-Signature: t=<unix>,v1=<hex>` where v1 is
-HMAC-SHA256 over `"<t>.<raw body>"` keyed with the webhook secret (commas or spaces separate
-the parts; several v1 values are accepted, as during a secret change). A bad, missing or stale
+One Codex signs each POST with `X-OneCodex-Signature: t=<unix> v1=<hex>` where v1 is
+HMAC-SHA256 over `"<t>.<raw body>"` keyed with the webhook secret (spaces or commas separate
+the parts; several v1 values are accepted, as during a secret change). herald.signing holds the
+scheme: Herald signs its own deliveries with it too. A bad, missing or stale
 (> 5 minutes) signature is refused before anything is stored. The payload (`api_version`,
 `event_type`, `object`, `object_type`, `triggered_at`) becomes an event whose code is the
 `event_type` and whose payload is the `object`. One Codex retries a delivery with the same
@@ -19,11 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from herald import catalog, ingest, jsontext
-from herald.models import Event
+from herald import catalog, ingest, jsontext, signing
 from herald.services import Services
 
-SIGNATURE_HEADER = "X-OneCodex-Signature"
+SIGNATURE_HEADER = signing.ONECODEX_HEADER
 TOLERANCE_SECONDS = 300
 DEFAULT_PROJECT = "onecodex"
 
@@ -51,9 +51,7 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: float | 
         raise WebhookRejected("no One Codex webhook secret is configured")
     if not header:
         raise WebhookRejected(f"missing {SIGNATURE_HEADER} header")
-    parts = [p.strip().split("=", 1) for p in header.replace(",", " ").split() if "=" in p]
-    timestamps = [v for k, v in parts if k == "t"]
-    signatures = [v for k, v in parts if k == "v1"]
+    timestamps, signatures = signing.parse_onecodex_header(header)
     if len(timestamps) != 1 or not signatures:
         raise WebhookRejected(f"{SIGNATURE_HEADER} must carry t=<unix time> and v1=<hex signature>")
     try:
@@ -65,22 +63,23 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: float | 
         raise WebhookRejected(
             f"the signature timestamp is more than {TOLERANCE_SECONDS} s from now (replay?)"
         )
-    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = signing.onecodex_signature(secret, ts, body)
     if not any(hmac.compare_digest(expected, s) for s in signatures):
         raise WebhookRejected("the signature does not match the configured secret")
 
 
 def accept_webhook(
     services: Services, body: bytes, header: str | None, project: str | None
-) -> tuple[Event, bool]:
+) -> ingest.Acceptance:
     verify_signature(body, header, webhook_secret(services))
     try:
         payload = OneCodexPayload.model_validate(jsontext.loads(body))
     except (ValueError, ValidationError) as exc:
         raise WebhookInvalid(f"not a One Codex webhook payload: {exc}") from None
-    identity = f"{payload.event_type}|{payload.object.get('$uri') or payload.object.get('id')}|{payload.triggered_at}"
+    obj = payload.object.get("$uri") or payload.object.get("id")
+    identity = f"{payload.event_type}|{obj}|{payload.triggered_at}"
     known = catalog.lookup(payload.event_type)
-    return ingest.accept_event(
+    return ingest.accept(
         services,
         project or services.settings.ingest_default_project or DEFAULT_PROJECT,
         payload.event_type,
@@ -88,6 +87,10 @@ def accept_webhook(
         client_id="onecodex:" + hashlib.sha256(identity.encode()).hexdigest(),
         description=known.description if known else payload.event_type,
         timestamp=payload.triggered_at,
+        identity=ingest.Identity(
+            ingest.DuplicateRule.ONECODEX_DELIVERY,
+            f"{payload.event_type} for {obj} triggered at {payload.triggered_at}",
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import threading
@@ -73,11 +74,18 @@ def serve(host: str, port: int, secret: str | None, fail_first: int, status: int
     except OSError as exc:
         print(f"herald receive: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"Listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
+        # `kill` stops it as cleanly as Ctrl-C: the port freed, exit status 0. Set before it says it
+        # listens: whoever reads that may kill it at once.
+        signal.signal(signal.SIGTERM, _interrupt)
+        print(f"Listening on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
     return 0
+
+
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
-from herald import aws, catalog, clock, formats, transfers
+from herald import aws, catalog, clock, formats, transfers, versions
 from herald.filters import FilterSyntaxError, compile_filter
 from herald.messages import DeliverNotification
 from herald.models import Event, Notification, NotificationStatus, Subscription
@@ -179,7 +179,7 @@ def _notification(event: Event, sub: Subscription, stamp: str, **state: object) 
 def broadcast(services: Services, event: Event) -> None:
     """Publish the event (ICA's envelope) to the deployment's broadcast topic, for consumer
     accounts that subscribe to everything and filter with SNS filter policies on eventCode."""
-    body = formats.ica_envelope(event, event.payload, event.payloadVersion)
+    body = formats.ica_envelope(event, event.payload, versions.delivered_version(None, event.payloadVersion))
     attributes = {"eventCode": event.eventCode, "projectId": event.projectId}
     aws.client("sns").publish(
         TopicArn=services.settings.broadcast_topic_arn,

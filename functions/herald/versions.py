@@ -14,8 +14,17 @@ from typing import Any
 
 from herald.catalog import ANALYSIS_CODES
 
+# What a subscriber without a version gets, and what a delivery says it is: the full vocabulary
+# events are stored in (ICA's current payload version).
+DEFAULT_VERSION = "V4"
 V3_STATUSES = frozenset({"REQUESTED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "FAILED_FINAL", "ABORTED"})
 V4_ONLY_STATUSES = frozenset({"QUEUED", "INITIALIZING", "PREPARING_INPUTS", "GENERATING_OUTPUTS"})
+
+
+def delivered_version(subscription_version: str | None, event_version: str | None) -> str:
+    """The `payloadVersion` a delivery carries: the subscriber's, else the version the producer
+    posted the event in, else V4 (the payload as stored, every state)."""
+    return subscription_version or event_version or DEFAULT_VERSION
 
 
 def view(event_code: str, payload: dict[str, Any], version: str | None) -> dict[str, Any] | None:

@@ -83,7 +83,7 @@ class Herald:
 
 def start_herald(
     workdir: Path,
-    retry_schedule: str = RETRY_SCHEDULE,
+    retry_schedule: str | None = RETRY_SCHEDULE,
     extra_env: dict[str, str] | None = None,
     api_key: str = API_KEY,
     log: Path | None = None,
@@ -91,8 +91,9 @@ def start_herald(
 ) -> Herald:
     """`herald dev` as a subprocess on free ports, as a user starts it; returns once it answers.
 
-    Its output goes to `log` when given (else to a pipe); `make` builds the handle (a subclass
-    with helpers of its own, for the fault suite)."""
+    `retry_schedule` None: no `--retry-schedule`, as `make run` starts it (the default schedule, or
+    HERALD_RETRY_SCHEDULE in `extra_env`). Its output goes to `log` when given (else to a pipe);
+    `make` builds the handle (a subclass with helpers of its own, for the fault suite)."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
@@ -107,7 +108,8 @@ def start_herald(
         }
     )
     command = [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)]
-    command += ["--retry-schedule", retry_schedule]
+    if retry_schedule is not None:
+        command += ["--retry-schedule", retry_schedule]
     out = log.open("w") if log else subprocess.PIPE
     try:
         proc = subprocess.Popen(
@@ -123,7 +125,8 @@ def start_herald(
             output = log.read_text() if log else (proc.stdout.read() if proc.stdout else "")
             raise RuntimeError(f"herald dev exited early:\n{output}")
         try:
-            if instance.call("GET", "/health")[0] == 200:
+            # Up as a user sees it: answering, and its URL and key written (just before its banner).
+            if instance.call("GET", "/health")[0] == 200 and (workdir / ".herald" / "dev-url").exists():
                 return instance
         except OSError:
             pass
@@ -146,7 +149,7 @@ def stop_herald(instance: Herald) -> None:
 
 @contextmanager
 def launched_herald(
-    workdir: Path, retry_schedule: str = RETRY_SCHEDULE, extra_env: dict[str, str] | None = None
+    workdir: Path, retry_schedule: str | None = RETRY_SCHEDULE, extra_env: dict[str, str] | None = None
 ) -> Iterator[Herald]:
     instance = start_herald(workdir, retry_schedule, extra_env)
     try:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,42 @@ def test_the_cli_reports_api_errors_and_exits_1(herald: Herald) -> None:
     refused = _keys(herald, "list", key="not-a-key")
     assert refused.returncode == 1
     assert "HTTP 401: the API key is not valid" in refused.stderr
+
+
+def _herald_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `herald` command itself, with none of Herald's or AWS's variables unless given."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "herald.cli", *args],
+        env={**clean, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_herald_keys_finds_herald_dev_by_herald_port_like_herald_dev_does(
+    herald: Herald, project: str, tmp_path: Path
+) -> None:
+    port = herald.url.rsplit(":", 1)[1]
+    env = {"HERALD_PORT": port, "HERALD_API_KEY": herald.key}
+    made = _herald_cli("keys", "create", "--project", project, cwd=tmp_path, env=env)  # no files here
+    assert made.returncode == 0, made.stderr
+    key_id = json.loads(made.stdout)["keyId"]
+    listed = _herald_cli("keys", "list", cwd=tmp_path, env=env)
+    assert key_id in [k["keyId"] for k in json.loads(listed.stdout)["items"]]
+    assert _herald_cli("keys", "revoke", key_id, cwd=tmp_path, env=env).returncode == 0
+
+
+def test_herald_keys_finds_herald_dev_by_the_files_it_wrote(herald: Herald, project: str) -> None:
+    # In the directory `herald dev` runs in, with nothing in the environment: .herald/dev-url and
+    # .herald/dev-api-key say where and as whom.
+    made = _herald_cli("keys", "create", "--project", project, cwd=herald.workdir)
+    assert made.returncode == 0, made.stderr
+    key_id = json.loads(made.stdout)["keyId"]
+    listed = _herald_cli("keys", "list", cwd=herald.workdir)
+    assert listed.returncode == 0, listed.stderr
+    assert key_id in [k["keyId"] for k in json.loads(listed.stdout)["items"]]
+    revoked = _herald_cli("keys", "revoke", key_id, cwd=herald.workdir)
+    assert revoked.returncode == 0, revoked.stderr

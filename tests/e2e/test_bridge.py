@@ -169,7 +169,11 @@ def test_signed_onecodex_webhook_is_routed_like_a_native_event(
 
     first = _post_webhook(herald, project, body, _onecodex_signature(body))
     assert first[0] == 202, first
-    assert _post_webhook(herald, project, body, _onecodex_signature(body))[0] == 202  # One Codex retried
+    assert (first[1]["created"], first[1]["duplicateOf"]) == (True, None)
+    retried = _post_webhook(herald, project, body, _onecodex_signature(body))  # One Codex retried
+    assert retried[0] == 202 and retried[1]["created"] is False
+    assert retried[1]["duplicateOf"]["id"] == first[1]["id"]
+    assert retried[1]["duplicateOf"]["rule"] == "onecodex_delivery"
 
     herald.wait_for(lambda: receiver.requests, what="the delivery")
     time.sleep(1)

@@ -225,3 +225,17 @@ def test_a_channel_failing_every_attempt_for_the_disable_period_is_disabled(
     assert channel["enabled"] is False
     assert channel["disabledReason"].startswith("every delivery failed since ")
     herald.event_when(later, "failed", timeout=30)  # kept, failed, reprocessable
+
+
+def test_after_successful_deliveries_health_says_attempts_are_not_counted_rather_than_zero(
+    herald: Herald, project: str, receiver: Receiver
+) -> None:
+    channel_id = _channel(herald, project, receiver.url)
+    _subscribe(herald, project, channel_id)
+    for n in range(2):
+        herald.event_when(_post(herald, project, f"healthy-{n}"), "success")
+
+    _, health = herald.call("GET", f"/api/notificationChannels/{channel_id}/health")
+
+    assert (health["state"], health["counting"], health["consecutiveFailures"]) == ("closed", False, 0)
+    assert (health["windowAttempts"], health["lastSuccessAt"]) == (None, None)  # not known: not 0, not stale

@@ -140,10 +140,16 @@ def faulty() -> Iterator[FaultReceiver]:
 # --- `herald dev` instances of this suite --------------------------------------------------------
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
-    """`herald dev` as `make run` starts it (private targets allowed), retry schedule 0,0."""
+    """`herald dev` as `make run` starts it (private targets allowed), retry schedule 0,0, and an
+    event's routing budget no busy machine runs out of: tests here that route hostile filters are
+    about each filter's own bounds (the budget has its own, in-process test)."""
     instance = start_dev(
         tmp_path_factory.mktemp("faults-dev"),
-        {"HERALD_RETRY_SCHEDULE": "0,0", "HERALD_ONECODEX_SECRET": ONECODEX_SECRET},
+        {
+            "HERALD_RETRY_SCHEDULE": "0,0",
+            "HERALD_ONECODEX_SECRET": ONECODEX_SECRET,
+            "HERALD_ROUTING_BUDGET_SECONDS": "60",
+        },
         API_KEY,
     )
     yield instance

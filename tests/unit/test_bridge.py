@@ -20,8 +20,9 @@ ENVELOPE = {
 
 
 def test_seed_envelope_becomes_an_event_of_its_project(services: Services) -> None:
-    event, created = bridge.ingest_message(services, json.dumps(ENVELOPE))
-    assert created
+    accepted = bridge.ingest_message(services, json.dumps(ENVELOPE))
+    event = accepted.event
+    assert accepted.created and accepted.duplicate is None
     assert (event.projectId, event.eventCode, event.correlationId, event.timestamp, event.description) == (
         "prj-1",
         "ICA_DATA_100",
@@ -38,14 +39,18 @@ def test_sns_notification_wrapper_is_unwrapped(services: Services) -> None:
         "TopicArn": "arn:aws:sns:us-east-1:1:t",
         "Message": json.dumps(ENVELOPE),
     }
-    event, _ = bridge.ingest_message(services, json.dumps(wrapped))
+    event = bridge.ingest_message(services, json.dumps(wrapped)).event
     assert event.payload == ENVELOPE["payload"]
 
 
-def test_redelivered_envelope_is_one_event(services: Services) -> None:
-    first, _ = bridge.ingest_message(services, json.dumps(ENVELOPE))
-    second, created = bridge.ingest_message(services, json.dumps(ENVELOPE))
-    assert (second.id, created) == (first.id, False)
+def test_redelivered_envelope_is_one_event_recognised_by_its_correlation_id(services: Services) -> None:
+    first = bridge.ingest_message(services, json.dumps(ENVELOPE)).event
+    again = bridge.ingest_message(services, json.dumps(ENVELOPE))
+    assert (again.event.id, again.created) == (first.id, False)
+    assert again.duplicate is not None
+    assert (again.duplicate.rule, again.duplicate.matched) == ("correlation_id", ENVELOPE["correlationId"])
+    assert f"recognised as event {first.id}" in again.duplicate.message
+    assert "(a redelivery)" in again.duplicate.message
 
 
 @pytest.mark.parametrize(
@@ -60,7 +65,7 @@ def test_redelivered_envelope_is_one_event(services: Services) -> None:
 def test_project_is_found_in_the_envelope_or_payload(
     services: Services, extra: dict, payload: dict, project: str
 ) -> None:
-    event, _ = bridge.ingest_message(services, json.dumps({**ENVELOPE, **extra, "payload": payload}))
+    event = bridge.ingest_message(services, json.dumps({**ENVELOPE, **extra, "payload": payload})).event
     assert event.projectId == project
 
 
@@ -74,7 +79,9 @@ def test_default_project_catches_envelopes_without_one(
 ) -> None:
     monkeypatch.setenv(names.ENV_INGEST_DEFAULT_PROJECT, "fallback")
     reset_settings()
-    event, _ = bridge.ingest_message(build_services(get_settings()), json.dumps({**ENVELOPE, "payload": {}}))
+    event = bridge.ingest_message(
+        build_services(get_settings()), json.dumps({**ENVELOPE, "payload": {}})
+    ).event
     assert event.projectId == "fallback"
 
 
@@ -90,3 +97,31 @@ def test_default_project_catches_envelopes_without_one(
 def test_malformed_message_is_refused(services: Services, body: str, message: str) -> None:
     with pytest.raises(bridge.BridgeError, match=message):
         bridge.ingest_message(services, body)
+
+
+def test_the_ingest_function_logs_which_event_a_redelivery_was_recognised_as(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herald.handlers import ingest as ingest_handler
+    from herald.local.lambda_context import LocalContext
+
+    logged: list[tuple[str, dict]] = []
+    monkeypatch.setattr(ingest_handler.logger, "info", lambda msg, **kw: logged.append((msg, kw)))
+    record = {
+        "messageId": "m-1",
+        "receiptHandle": "r",
+        "body": json.dumps(ENVELOPE),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:herald-ingest",
+    }
+    for _ in range(2):  # SQS delivered the same envelope twice
+        ingest_handler.handler({"Records": [record]}, LocalContext("ingest"))
+    [(message, fields)] = [(m, f) for m, f in logged if "recognised" in m]
+    assert message == "bridged message recognised as an existing event"
+    assert (fields["rule"], fields["matched"], fields["message_id"]) == (
+        "correlation_id",
+        ENVELOPE["correlationId"],
+        "m-1",
+    )

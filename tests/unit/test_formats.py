@@ -85,6 +85,19 @@ def test_ica_is_the_default_format() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("subscription_version", "event_version", "delivered"),
+    [(None, None, "V4"), ("V3", None, "V3"), (None, "V3", "V3"), ("V4", "V3", "V4")],
+    ids=["neither: V4, what is stored", "the subscriber's", "the producer's", "the subscriber's first"],
+)
+def test_the_envelope_says_which_payload_version_it_carries(
+    subscription_version: str | None, event_version: str | None, delivered: str
+) -> None:
+    event = _event().model_copy(update={"payloadVersion": event_version})
+    body = json.loads(formats.render(event, _sub(payloadVersion=subscription_version)))
+    assert body["payloadVersion"] == delivered
+
+
 @pytest.mark.parametrize("status", ["QUEUED", "INITIALIZING", "PREPARING_INPUTS", "GENERATING_OUTPUTS"])
 def test_v4_only_analysis_states_are_not_shown_to_v3(status: str) -> None:
     assert versions.view("ICA_EXEC_028", {"status": status}, "V3") is None

@@ -37,8 +37,9 @@ def svc(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
 
 def test_signed_webhook_becomes_an_event(svc: Services) -> None:
     body = json.dumps(PAYLOAD).encode()
-    event, created = onecodex.accept_webhook(svc, body, signed(body), "p1")
-    assert created
+    accepted = onecodex.accept_webhook(svc, body, signed(body), "p1")
+    event = accepted.event
+    assert accepted.created
     assert (event.eventCode, event.payload, event.timestamp) == (
         "analysis.failed",
         PAYLOAD["object"],
@@ -53,12 +54,16 @@ def test_space_separated_signature_header_is_accepted(svc: Services) -> None:
 
 def test_retried_delivery_is_one_event_but_a_refired_failure_is_another(svc: Services) -> None:
     body = json.dumps(PAYLOAD).encode()
-    first, _ = onecodex.accept_webhook(svc, body, signed(body), "p1")
-    again, created_again = onecodex.accept_webhook(svc, body, signed(body), "p1")
+    first = onecodex.accept_webhook(svc, body, signed(body), "p1").event
+    again = onecodex.accept_webhook(svc, body, signed(body), "p1")
     refired = json.dumps({**PAYLOAD, "triggered_at": "2026-11-20T11:00:00+00:00"}).encode()
-    later, created_later = onecodex.accept_webhook(svc, refired, signed(refired), "p1")
-    assert (again.id, created_again) == (first.id, False)
-    assert created_later and later.id != first.id
+    later = onecodex.accept_webhook(svc, refired, signed(refired), "p1")
+    assert (again.event.id, again.created) == (first.id, False)
+    assert later.created and later.event.id != first.id
+    assert again.duplicate is not None and again.duplicate.rule == "onecodex_delivery"
+    assert again.duplicate.matched == (
+        "analysis.failed for /api/v1/analyses/abc123 triggered at 2026-11-20T10:00:00+00:00"
+    )
 
 
 @pytest.mark.parametrize(

@@ -80,9 +80,12 @@ def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
     routing.route_event(svc, event.id)  # a redelivery publishes nothing more
 
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 1
+    assert (
+        len(messages) == 1
+    )  # though no subscription matched it: every routed event, not only delivered ones
     notification = json.loads(messages[0]["Body"])
-    assert json.loads(notification["Message"])["correlationId"] == event.correlationId
+    envelope = json.loads(notification["Message"])
+    assert (envelope["correlationId"], envelope["payloadVersion"]) == (event.correlationId, "V4")
     assert notification["MessageAttributes"]["eventCode"]["Value"] == "ICA_EXEC_002"
 
 

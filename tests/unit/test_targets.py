@@ -134,7 +134,7 @@ def test_rotation_window_signs_with_both_secrets_then_only_the_new() -> None:
     finally:
         server.close()
     assert len(captured[0]["webhook-signature"].split()) == 2
-    assert signing.verify(BODY, captured[0], old) == "standard-webhooks"
+    assert signing.verify(BODY, captured[0], old) == "standard-webhooks, onecodex"
     assert len(captured[1]["webhook-signature"].split()) == 1
     with pytest.raises(signing.SignatureError):
         signing.verify(BODY, captured[1], old)

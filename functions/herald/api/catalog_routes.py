@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from herald import catalog, ingest, onecodex
 from herald.api.common import check_project, principal, responses, services
 from herald.api.errors import ApiError
-from herald.api.schemas import PROJECT_ID_PATTERN
+from herald.api.events import accepted_out
+from herald.api.schemas import PROJECT_ID_PATTERN, EventAccepted
 
 router = Router()
 WEBHOOK_PATH = "/webhooks/onecodex"
@@ -71,18 +72,14 @@ def list_event_codes(
     return EventCodeList(items=items, customCodes=custom)
 
 
-class WebhookAccepted(BaseModel):
-    id: str
-    created: bool
-
-
 @router.post(
     WEBHOOK_PATH,
     summary="One Codex webhooks in",
     description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body` with the configured "
     "secret), not by an API key. A bad or stale (> 5 min) signature is 401 and nothing is stored. The "
     "event's code is the payload's `event_type`, its payload the `object`; `project` names the project "
-    "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`).",
+    "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`). A retried delivery (the same event_type, "
+    "object and triggered_at) is answered `created: false` with `duplicateOf` naming the stored event.",
     tags=["Bridge"],
     responses=responses(400, 401, 409, 413, success=202, description="Accepted"),
 )
@@ -90,14 +87,14 @@ def onecodex_webhook(
     project: Annotated[
         str | None, Query(pattern=PROJECT_ID_PATTERN, description="Project of the events.")
     ] = None,
-) -> Response[WebhookAccepted]:
+) -> Response[EventAccepted]:
     from herald.api.app import app
 
     body = app.current_event.decoded_body or ""
     raw = body.encode() if isinstance(body, str) else body
     header = app.current_event.headers.get(onecodex.SIGNATURE_HEADER)
     try:
-        event, created = onecodex.accept_webhook(services(), raw, header, project)
+        accepted = onecodex.accept_webhook(services(), raw, header, project)
     except onecodex.WebhookRejected as exc:
         raise ApiError(401, "invalid_signature", str(exc)) from None
     except onecodex.WebhookInvalid as exc:
@@ -106,5 +103,5 @@ def onecodex_webhook(
         raise ApiError(413, "payload_too_large", f"object: {exc}") from None
     except ingest.EventConflictError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
-    accepted = WebhookAccepted(id=event.id, created=created)
-    return Response(202, content_types.APPLICATION_JSON, accepted.model_dump())
+    body = accepted_out(accepted).model_dump(mode="json", by_alias=True)
+    return Response(202, content_types.APPLICATION_JSON, body)

@@ -139,7 +139,10 @@ def get_channel(channel_id: ChannelId) -> ChannelOut:
     summary="A channel's health",
     description="Its circuit breaker (closed, open or half-open), the failure rate of its recent "
     "attempts, since when it has been failing, and any Retry-After pause. A channel whose circuit "
-    "is open has its deliveries held back, not failed; one probe goes out after the cool-down.",
+    "is open has its deliveries held back, not failed; one probe goes out after the cool-down. "
+    "Every failure is recorded; successes only while the channel has failures to weigh (a healthy "
+    "channel's successes write nothing, for cost). `counting` says which: while it is false the "
+    "attempt count, the window and the last success are not known and are null.",
     tags=TAG,
     responses=responses(400, 404),
 )
@@ -147,35 +150,50 @@ def get_channel_health(channel_id: ChannelId) -> ChannelHealthOut:
     channel = _channel_or_404(channel_id)
     svc = services()
     health = endpoint_health.health_store(svc).get(channel.id, consistent=True)
-    cooldown = svc.settings.circuit_cooldown_seconds
-    return _health_view(channel, health or ChannelHealth(channelId=channel.id), cooldown)
+    settings = svc.settings
+    return _health_view(
+        channel,
+        health or ChannelHealth(channelId=channel.id),
+        settings.circuit_cooldown_seconds,
+        settings.circuit_window_seconds,
+    )
 
 
-def _health_view(channel: Channel, health: ChannelHealth, cooldown: int) -> ChannelHealthOut:
+def _health_view(channel: Channel, health: ChannelHealth, cooldown: int, window: int) -> ChannelHealthOut:
     def iso(ts: float | None) -> str | None:
         return clock.utc_iso(ts) if ts else None
 
+    now = clock.now()
+    # Attempts are recorded from a window's first failure (and while the circuit is not closed):
+    # then the window's counts and its last success are known. A healthy channel's successes write
+    # nothing (endpoint_health), so for it they are not known, and shown as null rather than as 0
+    # attempts or an old success.
+    counting = health.state is not CircuitState.CLOSED or (
+        health.windowFailures > 0 and now - health.windowStart < window
+    )
+    last_success = (
+        health.lastSuccessAt if counting and (health.lastSuccessAt or 0) >= health.windowStart else None
+    )
     return ChannelHealthOut(
         channelId=channel.id,
         enabled=channel.enabled,
         disabledReason=channel.disabledReason,
         state=health.state.value,
-        failureRate=round(health.failure_rate(), 4),
-        windowAttempts=health.windowAttempts,
-        windowFailures=health.windowFailures,
-        windowStart=iso(health.windowStart),
+        counting=counting,
+        failureRate=round(health.failure_rate(), 4) if counting else 0.0,
+        windowAttempts=health.windowAttempts if counting else None,
+        windowFailures=health.windowFailures if counting else 0,
+        windowStart=iso(health.windowStart) if counting else None,
         consecutiveFailures=health.consecutiveFailures,
         failingSince=iso(health.failingSince),
-        lastSuccessAt=iso(health.lastSuccessAt),
+        lastSuccessAt=iso(last_success),
         lastFailureAt=iso(health.lastFailureAt),
         lastError=health.lastError,
         openedAt=iso(health.openedAt),
         nextProbeAt=iso(health.openedAt + cooldown)
         if health.state is CircuitState.OPEN and health.openedAt
         else None,
-        pausedUntil=iso(health.pausedUntil)
-        if health.pausedUntil and health.pausedUntil > clock.now()
-        else None,
+        pausedUntil=iso(health.pausedUntil) if health.pausedUntil and health.pausedUntil > now else None,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald import clock, ingest
+from herald import clock, ingest, versions
 from herald.api.common import (
     DEFAULT_LIMIT,
     Cursor,
@@ -30,6 +30,7 @@ from herald.api.errors import ApiError, invalid, not_found
 from herald.api.schemas import (
     EVENT_CODE_PATTERN,
     PROJECT_ID_PATTERN,
+    DuplicateOut,
     EventAccepted,
     EventIn,
     EventList,
@@ -56,7 +57,7 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
         correlationId=event.correlationId,
         description=event.description,
         timestamp=event.timestamp,
-        payloadVersion=event.payloadVersion,
+        payloadVersion=versions.delivered_version(None, event.payloadVersion),
         derivedFrom=event.derivedFrom,
         payload=event.payload,
         error=event.routingError,
@@ -66,19 +67,45 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
     )
 
 
+def accepted_out(accepted: ingest.Acceptance) -> EventAccepted:
+    """The 202 answer of every entrance that accepts events: the event, and if the post was
+    recognised as one Herald already holds, which one and why (`duplicateOf`)."""
+    event, duplicate = accepted.event, accepted.duplicate
+    uri = f"/v1/events/{event.id}"
+    return EventAccepted(
+        id=event.id,
+        uri=uri,
+        status=event.status,
+        created=accepted.created,
+        duplicateOf=None
+        if duplicate is None
+        else DuplicateOut(
+            id=event.id,
+            uri=uri,
+            rule=duplicate.rule,
+            matched=duplicate.matched,
+            acceptedAt=clock.utc_iso(event.createdAt),
+            message=duplicate.message,
+        ),
+    )
+
+
 @router.post(
     "/api/projects/<project_id>/events",
     status_code=202,
     summary="Ingest a platform event",
     description="Stored once per `id` (idempotency: the same id is the same event; reused with "
-    "different content: 409), then routed to the project's subscriptions.",
+    "different content: 409), then routed to the project's subscriptions. ICA_EXEC_001, 002 and 027 "
+    "are one event per analysis id and status, whatever their `id`. A post recognised as an event "
+    "Herald already holds is answered `created: false` with `duplicateOf` saying which event and "
+    "by which rule; nothing new is stored or delivered.",
     tags=TAG,
     responses=responses(400, 404, 409, 413, success=202, description="Accepted"),
 )
 def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> EventAccepted:
     check_project(project_id)
     try:
-        event, created = ingest.accept_event(
+        accepted = ingest.accept(
             services(),
             project_id,
             body.eventCode,
@@ -91,7 +118,7 @@ def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Event
         raise ApiError(413, "payload_too_large", f"payload: {exc}", "payload") from None
     except ingest.EventConflictError as exc:
         raise ApiError(409, "conflict", str(exc), "id") from None
-    return EventAccepted(id=event.id, uri=f"/v1/events/{event.id}", status=event.status, created=created)
+    return accepted_out(accepted)
 
 
 @router.get(

@@ -7,7 +7,7 @@ the answers cannot drift apart.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,6 +27,7 @@ from herald.models import (
     Attempt,
     ChannelType,
     DeliveryCycle,
+    DuplicateRule,
     NotificationStatus,
     PayloadFormat,
 )
@@ -56,7 +57,11 @@ RateLimit = Annotated[
     Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
 ]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
-PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
+# ICA's payload versions (seed: V3 and V4); a delivery's envelope says which it carries.
+PayloadVersion = Annotated[
+    Literal["V3", "V4"],
+    Field(description="V3 (V3's analysis states only) or V4 (every state); none: V4."),
+]
 FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -259,13 +264,26 @@ class ChannelHealthOut(BaseModel):
     enabled: bool
     disabledReason: str | None = None
     state: str = Field(description="closed (delivering), open (held back), or half-open (one probe out).")
-    failureRate: float = Field(description="Failed share of the attempts in the current window.")
-    windowAttempts: int
-    windowFailures: int
-    windowStart: str | None = None
+    counting: bool = Field(
+        description="Whether Herald is recording this channel's attempts: from a window's first failure, "
+        "and while the circuit is not closed. Every failure is always recorded; a healthy channel's "
+        "successes are not (they write nothing, for cost), so while false the window's attempt count, "
+        "its start and the last success are not known: null."
+    )
+    failureRate: float = Field(
+        description="Failed share of the attempts in the current window; 0 when no attempt failed in it."
+    )
+    windowAttempts: int | None = Field(description="Attempts in the current window; null: not counting.")
+    windowFailures: int = Field(description="Failed attempts in the current window.")
+    windowStart: str | None = Field(
+        default=None, description="When the current window began (its first failure); null: not counting."
+    )
     consecutiveFailures: int
     failingSince: str | None = Field(default=None, description="First failure since the last success.")
-    lastSuccessAt: str | None = None
+    lastSuccessAt: str | None = Field(
+        default=None,
+        description="The latest successful attempt in the current window; null: none, or not counting.",
+    )
     lastFailureAt: str | None = None
     lastError: str | None = None
     openedAt: str | None = None
@@ -332,13 +350,34 @@ class ReprocessOut(BaseModel):
     more: bool = Field(description="More failed notifications may remain: call again.")
 
 
+class DuplicateOut(BaseModel):
+    """Why a post was recognised as an event Herald already holds."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(description="The stored event the post was recognised as.")
+    uri: str = Field(alias="$uri", description="Its address in the events API.")
+    rule: DuplicateRule = Field(
+        description="Which rule matched: `idempotency_id` (the same `id` in the project), "
+        "`analysis_state` (ICA_EXEC_001/002/027: the same code, analysis id and status, whatever the "
+        "`id`), `correlation_id` (the bridge: the same ICA correlationId), `onecodex_delivery` (the "
+        "same One Codex event_type, object and triggered_at)."
+    )
+    matched: str = Field(description="The value the rule matched on.")
+    acceptedAt: str = Field(description="When the stored event was accepted (RFC 3339).")
+    message: str = Field(description="The same, in a sentence.")
+
+
 class EventAccepted(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    id: str
+    id: str = Field(description="The event's id: the new event's, or the stored one's it was recognised as.")
     uri: str = Field(alias="$uri")
     status: NotificationStatus
-    created: bool
+    created: bool = Field(description="false: recognised as an event Herald already holds (see duplicateOf).")
+    duplicateOf: DuplicateOut | None = Field(
+        None, description="null when the event is new; else which stored event this post is, and why."
+    )
 
 
 class EventOut(BaseModel):
@@ -355,7 +394,9 @@ class EventOut(BaseModel):
     correlationId: str
     description: str
     timestamp: str
-    payloadVersion: str | None = None
+    payloadVersion: str | None = Field(
+        None, description="The version the payload is in: as posted, else V4 (every state)."
+    )
     derivedFrom: str | None = None
     payload: dict[str, Any]
     error: str | None = None

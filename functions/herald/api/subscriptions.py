@@ -236,7 +236,9 @@ def disable_subscription(project_id: ProjectId, subscription_id: SubscriptionId)
     return _set_enabled(project_id, subscription_id, False)
 
 
-def _blocking_message(project_id: str, sub_id: str, counts: dict[NotificationStatus, int]) -> str:
+def _blocking_message(
+    project_id: str, sub_id: str, channel_id: str, counts: dict[NotificationStatus, int]
+) -> str:
     parts = [
         f"{counts[s]} {s.value}"
         for s in (NotificationStatus.FAILED, NotificationStatus.RETRYABLE, NotificationStatus.PENDING)
@@ -254,7 +256,9 @@ def _blocking_message(project_id: str, sub_id: str, counts: dict[NotificationSta
     if counts.get(NotificationStatus.PENDING) or counts.get(NotificationStatus.RETRYABLE):
         message += (
             " Pending and retryable ones settle by themselves (delivered, or failed once retries are "
-            "exhausted); disable the subscription so no new ones are made."
+            "exhausted); disable the subscription so no new ones are made. To end their retries "
+            f"sooner, disable the channel (PATCH /api/notificationChannels/{channel_id} "
+            '{"enabled": false}): each then ends failed at its next attempt, without a request.'
         )
     return message
 
@@ -269,10 +273,10 @@ def _blocking_message(project_id: str, sub_id: str, counts: dict[NotificationSta
     responses=responses(400, 404, 409, success=204, description="Deleted"),
 )
 def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> None:
-    get(project_id, subscription_id)
+    sub = get(project_id, subscription_id)
     store = services().store
     counts = store.open_notification_counts(subscription_id)
     if any(counts.values()):
-        raise conflict(_blocking_message(project_id, subscription_id, counts))
+        raise conflict(_blocking_message(project_id, subscription_id, sub.notificationChannelId, counts))
     store.delete_subscription(project_id, subscription_id)
     return no_content()  # type: ignore[return-value]

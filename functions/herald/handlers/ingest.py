@@ -21,14 +21,24 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        event, created = bridge.ingest_message(get_services(), record.body)
+        accepted = bridge.ingest_message(get_services(), record.body)
     except bridge.BridgeError as exc:
         # Fails the record: after the queue's maxReceiveCount it waits in the ingest DLQ.
         logger.error("bridged message refused", reason=str(exc), message_id=record.message_id)
         raise
-    logger.set_correlation_id(event.id)
+    logger.set_correlation_id(accepted.event.id)
+    if accepted.duplicate is not None:
+        # No one to answer on a queue: the log says which event it was and why.
+        logger.info(
+            "bridged message recognised as an existing event",
+            event_id=accepted.event.id,
+            rule=accepted.duplicate.rule.value,
+            matched=accepted.duplicate.matched,
+            reason=accepted.duplicate.message,
+            message_id=record.message_id,
+        )
     metrics.add_metric(
-        name="EventsIngested" if created else "EventsDeduplicated", unit=MetricUnit.Count, value=1
+        name="EventsIngested" if accepted.created else "EventsDeduplicated", unit=MetricUnit.Count, value=1
     )
 
 

@@ -153,12 +153,24 @@ class LocalRuntime:
         self._scheduler.start()
         self._resources = res
 
+    @property
+    def api_url(self) -> str:
+        return str(self._api.url)
+
     def _report(self, function: str, exc: BaseException) -> None:
         print(f"[herald dev] {function}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     def print_banner(self) -> None:
         res = self._resources
         endpoint = self._moto.endpoint
+        region = os.environ["AWS_DEFAULT_REGION"]
+        from herald.settings import get_settings
+
+        broadcast = (
+            "every routed event, matched by a subscription or not"
+            if get_settings().broadcast
+            else f"off: {names.ENV_BROADCAST}=0"
+        )
         print(
             f"""Herald is running (embedded local runtime; state lives in memory until you stop it).
 
@@ -167,11 +179,15 @@ class LocalRuntime:
   AWS endpoint   {endpoint}  (moto: DynamoDB, SQS, SNS, SES)
   ingest queue   {res.ingest_queue_url}   (send ICA envelopes here)
   ingest topic   {res.ingest_topic_arn}
-  broadcast      {res.broadcast_topic_arn}   (every delivered event)
+  broadcast      {res.broadcast_topic_arn}   ({broadcast})
 
-Point boto3 or the AWS CLI at the local AWS endpoint:
+The `herald` CLI in this directory finds this server by itself (.herald/dev-url, .herald/dev-api-key).
+
+boto3 and the other AWS SDKs find the local AWS endpoint through the environment:
   export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
-         AWS_DEFAULT_REGION={os.environ["AWS_DEFAULT_REGION"]}
+         AWS_DEFAULT_REGION={region}
+the AWS CLI (v1 and v2; v1 ignores AWS_ENDPOINT_URL for SQS) with --endpoint-url on each command:
+  aws --endpoint-url {endpoint} sqs list-queues
 
 Ctrl-C stops everything.""",
             file=self.out,
@@ -211,7 +227,8 @@ def _serialized(handler: Any, lock: threading.Lock) -> Any:
     return call
 
 
-def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[], None] | None = None) -> int:
+def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[str], None] | None = None) -> int:
+    """Start, call `on_started(api_url)`, print the banner, and serve until Ctrl-C."""
     runtime = LocalRuntime(config, out)
     signal.signal(signal.SIGINT, runtime.request_stop)
     signal.signal(signal.SIGTERM, runtime.request_stop)
@@ -221,7 +238,7 @@ def run(config: DevConfig, out: TextIO = sys.stdout, on_started: Callable[[], No
         print(f"herald dev: {exc}", file=sys.stderr)
         return 1
     if on_started is not None:
-        on_started()  # before the banner: whoever reads it may go for the key file next
+        on_started(runtime.api_url)  # before the banner: whoever reads it may go for the files next
     runtime.print_banner()
     runtime.wait()
     print("Stopping Herald…", file=out, flush=True)

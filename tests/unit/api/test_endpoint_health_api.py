@@ -56,6 +56,54 @@ def test_an_open_circuit_shows_its_failure_rate_and_next_probe(admin: Client, ke
     assert health["nextProbeAt"] == clock.utc_iso(now + keys.settings.circuit_cooldown_seconds)
 
 
+def test_a_healthy_channel_shows_its_uncounted_attempts_as_unknown_not_as_zero(admin: Client) -> None:
+    # A healthy channel's successes write nothing: there is no count and no last success to show.
+    created = channel(admin)
+
+    _, health = admin.call("GET", f"{CHANNELS}/{created['id']}/health")
+
+    assert health["counting"] is False
+    assert (health["windowAttempts"], health["windowStart"], health["lastSuccessAt"]) == (None, None, None)
+    assert (health["windowFailures"], health["failureRate"]) == (0, 0.0)
+
+
+def test_a_failing_channel_counts_every_attempt_and_shows_its_last_success(
+    admin: Client, keys: Services
+) -> None:
+    created = channel(admin)
+    store = endpoint_health.health_store(keys)
+    now = clock.now()
+    store.record(created["id"], success=False, now=now - 3, error="HTTP 500", new_window=True)
+    store.record(created["id"], success=True, now=now - 2, error=None, new_window=False)
+    store.record(created["id"], success=False, now=now - 1, error="HTTP 502", new_window=False)
+
+    _, health = admin.call("GET", f"{CHANNELS}/{created['id']}/health")
+
+    assert health["counting"] is True
+    assert (health["windowAttempts"], health["windowFailures"], health["failureRate"]) == (3, 2, 0.6667)
+    assert health["windowStart"] == clock.utc_iso(now - 3)
+    assert health["lastSuccessAt"] == clock.utc_iso(now - 2)
+    assert (health["lastFailureAt"], health["lastError"]) == (clock.utc_iso(now - 1), "HTTP 502")
+
+
+def test_a_recovered_channel_shows_no_stale_count_or_success_once_its_window_has_passed(
+    admin: Client, keys: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = channel(admin)
+    store = endpoint_health.health_store(keys)
+    then = clock.now()
+    store.record(created["id"], success=False, now=then, error="HTTP 500", new_window=True)
+    store.record(created["id"], success=True, now=then + 1, error=None, new_window=False)
+    later = then + keys.settings.circuit_window_seconds + 1
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    _, health = admin.call("GET", f"{CHANNELS}/{created['id']}/health")
+
+    assert health["counting"] is False
+    assert (health["windowAttempts"], health["lastSuccessAt"], health["failureRate"]) == (None, None, 0.0)
+    assert health["lastFailureAt"] == clock.utc_iso(then)  # failures are always recorded
+
+
 def test_another_project_s_channel_health_is_404(p1: Client, p2: Client) -> None:
     created = channel(p1)
 

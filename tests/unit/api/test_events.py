@@ -43,6 +43,16 @@ def test_posted_event_is_202_with_id_and_uri_then_readable(admin: Client) -> Non
     )
     assert shown["triggered_at"] == shown["timestamp"]
     assert shown["notifications"] == []
+    assert shown["payloadVersion"] == "V4"  # posted without one: the stored payload is V4's
+
+
+def test_an_event_posted_with_a_payload_version_shows_it(admin: Client) -> None:
+    _, accepted = admin.call(
+        "POST",
+        "/api/projects/p1/events",
+        {"eventCode": "ICA_EXEC_028", "payload": {"status": "IN_PROGRESS"}, "payloadVersion": "V3"},
+    )
+    assert admin.call("GET", accepted["$uri"])[1]["payloadVersion"] == "V3"
 
 
 def test_event_with_the_same_id_twice_is_one_event(admin: Client) -> None:
@@ -51,6 +61,65 @@ def test_event_with_the_same_id_twice_is_one_event(admin: Client) -> None:
     _, second = admin.call("POST", "/api/projects/p1/events", body)
     assert first["id"] == second["id"]
     assert (first["created"], second["created"]) == (True, False)
+
+
+def test_a_new_event_says_it_is_no_duplicate(admin: Client) -> None:
+    _, accepted = admin.call("POST", "/api/projects/p1/events", {"eventCode": "ICA_DATA_104", "payload": {}})
+    assert (accepted["created"], accepted["duplicateOf"]) == (True, None)
+
+
+def test_a_repeated_id_is_answered_with_the_event_it_is_and_the_idempotency_rule(admin: Client) -> None:
+    body = {"eventCode": "ICA_DATA_104", "payload": {"a": 1}, "id": "client-7"}
+    _, first = admin.call("POST", "/api/projects/p1/events", body)
+    status, again = admin.call("POST", "/api/projects/p1/events", body)
+    assert status == 202
+    duplicate = again["duplicateOf"]
+    assert (duplicate["id"], duplicate["$uri"]) == (first["id"], first["$uri"])
+    assert (duplicate["rule"], duplicate["matched"]) == ("idempotency_id", "client-7")
+    assert duplicate["acceptedAt"].endswith("Z")
+    assert f"recognised as event {first['id']}" in duplicate["message"]
+    assert "the id 'client-7' was already used in project p1" in duplicate["message"]
+
+
+def test_the_same_analysis_state_with_a_new_id_is_answered_with_the_analysis_rule(admin: Client) -> None:
+    analysis = {"id": "a1", "status": "SUCCEEDED"}
+    _, first = admin.call(
+        "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": analysis, "id": "run-1"}
+    )
+    _, again = admin.call(
+        "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": analysis, "id": "run-2"}
+    )
+    assert (again["created"], again["id"]) == (False, first["id"])
+    duplicate = again["duplicateOf"]
+    assert (duplicate["rule"], duplicate["matched"]) == ("analysis_state", "ICA_EXEC_002 a1 SUCCEEDED")
+    assert "whatever its id" in duplicate["message"]
+    assert "this post's id 'run-2' differs from that event's correlationId 'run-1'" in duplicate["message"]
+    assert "A new analysis id or status makes a new event" in duplicate["message"]
+
+
+def test_a_posted_outcome_already_derived_from_a_status_change_names_the_derivation(admin: Client) -> None:
+    _, change = admin.call(
+        "POST",
+        "/api/projects/p1/events",
+        {"eventCode": "ICA_EXEC_028", "payload": {"id": "a9", "status": "SUCCEEDED"}},
+    )
+    _, posted = admin.call(
+        "POST",
+        "/api/projects/p1/events",
+        {"eventCode": "ICA_EXEC_002", "payload": {"id": "a9", "status": "SUCCEEDED"}},
+    )
+    assert posted["duplicateOf"]["rule"] == "analysis_state"
+    assert f"derived from event {change['id']}" in posted["duplicateOf"]["message"]
+
+
+def test_a_new_analysis_id_is_a_new_event(admin: Client) -> None:
+    for analysis_id in ("a1", "a2"):
+        _, accepted = admin.call(
+            "POST",
+            "/api/projects/p1/events",
+            {"eventCode": "ICA_EXEC_002", "payload": {"id": analysis_id, "status": "SUCCEEDED"}},
+        )
+        assert (accepted["created"], accepted["duplicateOf"]) == (True, None)
 
 
 def test_event_id_reused_with_other_content_is_409(admin: Client) -> None:
@@ -168,3 +237,11 @@ def test_a_key_of_one_project_lists_its_events_without_naming_it(p1: Client, adm
     event(admin, "p2")
     _, listed = p1.call("GET", "/v1/events")
     assert _ids(listed) == [mine]
+
+
+def test_an_analysis_id_with_colons_is_named_whole_in_the_duplicate_answer(admin: Client) -> None:
+    body = {"eventCode": "ICA_EXEC_001", "payload": {"id": "run:7:b", "status": "FAILED"}}
+    admin.call("POST", "/api/projects/p1/events", body)
+    _, again = admin.call("POST", "/api/projects/p1/events", body)
+    assert again["duplicateOf"]["matched"] == "ICA_EXEC_001 run:7:b FAILED"
+    assert "for analysis 'run:7:b' reaching FAILED" in again["duplicateOf"]["message"]

@@ -84,3 +84,13 @@ def test_operations_are_named_and_creates_link_to_what_they_create(spec: dict[st
         for target in r.get("links", {})
     }
     assert linked <= set(ids)
+
+
+def test_the_duplicate_answer_is_in_the_schema_of_both_event_entrances(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    duplicate = schemas["DuplicateOut"]
+    assert set(duplicate["properties"]) == {"id", "$uri", "rule", "matched", "acceptedAt", "message"}
+    assert "duplicateOf" in schemas["EventAccepted"]["properties"]
+    for path in ("/api/projects/{project_id}/events", "/webhooks/onecodex"):
+        answer = spec["paths"][path]["post"]["responses"]["202"]["content"]["application/json"]["schema"]
+        assert answer["$ref"].endswith("/EventAccepted"), path

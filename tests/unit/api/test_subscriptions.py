@@ -209,6 +209,7 @@ def test_subscription_with_failed_or_pending_notifications_is_not_deleted(
     assert "2 failed, 1 pending notification(s)" in message
     assert f"/api/projects/p1/notificationSubscriptions/{sub['id']}/failedNotifications" in message
     assert "disable the subscription" in message
+    assert f"disable the channel (PATCH /api/notificationChannels/{sub['notificationChannelId']}" in message
     assert admin.call("GET", f"{SUBS}/{sub['id']}")[0] == 200
 
 
@@ -216,3 +217,14 @@ def test_unknown_subscription_is_404(admin: Client) -> None:
     for method, suffix in [("GET", ""), ("PATCH", ""), ("DELETE", ""), ("POST", ":enable")]:
         status, resp = admin.call(method, f"{SUBS}/nope{suffix}", {} if method == "PATCH" else None)
         assert (status, resp["error"]["code"]) == (404, "not_found"), (method, suffix)
+
+
+@pytest.mark.parametrize("version", ["V2", "V5", "v4", "V44"])
+def test_a_payload_version_ica_does_not_have_is_400_naming_the_field(admin: Client, version: str) -> None:
+    created = channel(admin)
+    status, body = admin.call(
+        "POST",
+        "/api/projects/p1/notificationSubscriptions",
+        {"eventCode": "ICA_EXEC_002", "notificationChannelId": created["id"], "payloadVersion": version},
+    )
+    assert (status, body["error"]["field"]) == (400, "payloadVersion")

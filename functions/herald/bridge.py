@@ -39,6 +39,8 @@ class IcaEnvelope(BaseModel):
 def parse_body(body: str) -> IcaEnvelope:
     try:
         data = jsontext.loads(body)
+    except jsontext.JsonTooComplex as exc:
+        raise BridgeError(f"the message body is {exc}") from None
     except jsontext.NotJson as exc:
         raise BridgeError(f"the message body is not JSON: {exc}") from None
     if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
@@ -74,13 +76,16 @@ def project_of(envelope: IcaEnvelope, default_project: str) -> str:
 def ingest_message(services: Services, body: str) -> tuple[Event, bool]:
     envelope = parse_body(body)
     project = project_of(envelope, services.settings.ingest_default_project)
-    return ingest.accept_event(
-        services,
-        project,
-        envelope.eventCode,
-        envelope.payload,
-        client_id=envelope.correlationId,
-        description=envelope.description,
-        payload_version=envelope.payloadVersion,
-        timestamp=envelope.timestamp,
-    )
+    try:
+        return ingest.accept_event(
+            services,
+            project,
+            envelope.eventCode,
+            envelope.payload,
+            client_id=envelope.correlationId,
+            description=envelope.description,
+            payload_version=envelope.payloadVersion,
+            timestamp=envelope.timestamp,
+        )
+    except ingest.PayloadRefusedError as exc:  # too large or too deep: no retry can help
+        raise BridgeError(f"payload: {exc}") from None

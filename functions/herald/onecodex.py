@@ -74,8 +74,10 @@ def accept_webhook(
     services: Services, body: bytes, header: str | None, project: str | None
 ) -> tuple[Event, bool]:
     verify_signature(body, header, webhook_secret(services))
-    try:
+    try:  # only now, signed: parsed as strict, bounded UTF-8 JSON
         payload = OneCodexPayload.model_validate(jsontext.loads(body))
+    except jsontext.JsonTooComplex as exc:
+        raise WebhookInvalid(f"the webhook body is {exc}") from None
     except (ValueError, ValidationError) as exc:
         raise WebhookInvalid(f"not a One Codex webhook payload: {exc}") from None
     identity = f"{payload.event_type}|{payload.object.get('$uri') or payload.object.get('id')}|{payload.triggered_at}"

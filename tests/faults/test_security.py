@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from herald.limits import BODY_TOO_LARGE
 from tests.faults.conftest import ONECODEX_SECRET
 from tests.faults.support import Dev
 
@@ -128,7 +129,7 @@ def test_a_body_over_api_gateways_10_mb_is_413_before_it_is_read(secured: Dev) -
     status_line, _, rest = data.partition(b"\r\n")
     body = rest.split(b"\r\n\r\n", 1)[1]
     assert status_line.split(b" ")[1] == b"413"
-    assert json.loads(body) == {"error": {"code": "payload_too_large", "message": "request too large"}}
+    assert json.loads(body) == {"error": {"code": "payload_too_large", "message": BODY_TOO_LARGE}}
 
 
 def test_a_payload_over_256_kib_in_a_body_under_512_kib_is_413_naming_payload(

@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import ingest, jsontext
+from herald import ingest, jsontext, limits
 from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
@@ -33,8 +33,7 @@ from herald.api.schemas import HealthOut
 
 logger = Logger(child=True)
 
-# API Gateway accepts up to 10 MB; Herald's events are far smaller (payload limit 256 KiB).
-MAX_BODY_BYTES = 512 * 1024
+MAX_BODY_BYTES = limits.MAX_BODY_BYTES  # on every route, public ones included (see `resolve`)
 OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
 # The One Codex webhook authenticates by its HMAC signature: One Codex sends no API key.
 PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH, catalog_routes.WEBHOOK_PATH}
@@ -55,15 +54,11 @@ app = APIGatewayRestResolver(enable_validation=True)
 # Authentication runs before the resolver (see `resolve`): Powertools validates a request before
 # any middleware, and an unauthenticated caller must get 401, not a validation error.
 def _gate(event: dict[str, Any]) -> Response | None:
-    """Check a request before routing: body size and encoding, then the API key. None: go on."""
+    """Check a request before routing: the API key, then the body's encoding. None: go on."""
     set_principal(None)
     if event.get("path") in PUBLIC_PATHS:
         return None
     body = event.get("body") or ""
-    if len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
-        return error_response(
-            413, "payload_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-        )
     presented = _header(event, "X-API-Key")
     key = auth.authenticate(services().store, presented)
     if key is None:
@@ -84,6 +79,16 @@ def _header(event: dict[str, Any], name: str) -> str | None:
         if key.lower() == wanted and values:
             return str(values[-1])
     return None
+
+
+def _body_bytes(event: dict[str, Any]) -> int:
+    """The body's size in bytes, without decoding it (base64: from its length)."""
+    body = event.get("body") or ""
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4 - body[-2:].count("=")
+    return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
 
 
 def _utf8(encoded: str | bytes) -> bool:
@@ -380,6 +385,11 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             event["path"] = path = unquote(path)
         if _CONTROL.search(path):  # no route has one; and `$` would match before a final newline
             return _proxy_response(error_response(404, "not_found", "no route for this path"))
+        # Every route's body is bounded before anything reads it, unauthenticated routes' too.
+        if _body_bytes(event) > MAX_BODY_BYTES:
+            return _proxy_response(error_response(413, "payload_too_large", limits.BODY_TOO_LARGE))
+        if event.get("body") and (event.get("httpMethod") or "").upper() not in allowed_methods(path):
+            event["body"] = None  # no route takes it: 404 or 405, without parsing it
         refused = _gate(event)
         if refused is not None:
             return _proxy_response(refused)
@@ -412,6 +422,8 @@ def _strict_json(event: dict[str, Any]) -> Response | None:
     body = event["body"]
     try:
         jsontext.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except jsontext.JsonTooComplex as exc:
+        return error_response(400, "invalid_request", f"the request body is {exc}")
     except jsontext.NotJson as exc:
         return error_response(400, "invalid_request", f"the request body is not valid JSON: {exc}")
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -93,9 +94,10 @@ def onecodex_webhook(
 ) -> Response[WebhookAccepted]:
     from herald.api.app import app
 
-    body = app.current_event.decoded_body or ""
-    raw = body.encode() if isinstance(body, str) else body
-    header = app.current_event.headers.get(onecodex.SIGNATURE_HEADER)
+    # The signed bytes as they came: never decoded to text before the signature is checked.
+    current = app.current_event
+    raw = base64.b64decode(current.body or "") if current.is_base64_encoded else (current.body or "").encode()
+    header = current.headers.get(onecodex.SIGNATURE_HEADER)
     try:
         event, created = onecodex.accept_webhook(services(), raw, header, project)
     except onecodex.WebhookRejected as exc:
@@ -104,6 +106,8 @@ def onecodex_webhook(
         raise ApiError(400, "invalid_request", str(exc)) from None
     except ingest.PayloadTooLargeError as exc:
         raise ApiError(413, "payload_too_large", f"object: {exc}") from None
+    except ingest.PayloadShapeError as exc:
+        raise ApiError(400, "invalid_request", f"object: {exc}") from None
     except ingest.EventConflictError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     accepted = WebhookAccepted(id=event.id, created=created)

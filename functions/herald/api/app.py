@@ -422,8 +422,10 @@ def _strict_json(event: dict[str, Any]) -> Response | None:
     body = event["body"]
     try:
         jsontext.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
-    except jsontext.JsonTooComplex as exc:
-        return error_response(400, "invalid_request", f"the request body is {exc}")
+    except jsontext.JsonTooComplex as exc:  # RFC 8259 lets a parser bound depth and size
+        return error_response(
+            400, "invalid_request", f"the request body is not valid JSON as Herald takes it: {exc}"
+        )
     except jsontext.NotJson as exc:
         return error_response(400, "invalid_request", f"the request body is not valid JSON: {exc}")
     return None

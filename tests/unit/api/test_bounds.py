@@ -94,7 +94,9 @@ def test_an_object_or_array_wider_than_the_bound_is_refused_naming_where(
         "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": payload}
     )
     assert status == 400
-    assert resp["error"]["message"].startswith(f"the request body is {where} has ")
+    assert resp["error"]["message"].startswith(
+        f"the request body is not valid JSON as Herald takes it: {where} has "
+    )
     assert f"at most {limits.MAX_JSON_MEMBERS}" in resp["error"]["message"]
 
 

@@ -976,8 +976,10 @@ class Store:
         status: NotificationStatus,
         updated_at: str,
         attempts_before: int | None = None,
+        channel_id: str | None = None,
     ) -> bool:
-        """Append one attempt and set the status, in place: one write per attempt.
+        """Append one attempt and set the status, in place: one write per attempt. `channel_id`:
+        the channel the attempt went to (the subscription's at the time), kept on the notification.
 
         Conditional on the number of attempts read before it: when DynamoDB applies the write but
         its answer is lost, botocore's retry must not append the same attempt twice. Returns False
@@ -993,6 +995,9 @@ class Store:
         }
         if attempts_before is not None:
             values[":n"] = attempts_before
+        if channel_id is not None:
+            expr += ", channelId = :c"
+            values[":c"] = channel_id
         if attempt.success:
             # Delivered: leave the subscription's open-notifications index.
             expr += f", lastError = :null REMOVE {GSI2_PARTITION_KEY}, {GSI2_SORT_KEY}"
@@ -1011,11 +1016,19 @@ class Store:
         )
 
     def mark_notification_failed(
-        self, event_id: str, subscription_id: str, reason: str | None, updated_at: str
+        self,
+        event_id: str,
+        subscription_id: str,
+        reason: str | None,
+        updated_at: str,
+        channel_id: str | None = None,
     ) -> bool:
         """Retries exhausted: failed, unless it was delivered meanwhile. Returns whether it changed."""
         expr = "SET #s = :s, updatedAt = :u"
         values: dict[str, Any] = {":s": NotificationStatus.FAILED.value, ":u": updated_at, ":ok": "success"}
+        if channel_id is not None:
+            expr += ", channelId = :c"
+            values[":c"] = channel_id
         if reason:
             expr += ", lastError = :e"
             values[":e"] = reason
@@ -1111,8 +1124,9 @@ class Store:
         )
         return Notification.model_validate(items[0]) if items else None
 
-    def restart_notification(self, n: Notification, now_iso: str) -> bool:
-        """Start a new delivery cycle for a failed notification: pending again, history kept.
+    def restart_notification(self, n: Notification, now_iso: str, channel_id: str | None = None) -> bool:
+        """Start a new delivery cycle for a failed notification: pending again, history kept;
+        `channel_id`, its subscription's channel now, is where the new cycle will deliver.
 
         Conditional on the notification being exactly as read (failed, same `updatedAt`), so a
         concurrent reprocess or delete makes this a no-op (False) rather than a double delivery.
@@ -1123,9 +1137,10 @@ class Store:
         history = [*n.previousCycles, finished][-MAX_PREVIOUS_CYCLES:]
         expr = (
             "SET #s = :pending, attempts = :empty, previousCycles = :history, #c = :cycle, "
-            "lastError = :null, updatedAt = :now"
+            "lastError = :null, updatedAt = :now, channelId = :channel"
         )
         values: dict[str, Any] = {
+            ":channel": channel_id or n.channelId,
             ":pending": NotificationStatus.PENDING.value,
             ":empty": [],
             ":history": [c.model_dump(mode="json", exclude_none=True) for c in history],

@@ -3,7 +3,10 @@
 One Codex signs each POST with `X-OneCodex-Signature: t=<unix>,v1=<hex>` where v1 is
 HMAC-SHA256 over `"<t>.<raw body>"` keyed with the webhook secret (commas or spaces separate
 the parts; several v1 values are accepted, as during a secret change). A bad, missing or stale
-(> 5 minutes) signature is refused before anything is stored. The payload (`api_version`,
+(> 5 minutes) signature is refused before anything is stored, and before the body is even decoded.
+The secret binds the project: a request for project p is verified with p's own inbound webhook
+secrets (`herald.inbound`), or the deployment-wide secret when p is the single project it is
+configured for, so a request signed for one project is refused for another. The payload (`api_version`,
 `event_type`, `object`, `object_type`, `triggered_at`) becomes an event whose code is the
 `event_type` and whose payload is the `object`. One Codex retries a delivery with the same
 `triggered_at`, so (event type, object, triggered_at) identifies it; a re-fired
@@ -17,15 +20,20 @@ import hmac
 import time
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from herald import catalog, ingest, jsontext
-from herald.models import Event
+from herald import catalog, inbound, ingest, jsontext
+from herald.models import Event, InboundSource
 from herald.services import Services
 
+logger = Logger(child=True)
 SIGNATURE_HEADER = "X-OneCodex-Signature"
 TOLERANCE_SECONDS = 300
-DEFAULT_PROJECT = "onecodex"
+DEFAULT_PROJECT = inbound.DEFAULT_PROJECT
+# v1 values one header may carry (several while a secret changes); more is refused unread.
+MAX_SIGNATURES = 8
+NO_MATCH = "the signature does not match the configured secret"
 
 
 class WebhookRejected(ValueError):
@@ -46,9 +54,12 @@ class OneCodexPayload(BaseModel):
     triggered_at: str = Field(min_length=1, max_length=64)
 
 
-def verify_signature(body: bytes, header: str | None, secret: str, now: float | None = None) -> None:
-    if not secret:
-        raise WebhookRejected("no One Codex webhook secret is configured")
+def verify_signature(
+    body: bytes, header: str | None, secrets: str | list[str], now: float | None = None
+) -> None:
+    """Accept the raw body if the header signs it, freshly, with one of `secrets` (else raise
+    WebhookRejected). The bytes are never decoded before this."""
+    candidates = [secrets] if isinstance(secrets, str) else list(secrets)
     if not header:
         raise WebhookRejected(f"missing {SIGNATURE_HEADER} header")
     parts = [p.strip().split("=", 1) for p in header.replace(",", " ").split() if "=" in p]
@@ -56,6 +67,8 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: float | 
     signatures = [v for k, v in parts if k == "v1"]
     if len(timestamps) != 1 or not signatures:
         raise WebhookRejected(f"{SIGNATURE_HEADER} must carry t=<unix time> and v1=<hex signature>")
+    if len(signatures) > MAX_SIGNATURES:
+        raise WebhookRejected(f"{SIGNATURE_HEADER} carries more than {MAX_SIGNATURES} signatures")
     try:
         ts = int(timestamps[0])
     except ValueError:
@@ -65,15 +78,27 @@ def verify_signature(body: bytes, header: str | None, secret: str, now: float | 
         raise WebhookRejected(
             f"the signature timestamp is more than {TOLERANCE_SECONDS} s from now (replay?)"
         )
-    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
-        raise WebhookRejected("the signature does not match the configured secret")
+    signed = f"{ts}.".encode() + body
+    for secret in candidates:
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        # compare_digest refuses non-ASCII text: such a "signature" matches nothing
+        if any(s.isascii() and hmac.compare_digest(expected, s) for s in signatures):
+            return
+    raise WebhookRejected(NO_MATCH)
 
 
 def accept_webhook(
     services: Services, body: bytes, header: str | None, project: str | None
 ) -> tuple[Event, bool]:
-    verify_signature(body, header, webhook_secret(services))
+    """Verify, then store, a One Codex webhook for `project`: only the project's own secrets (and
+    the deployment-wide one, for the single project it is configured for) can sign for it."""
+    target = project or inbound.legacy_project(services)
+    secrets = inbound.secrets_for(services, InboundSource.ONECODEX, target)
+    if not secrets:
+        # Answered like a wrong signature: an unauthenticated caller learns nothing about which
+        # projects have webhooks; the operator finds the reason here.
+        logger.warning("One Codex webhook for a project without a secret", project=target)
+    verify_signature(body, header, secrets)
     try:  # only now, signed: parsed as strict, bounded UTF-8 JSON
         payload = OneCodexPayload.model_validate(jsontext.loads(body))
     except jsontext.JsonTooComplex as exc:
@@ -84,7 +109,7 @@ def accept_webhook(
     known = catalog.lookup(payload.event_type)
     return ingest.accept_event(
         services,
-        project or services.settings.ingest_default_project or DEFAULT_PROJECT,
+        target,
         payload.event_type,
         payload.object,
         client_id="onecodex:" + hashlib.sha256(identity.encode()).hexdigest(),

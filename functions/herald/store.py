@@ -16,6 +16,7 @@ Items (pk, sk; then the index entries):
   event that could not be queued for routing waits for the sweeper)
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
   (only while not delivered)
+- inbound webhook (a project's secret for a platform's signed webhooks): PROJECT#{p}, INBOUND#{id}
 - api key: APIKEY#{sha256 of the key}, APIKEY; gsi1 APIKEY#ID#{keyId} / APIKEY;
   gsi2 APIKEYS / {createdAt}#{keyId}
 
@@ -55,6 +56,7 @@ from herald.models import (
     CustomEventCode,
     DeliveryCycle,
     Event,
+    InboundWebhook,
     Notification,
     NotificationStatus,
     Subscription,
@@ -1170,6 +1172,39 @@ class Store:
                 ConditionExpression="#s = :failed",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb({":failed": NotificationStatus.FAILED.value}),
+            )
+        )
+
+    # --- inbound webhooks (a project's secrets for platforms' signed webhooks) ---------------
+    @staticmethod
+    def _inbound_item(hook: InboundWebhook) -> dict[str, Any]:
+        item = hook.model_dump(mode="json")
+        item.update({PK: f"PROJECT#{hook.projectId}", SK: f"INBOUND#{hook.id}"})
+        return item
+
+    def put_inbound_webhook(self, hook: InboundWebhook) -> None:
+        self._put(self._inbound_item(hook), condition=f"attribute_not_exists({PK})")
+
+    def get_inbound_webhook(self, project_id: str, webhook_id: str) -> InboundWebhook | None:
+        item = self._get(f"PROJECT#{project_id}", f"INBOUND#{webhook_id}")
+        return InboundWebhook.model_validate(item) if item else None
+
+    def list_inbound_webhooks(self, project_id: str, consistent: bool = False) -> list[InboundWebhook]:
+        """All of a project's inbound webhooks (a handful: their number is bounded), oldest first."""
+        items = self._query_all(
+            f"{PK} = :pk AND begins_with({SK}, :sk)",
+            {":pk": f"PROJECT#{project_id}", ":sk": "INBOUND#"},
+            consistent=consistent,
+        )
+        hooks = [InboundWebhook.model_validate(i) for i in items]
+        return sorted(hooks, key=lambda h: (h.createdAt, h.id))
+
+    def delete_inbound_webhook(self, project_id: str, webhook_id: str) -> bool:
+        return conditional_write(
+            lambda: self.ddb.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"INBOUND#{webhook_id}"}),
+                ConditionExpression=f"attribute_exists({PK})",
             )
         )
 

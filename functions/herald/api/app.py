@@ -26,7 +26,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from botocore.exceptions import BotoCoreError, ClientError
 
 from herald import ingest, jsontext, limits
-from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
+from herald.api import (
+    apikeys,
+    auth,
+    catalog_routes,
+    channels,
+    custom,
+    events,
+    failed,
+    inbound,
+    subscriptions,
+)
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
 from herald.api.schemas import HealthOut
@@ -226,6 +236,7 @@ for _router in (
     events.router,
     apikeys.router,
     catalog_routes.router,
+    inbound.router,
 ):
     app.include_router(_router)
 
@@ -315,6 +326,10 @@ _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     ),
     "post_event": ({"event_id": "$response.body#/id"}, ("get_event",)),
     "create_key": ({"key_id": "$response.body#/keyId"}, ("revoke_key",)),
+    "create_inbound_webhook": (
+        {"project_id": _PROJECT, "webhook_id": "$response.body#/id"},
+        ("get_inbound_webhook", "delete_inbound_webhook"),
+    ),
 }
 
 

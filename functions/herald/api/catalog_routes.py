@@ -80,10 +80,12 @@ class WebhookAccepted(BaseModel):
 @router.post(
     WEBHOOK_PATH,
     summary="One Codex webhooks in",
-    description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body` with the configured "
-    "secret), not by an API key. A bad or stale (> 5 min) signature is 401 and nothing is stored. The "
-    "event's code is the payload's `event_type`, its payload the `object`; `project` names the project "
-    "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`).",
+    description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body`), not by an API key. "
+    "`project` names the project (default: HERALD_ONECODEX_PROJECT, else HERALD_INGEST_DEFAULT_PROJECT, else "
+    "`onecodex`), and only that project's secrets verify it: those of its inbound webhooks "
+    "(`POST /api/projects/{p}/inboundWebhooks`), and HERALD_ONECODEX_SECRET for the one project it is "
+    "configured for. A bad, stale (> 5 min) or other project's signature is 401 and nothing is stored. The "
+    "event's code is the payload's `event_type`, its payload the `object`.",
     tags=["Bridge"],
     responses=responses(400, 401, 409, 413, success=202, description="Accepted"),
 )

@@ -26,6 +26,7 @@ SubscriptionId = Annotated[str, Path(pattern=ID_PATTERN, description="The subscr
 NotificationId = Annotated[str, Path(pattern=ID_PATTERN, description="The notification's id (ntf_…).")]
 EventId = Annotated[str, Path(pattern=ID_PATTERN, description="The event's id.")]
 KeyId = Annotated[str, Path(pattern=ID_PATTERN, description="The key's id (keyId).")]
+WebhookId = Annotated[str, Path(pattern=ID_PATTERN, description="The inbound webhook's id.")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[
     str | None, Query(min_length=1, max_length=2048, description="`nextCursor` of the previous page.")

@@ -27,6 +27,7 @@ from herald.models import (
     Attempt,
     ChannelType,
     DeliveryCycle,
+    InboundSource,
     NotificationStatus,
     PayloadFormat,
 )
@@ -217,6 +218,20 @@ class KeyIn(_Strict):
         return self
 
 
+class InboundWebhookIn(_Strict):
+    source: InboundSource = Field(
+        default=InboundSource.ONECODEX, description="The platform whose signed webhooks come in."
+    )
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=256, pattern=r"^[!-~]+$")] | None = (
+        Field(
+            default=None,
+            description="The signing secret the platform issued for this webhook (One Codex shows one); "
+            "leave it out and Herald generates one, shown once in the response.",
+        )
+    )
+
+
 # --- responses -----------------------------------------------------------------------------------
 class ErrorDetail(BaseModel):
     code: str
@@ -392,4 +407,26 @@ class KeyCreated(KeyOut):
 
 class KeyList(BaseModel):
     items: list[KeyOut]
+    nextCursor: str | None = None
+
+
+class InboundWebhookOut(BaseModel):
+    id: str
+    projectId: str
+    source: InboundSource
+    name: str
+    url: str = Field(description="Where the platform posts (relative to the API's base URL).")
+    createdAt: str
+
+
+class InboundWebhookCreated(InboundWebhookOut):
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret Herald generated, shown only in this response (null when the "
+        "secret was given).",
+    )
+
+
+class InboundWebhookList(BaseModel):
+    items: list[InboundWebhookOut]
     nextCursor: str | None = None

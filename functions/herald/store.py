@@ -494,6 +494,24 @@ class Store:
     def delete_channel(self, channel_id: str) -> None:
         self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: CHANNEL_SK}))
 
+    def channel_subscription_projects(self, channel_id: str) -> set[str]:
+        """The projects of the subscriptions (of any project) that deliver through this channel."""
+        projects: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI2_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "projectId",
+            "ExpressionAttributeNames": {"#pk": GSI2_PARTITION_KEY},
+            "ExpressionAttributeValues": _to_ddb({":pk": f"CHANNEL#{channel_id}#SUBSCRIPTIONS"}),
+        }
+        while True:
+            resp = self.ddb.query(**kwargs)
+            projects.update(str(_from_ddb(i).get("projectId")) for i in resp.get("Items", []))
+            if not resp.get("LastEvaluatedKey"):
+                return projects
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def count_channel_subscriptions(self, channel_id: str) -> int:
         """How many subscriptions (of any project) deliver through this channel."""
         return self._count(f"CHANNEL#{channel_id}#SUBSCRIPTIONS", GSI2_NAME)

@@ -98,6 +98,12 @@ class Subscription(BaseModel):
     # back the later ones of this subscription only.
     ordered: bool = False
     updatedAt: str | None = None
+    # Set when Herald disabled (quarantined) the subscription: its filter kept hitting its
+    # evaluation bounds. Cleared when it is enabled again.
+    disabledReason: str | None = None
+    disabledAt: str | None = None
+    # Evaluations in a row that hit a bound or were slow (see herald.routing).
+    filterStrikes: int = 0
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

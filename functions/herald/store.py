@@ -592,6 +592,48 @@ class Store:
             keep=keep,
         )
 
+    def add_filter_strike(self, project_id: str, subscription_id: str) -> int | None:
+        """One more costly evaluation of the subscription's filter; its count now (None: gone)."""
+        try:
+            resp = self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="ADD filterStrikes :one",
+                ConditionExpression=f"attribute_exists({PK})",
+                ExpressionAttributeValues=_to_ddb({":one": 1}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return int(_from_ddb(resp["Attributes"])["filterStrikes"])
+
+    def clear_filter_strikes(self, project_id: str, subscription_id: str) -> None:
+        conditional_write(
+            lambda: self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="SET filterStrikes = :zero",
+                ConditionExpression=f"attribute_exists({PK})",
+                ExpressionAttributeValues=_to_ddb({":zero": 0}),
+            )
+        )
+
+    def quarantine_subscription(self, project_id: str, subscription_id: str, reason: str, at: str) -> bool:
+        """Disable an enabled subscription, saying why; False if it was not enabled (or is gone)."""
+        return conditional_write(
+            lambda: self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="SET enabled = :false, disabledReason = :why, disabledAt = :at, updatedAt = :at",
+                ConditionExpression=f"attribute_exists({PK}) AND (enabled = :true OR attribute_not_exists(enabled))",
+                ExpressionAttributeValues=_to_ddb(
+                    {":false": False, ":true": True, ":why": reason, ":at": at}
+                ),
+            )
+        )
+
     def get_subscription(self, project_id: str, subscription_id: str) -> Subscription | None:
         item = self._get(f"PROJECT#{project_id}", f"SUBSCRIPTION#{subscription_id}")
         return Subscription.model_validate(item) if item else None
@@ -603,10 +645,12 @@ class Store:
         )
         return [Subscription.model_validate(i) for i in items]
 
-    def subscriptions_for(self, project_id: str, event_codes: Iterable[str]) -> list[Subscription]:
+    def subscriptions_for(
+        self, project_id: str, event_codes: Iterable[str], include_wildcard: bool = True
+    ) -> list[Subscription]:
         """Subscriptions of a project to any of these codes or to every code (`*`): index lookups."""
         subs: list[Subscription] = []
-        for code in dict.fromkeys((*event_codes, "*")):
+        for code in dict.fromkeys((*event_codes, "*") if include_wildcard else tuple(event_codes)):
             items = self._query_all(
                 f"{GSI1_PARTITION_KEY} = :pk",
                 {":pk": f"PROJECT#{project_id}#CODE#{code}"},

@@ -312,6 +312,11 @@ class SubscriptionOut(BaseModel):
     ordered: bool = False
     createdAt: str
     updatedAt: str | None = None
+    disabledReason: str | None = Field(
+        default=None,
+        description="Why Herald disabled the subscription (its filter kept hitting its evaluation bounds).",
+    )
+    disabledAt: str | None = None
 
 
 class SubscriptionList(BaseModel):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import compare, regexes
-from .errors import FilterEvaluationError, FilterSyntaxError
+from .errors import FilterBoundError, FilterEvaluationError, FilterSyntaxError
 from .parser import MAX_EXPRESSION_LENGTH, FilterParser
 from .paths import CompiledPath, EvalContext, Predicate, register_nested_compiler
 from .regexes import JavaPattern
@@ -35,6 +35,7 @@ class MatchResult:
 
     matched: bool
     error: str | None = None
+    bound_hit: bool = False  # the error is a bound (regex timeout, path-node limit): a costly filter
 
     def __bool__(self) -> bool:
         return self.matched
@@ -65,6 +66,8 @@ class Filter:
         try:
             context = EvalContext() if self._needs_context else None
             return MatchResult(self._predicate(payload, payload, context))
+        except FilterBoundError as exc:
+            return MatchResult(False, str(exc), bound_hit=True)
         except FilterEvaluationError as exc:
             return MatchResult(False, str(exc))
         except RecursionError:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from .errors import FilterEvaluationError
+from .errors import FilterBoundError
 
 REGEX_TIMEOUT_SECONDS = 0.050
 MAX_GROUP_DEPTH = 64
@@ -148,13 +148,13 @@ class JavaPattern:
         return id(self)
 
     def full_match(self, text: str) -> bool:
-        """``Matcher.matches()``; raises FilterEvaluationError when the time bound is hit."""
+        """``Matcher.matches()``; raises FilterBoundError when the time bound is hit."""
         if not self.timed:
             return self.compiled.fullmatch(text) is not None
         try:
             return self.compiled.fullmatch(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
         except TimeoutError:
-            raise FilterEvaluationError(
+            raise FilterBoundError(
                 f"regex /{self.source}/ timed out after {REGEX_TIMEOUT_SECONDS * 1000:.0f} ms "
                 f"on a {len(text)}-character value"
             ) from None

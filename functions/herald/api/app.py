@@ -306,8 +306,17 @@ _PROJECT = "$request.path.project_id"
 _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "create_channel": (
         {"channel_id": "$response.body#/id"},
-        ("get_channel", "patch_channel", "put_channel", "delete_channel", "rotate_secret"),
+        (
+            "get_channel",
+            "get_channel_health",
+            "patch_channel",
+            "put_channel",
+            "delete_channel",
+            "rotate_secret",
+        ),
     ),
+    "patch_channel": ({"channel_id": "$response.body#/id"}, ("get_channel", "get_channel_health")),
+    "put_channel": ({"channel_id": "$response.body#/id"}, ("get_channel", "get_channel_health")),
     "create_subscription": (
         {"project_id": _PROJECT, "subscription_id": "$response.body#/id"},
         (
@@ -333,17 +342,37 @@ _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 }
 
 
+# A created channel can be subscribed to by one of its projects: links that also fill in the
+# target's request body.
+_BODY_LINKS: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
+    "create_channel": {
+        "create_subscription": (
+            {"project_id": "$response.body#/projects/0"},
+            {"eventCode": "*", "notificationChannelId": "$response.body#/id"},
+        ),
+    },
+}
+
+
 def _add_links(doc: dict[str, Any]) -> None:
     for operations in doc.get("paths", {}).values():
         for operation in operations.values():
-            link = _LINKS.get(operation.get("operationId", ""))
-            if link is None:
-                continue
-            parameters, targets = link
-            success = next(code for code in operation["responses"] if code.startswith("2"))
-            operation["responses"][success]["links"] = {
-                target: {"operationId": target, "parameters": dict(parameters)} for target in targets
-            }
+            name = operation.get("operationId", "")
+            links: dict[str, Any] = {}
+            if name in _LINKS:
+                parameters, targets = _LINKS[name]
+                links.update(
+                    {target: {"operationId": target, "parameters": dict(parameters)} for target in targets}
+                )
+            for target, (parameters, body) in _BODY_LINKS.get(name, {}).items():
+                links[target] = {
+                    "operationId": target,
+                    "parameters": dict(parameters),
+                    "requestBody": dict(body),
+                }
+            if links:
+                success = next(code for code in operation["responses"] if code.startswith("2"))
+                operation["responses"][success]["links"] = links
 
 
 def _base_path() -> str:

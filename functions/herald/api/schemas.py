@@ -57,6 +57,10 @@ RateLimit = Annotated[
     Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
 ]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
+# From 1 ms: a number DynamoDB can store (its smallest is 1E-130; 5e-324 made the write fail).
+TimeoutSeconds = Annotated[
+    float, Field(ge=0.001, le=60, description="Per-attempt timeout of HTTP deliveries, 0.001 to 60 s.")
+]
 PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
 FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -72,11 +76,16 @@ class _Strict(BaseModel):
 class ChannelIn(_Strict):
     """A channel as created (POST) or replaced (PUT)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"type": "HTTP", "address": "https://hooks.example.com/herald"}]},
+    )
+
     type: ChannelType
     address: str = Field(min_length=1, max_length=2048)
     awsRegion: str | None = None
     enabled: bool = True
-    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(
@@ -122,7 +131,7 @@ class ChannelPatch(_Strict):
     address: str | None = Field(default=None, min_length=1, max_length=2048)
     awsRegion: str | None = None
     enabled: bool | None = None
-    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(default=None, max_length=MAX_KEY_PROJECTS)

@@ -253,3 +253,15 @@ def test_odd_bytes_never_make_any_route_answer_5xx(keys: Services, method: str, 
 def test_odd_bytes_in_a_path_are_4xx(admin: Client, path: str) -> None:
     status, resp = admin.call("GET", path)
     assert 400 <= status < 500, resp
+
+
+@pytest.mark.parametrize("timeout", [5e-324, 1e-130, 0.0009, 1e300])
+def test_a_number_dynamodb_cannot_store_is_400_not_500(admin: Client, timeout: float) -> None:
+    """Found by the fuzzer: 5e-324 s passed `> 0` and failed the DynamoDB write (numbers go down to 1E-130)."""
+    body = {"type": "HTTP", "address": "https://hooks.example.com/h", "timeoutSeconds": timeout}
+    status, resp = admin.call("POST", "/api/notificationChannels", body)
+    assert (status, resp["error"]["field"]) == (400, "timeoutSeconds")
+    ch = channel(admin, projects=["p1"])
+    assert admin.call("PUT", f"/api/notificationChannels/{ch['id']}", body)[0] == 400
+    assert admin.call("PATCH", f"/api/notificationChannels/{ch['id']}", {"timeoutSeconds": timeout})[0] == 400
+    assert channel(admin, timeoutSeconds=0.001)["timeoutSeconds"] == 0.001

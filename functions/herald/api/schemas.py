@@ -15,6 +15,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -52,14 +54,18 @@ def _not_reserved(code: str) -> str:
 EventCode = Annotated[str, StringConstraints(pattern=EVENT_CODE_PATTERN), AfterValidator(_not_reserved)]
 # Longer than posted codes: the operational codes (herald.notification.exhausted) are 29 long.
 SubscriptionEventCode = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.\-]{0,39})$")]
+# Request bodies take JSON's own types: `0` is not `false` and `"5"` not 5 (the spec says so).
 RateLimit = Annotated[
     int,
+    Strict(),
     Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
 ]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
 # From 1 ms: a number DynamoDB can store (its smallest is 1E-130; 5e-324 made the write fail).
 TimeoutSeconds = Annotated[
-    float, Field(ge=0.001, le=60, description="Per-attempt timeout of HTTP deliveries, 0.001 to 60 s.")
+    float,
+    Strict(),
+    Field(ge=0.001, le=60, description="Per-attempt timeout of HTTP deliveries, 0.001 to 60 s."),
 ]
 PayloadVersion = Annotated[str, StringConstraints(pattern=r"^V\d{1,2}$")]
 FilterExpression = Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]
@@ -84,7 +90,7 @@ class ChannelIn(_Strict):
     type: ChannelType
     address: str = Field(min_length=1, max_length=2048)
     awsRegion: str | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
     timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
@@ -130,7 +136,7 @@ class ChannelPatch(_Strict):
     type: ChannelType | None = None
     address: str | None = Field(default=None, min_length=1, max_length=2048)
     awsRegion: str | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
@@ -150,8 +156,8 @@ class SubscriptionIn(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool = True
-    ordered: bool = Field(
+    enabled: StrictBool = True
+    ordered: StrictBool = Field(
         default=False,
         description="Deliver in event order (per subscription): a failing delivery holds back the later "
         "ones of this subscription until it succeeds or fails for good.",
@@ -164,8 +170,8 @@ class CustomSubscriptionIn(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool = True
-    ordered: bool = Field(
+    enabled: StrictBool = True
+    ordered: StrictBool = Field(
         default=False,
         description="Deliver in event order (per subscription): a failing delivery holds back the later "
         "ones of this subscription until it succeeds or fails for good.",
@@ -178,9 +184,9 @@ class SubscriptionPatch(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     notificationChannelId: str | None = Field(default=None, min_length=1, max_length=64)
-    ordered: bool | None = None
+    ordered: StrictBool | None = None
 
     @field_validator("enabled", "notificationChannelId", "ordered")
     @classmethod
@@ -215,7 +221,7 @@ class ReprocessSinceIn(_Strict):
 
 class KeyIn(_Strict):
     projects: list[ProjectIdStr] = Field(default_factory=list, max_length=MAX_KEY_PROJECTS)
-    admin: bool = False
+    admin: StrictBool = False
     name: Annotated[str, StringConstraints(max_length=100)] = ""
 
     @model_validator(mode="after")

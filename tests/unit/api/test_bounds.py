@@ -265,3 +265,17 @@ def test_a_number_dynamodb_cannot_store_is_400_not_500(admin: Client, timeout: f
     assert admin.call("PUT", f"/api/notificationChannels/{ch['id']}", body)[0] == 400
     assert admin.call("PATCH", f"/api/notificationChannels/{ch['id']}", {"timeoutSeconds": timeout})[0] == 400
     assert channel(admin, timeoutSeconds=0.001)["timeoutSeconds"] == 0.001
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("enabled", 0), ("enabled", "true"), ("rateLimitPerSecond", "5"), ("rateLimitPerSecond", 5.0),
+     ("timeoutSeconds", "0.5")],
+)  # fmt: skip
+def test_a_body_value_of_another_json_type_than_documented_is_400(
+    admin: Client, field: str, value: Any
+) -> None:
+    """Found by the fuzzer: `"enabled": 0` was taken for false though the spec says boolean."""
+    body = {"type": "HTTP", "address": "https://hooks.example.com/h", field: value}
+    status, resp = admin.call("POST", "/api/notificationChannels", body)
+    assert (status, resp["error"]["field"]) == (400, field)

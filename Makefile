@@ -69,7 +69,9 @@ soak: install
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-# schemathesis against a fresh `herald dev`: no request may make the API answer 5xx or break its spec.
+# schemathesis against a fresh `herald dev`: no request may make the API answer 5xx or break its spec,
+# operations alone and, in the stateful phase, chained along the spec's links (create → get,
+# update, delete of the created resource).
 FUZZ_PORT ?= 8765
 FUZZ_MOTO_PORT ?= 5765
 FUZZ_EXAMPLES ?= 100
@@ -81,6 +83,7 @@ fuzz: install
 	trap 'kill -INT $$pid 2>/dev/null; wait $$pid; rm -rf $$dir' EXIT; \
 	$(VENV)/bin/schemathesis run http://127.0.0.1:$(FUZZ_PORT)/openapi.json --wait-for-schema 60 \
 	  --header "X-API-Key: $$key" --checks all --exclude-checks positive_data_acceptance \
+	  --phases examples,coverage,fuzzing,stateful \
 	  --max-examples $(FUZZ_EXAMPLES) --workers 2 --no-color
 
 synth: install $(NODE_STAMP)

@@ -39,6 +39,8 @@ class IcaEnvelope(BaseModel):
 def parse_body(body: str) -> IcaEnvelope:
     try:
         data = jsontext.loads(body)
+    except jsontext.JsonTooComplex as exc:
+        raise BridgeError(f"the message body is {exc}") from None
     except jsontext.NotJson as exc:
         raise BridgeError(f"the message body is not JSON: {exc}") from None
     if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
@@ -75,14 +77,17 @@ def ingest_message(services: Services, body: str) -> ingest.Acceptance:
     """The message as an event; a redelivery (same correlation id) is recognised as the stored one."""
     envelope = parse_body(body)
     project = project_of(envelope, services.settings.ingest_default_project)
-    return ingest.accept(
-        services,
-        project,
-        envelope.eventCode,
-        envelope.payload,
-        client_id=envelope.correlationId,
-        description=envelope.description,
-        payload_version=envelope.payloadVersion,
-        timestamp=envelope.timestamp,
-        identity=ingest.Identity(ingest.DuplicateRule.CORRELATION_ID, envelope.correlationId),
-    )
+    try:
+        return ingest.accept(
+            services,
+            project,
+            envelope.eventCode,
+            envelope.payload,
+            client_id=envelope.correlationId,
+            description=envelope.description,
+            payload_version=envelope.payloadVersion,
+            timestamp=envelope.timestamp,
+            identity=ingest.Identity(ingest.DuplicateRule.CORRELATION_ID, envelope.correlationId),
+        )
+    except ingest.PayloadRefusedError as exc:  # too large or too deep: no retry can help
+        raise BridgeError(f"payload: {exc}") from None

@@ -143,6 +143,14 @@ HERALD_EVENTS: tuple[EventType, ...] = (
         "Channel",
         "herald",
     ),
+    EventType(
+        "herald.subscription.disabled",
+        "Subscription disabled",
+        "Herald quarantined a subscription: its filter kept hitting its evaluation bounds (a regex "
+        "timing out), costing other subscriptions their routing; it matches nothing until enabled again",
+        "Subscription",
+        "herald",
+    ),
 )
 
 ONECODEX_EVENTS: tuple[EventType, ...] = (

@@ -56,19 +56,29 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
     if notification.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED):
         # A duplicate message, or one for a notification already settled: never deliver twice.
         return Decision("skipped")
-    channel = store.get_channel(notification.channelId)
+    # The channel is the subscription's, now: a subscription moved to another channel takes its
+    # pending and retrying notifications with it, so deleting the old channel strands none.
+    subscription = store.get_subscription(notification.projectId, message.subscriptionId)
+    channel_id = subscription.notificationChannelId if subscription is not None else notification.channelId
+    if channel_id != notification.channelId:
+        notification = notification.model_copy(update={"channelId": channel_id})
+    channel = store.get_channel(channel_id)
     if channel is not None and not channel.enabled:
         # Kept as failed, not attempted: reprocessable (API) once the channel is enabled again.
         why = f"the channel is disabled ({channel.disabledReason})" if channel.disabledReason else ""
         store.mark_notification_failed(
-            message.eventId, message.subscriptionId, why or "the channel is disabled", clock.utc_iso()
+            message.eventId,
+            message.subscriptionId,
+            why or "the channel is disabled",
+            clock.utc_iso(),
+            channel_id=channel.id,
         )
         store.refresh_event_status(message.eventId)
         return Decision("failed")
     gate, seen = SEND, None
     if channel is not None:
         # Before reading the rest: a delivery held back (open circuit, rate limit, pause) costs
-        # two reads, not five and a KMS decrypt, each time it comes back.
+        # three reads, not five and a KMS decrypt, each time it comes back.
         gate, seen = endpoint_health.before_send(services, channel, asked_at)
         if not gate.go:
             logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
@@ -76,7 +86,6 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
                 "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
             )
     event = store.get_event(message.eventId)
-    subscription = store.get_subscription(notification.projectId, message.subscriptionId)
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"
         gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
@@ -176,7 +185,13 @@ def _settle_attempt(
         responseExcerpt=None if outcome.success else outcome.response_excerpt,
     )
     recorded = store.record_attempt(
-        message.eventId, message.subscriptionId, attempt, status, attempt.at, attempts_before
+        message.eventId,
+        message.subscriptionId,
+        attempt,
+        status,
+        attempt.at,
+        attempts_before,
+        channel_id=prepared.notification.channelId,
     )
     store.refresh_event_status(message.eventId)
     if recorded and status is NotificationStatus.FAILED and prepared.event is not None:

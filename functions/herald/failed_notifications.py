@@ -50,7 +50,14 @@ def reprocess(services: Services, notifications: Sequence[Notification]) -> list
     """
     store = services.store
     now = clock.utc_iso()
-    restarted = [n for n in notifications if store.restart_notification(n, now)]
+    # The new cycle goes where each subscription points now (the deliver function resolves the
+    # channel through the subscription; the notification says so from the start).
+    channels: dict[str, str] = {}
+    for n in notifications:
+        if n.subscriptionId not in channels:
+            sub = store.get_subscription(n.projectId, n.subscriptionId)
+            channels[n.subscriptionId] = sub.notificationChannelId if sub else n.channelId
+    restarted = [n for n in notifications if store.restart_notification(n, now, channels[n.subscriptionId])]
     if not restarted:
         return []
     try:

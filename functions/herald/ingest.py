@@ -26,13 +26,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import catalog, clock
+from herald import catalog, clock, jsontext, limits
 from herald.messages import RouteEvent
 from herald.models import DuplicateRule, Event
 from herald.queues import QueueSendError
 from herald.services import Services
 
-MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_PAYLOAD_BYTES = limits.MAX_PAYLOAD_BYTES
 STATUS_CHANGE_CODE = "ICA_EXEC_028"
 # Final analysis states → the specific event each implies.
 ANALYSIS_OUTCOME_CODES = {
@@ -78,8 +78,16 @@ class EventConflictError(Exception):
     """The idempotency id was used before for a different event."""
 
 
-class PayloadTooLargeError(ValueError):
+class PayloadRefusedError(ValueError):
+    """The payload is over one of Herald's bounds (the message says which)."""
+
+
+class PayloadTooLargeError(PayloadRefusedError):
     pass
+
+
+class PayloadShapeError(PayloadRefusedError):
+    """Nested deeper, or an object or array wider, than Herald accepts."""
 
 
 class IngestUnavailableError(RuntimeError):
@@ -131,6 +139,10 @@ def accept(
     the API's `id`). Storing comes first: an event the API acknowledged is in the table even if
     queueing fails, and resending the same id queues an event that was stored but never routed.
     """
+    try:  # every way in comes through here: the API, the bridge, webhooks, derived events
+        jsontext.check_shape(payload, limits.MAX_PAYLOAD_DEPTH, limits.MAX_JSON_MEMBERS)
+    except jsontext.JsonTooComplex as exc:
+        raise PayloadShapeError(f"payload {exc}") from None
     size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}")

@@ -98,6 +98,12 @@ class Subscription(BaseModel):
     # back the later ones of this subscription only.
     ordered: bool = False
     updatedAt: str | None = None
+    # Set when Herald disabled (quarantined) the subscription: its filter kept hitting its
+    # evaluation bounds. Cleared when it is enabled again.
+    disabledReason: str | None = None
+    disabledAt: str | None = None
+    # Evaluations in a row that hit a bound or were slow (see herald.routing).
+    filterStrikes: int = 0
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -191,3 +197,24 @@ class ApiKey(BaseModel):
 
     def can_access(self, project_id: str) -> bool:
         return self.admin or project_id in self.projects
+
+
+class InboundSource(StrEnum):
+    """Platforms whose signed webhooks Herald takes in."""
+
+    ONECODEX = "onecodex"
+
+
+class InboundWebhook(BaseModel):
+    """A project's way in for a platform's signed webhooks: its secret identifies the project.
+
+    A request is verified against the secrets of the project it names only, so one signed for
+    another project (or with another project's secret) is refused.
+    """
+
+    id: str
+    projectId: str
+    source: InboundSource = InboundSource.ONECODEX
+    name: str = ""
+    secret: str = Field(repr=False)  # sealed (herald.secret_box); never logged, shown once at most
+    createdAt: str

@@ -66,6 +66,9 @@ ENV_ROUTING_BUDGET_SECONDS = "HERALD_ROUTING_BUDGET_SECONDS"
 ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
 ENV_ONECODEX_SECRET = "HERALD_ONECODEX_SECRET"  # local: the One Codex webhook secret itself
 ENV_ONECODEX_SECRET_ARN = "HERALD_ONECODEX_SECRET_ARN"  # deployed: a Secrets Manager secret
+# The one project that secret may write to (default: HERALD_INGEST_DEFAULT_PROJECT, else
+# "onecodex"); other projects' webhooks are verified with their own inbound webhook secrets.
+ENV_ONECODEX_PROJECT = "HERALD_ONECODEX_PROJECT"
 ENV_STALL_AFTER_SECONDS = "HERALD_STALL_AFTER_SECONDS"
 # Endpoint health (herald.channel_health): when a channel's circuit opens, and when it is disabled.
 ENV_CIRCUIT_FAILURE_RATE = "HERALD_CIRCUIT_FAILURE_RATE"

@@ -3,7 +3,9 @@
 - `herald.notification.exhausted`: a notification ran out of attempts (it is `failed`, reprocessable);
 - `herald.channel.failing`: a channel's circuit opened (its deliveries are held back);
 - `herald.channel.disabled`: Herald disabled a channel (410 Gone, or failing for days);
-- `herald.channel.recovered`: a failing channel's circuit closed again.
+- `herald.channel.recovered`: a failing channel's circuit closed again;
+- `herald.subscription.disabled`: Herald quarantined a subscription whose filter kept hitting its
+  evaluation bounds (see herald.routing).
 
 Each is emitted once per occurrence (a deterministic idempotency id), and never about Herald's own
 operational events, so a channel that fails to receive them cannot feed a loop.
@@ -17,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from herald import catalog, ingest
-from herald.models import Channel, Notification
+from herald.models import Channel, Notification, Subscription
 from herald.services import Services
 
 logger = Logger(child=True)
@@ -26,7 +28,8 @@ NOTIFICATION_EXHAUSTED = "herald.notification.exhausted"
 CHANNEL_FAILING = "herald.channel.failing"
 CHANNEL_DISABLED = "herald.channel.disabled"
 CHANNEL_RECOVERED = "herald.channel.recovered"
-CODES = (NOTIFICATION_EXHAUSTED, CHANNEL_FAILING, CHANNEL_DISABLED, CHANNEL_RECOVERED)
+SUBSCRIPTION_DISABLED = "herald.subscription.disabled"
+CODES = (NOTIFICATION_EXHAUSTED, CHANNEL_FAILING, CHANNEL_DISABLED, CHANNEL_RECOVERED, SUBSCRIPTION_DISABLED)
 
 
 is_operational = catalog.is_operational
@@ -38,7 +41,7 @@ def _emit(services: Services, projects: Iterable[str], code: str, payload: dict[
     known = catalog.lookup(code)
     for project in sorted(set(projects)):
         try:
-            subscribers = services.store.subscriptions_for(project, [code])
+            subscribers = services.store.subscriptions_for(project, [code], include_wildcard=False)
             if not any(s.enabled and s.eventCode == code for s in subscribers):
                 continue
             ingest.accept_event(
@@ -104,3 +107,19 @@ def channel_disabled(
 def channel_recovered(services: Services, channel: Channel, projects: list[str], recovered_at: str) -> None:
     payload = _channel_payload(channel, state="closed", recoveredAt=recovered_at)
     _emit(services, projects, CHANNEL_RECOVERED, payload, f"{channel.id}:{recovered_at}")
+
+
+def subscription_disabled(
+    services: Services, subscription: Subscription, reason: str, disabled_at: str
+) -> None:
+    payload = {
+        "subscriptionId": subscription.id,
+        "projectId": subscription.projectId,
+        "eventCode": subscription.eventCode,
+        "filterExpression": subscription.filterExpression,
+        "reason": reason,
+        "disabledAt": disabled_at,
+    }
+    _emit(
+        services, [subscription.projectId], SUBSCRIPTION_DISABLED, payload, f"{subscription.id}:{disabled_at}"
+    )

@@ -1,23 +1,35 @@
 """Routing: which subscriptions an event goes to, and the notifications that follow.
 
-Each filter evaluation is bounded (a regex times out after 50 ms, a path visits at most 200,000
-nodes), and so is an event's routing as a whole: once its filter evaluations have taken
-`HERALD_ROUTING_BUDGET_SECONDS` (2 s), the remaining subscriptions' filters are not evaluated.
-Each of those subscriptions gets a `failed` notification saying so (in its failed-notifications
-list, and the event is `failed`), so nothing is dropped silently; reprocessing one delivers it
-without evaluating its filter. Retrying the event instead would spend the same budget again.
+Fair routing: one project's filters cannot hold up another project's events for long.
+
+- Each filter evaluation is bounded (a regex times out after 50 ms, a path visits at most 200,000
+  nodes).
+- A project's filters share one budget per batch of events (`HERALD_ROUTING_BUDGET_SECONDS`, 2 s
+  of evaluation): the filter function routes a batch of up to 10 events that may mix projects,
+  and once a project's evaluations in the batch have taken its budget, the filters of that
+  project's remaining subscriptions are not evaluated. Each of those subscriptions gets a `failed`
+  notification saying so and naming the subscriptions whose filters spent the budget (in its
+  failed-notifications list; the event is `failed`), so nothing is dropped silently; reprocessing
+  one delivers it without evaluating its filter. Another project's event in the batch waits at
+  most one budget (plus one evaluation) per other project in the batch.
+- A filter that keeps hitting its bounds is quarantined: `QUARANTINE_AFTER_STRIKES` evaluations in
+  a row that hit a bound (a regex timeout, the path-node limit) or took `SLOW_FILTER_SECONDS`
+  disable its subscription, with the reason on the subscription (`disabledReason`) and a
+  `herald.subscription.disabled` operational event, as `herald.channel.disabled` does for channels.
+  Enabling it again (`:enable`, or a new filter) starts its count afresh.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
-from herald import aws, catalog, clock, formats, transfers, versions
-from herald.filters import FilterSyntaxError, compile_filter
+from herald import aws, catalog, clock, formats, operational, transfers, versions
+from herald.filters import REGEX_TIMEOUT_SECONDS, FilterSyntaxError, compile_filter
 from herald.messages import DeliverNotification
 from herald.models import Event, Notification, NotificationStatus, Subscription
 from herald.services import Services
@@ -25,13 +37,45 @@ from herald.services import Services
 logger = Logger(child=True)
 # The clock the routing budget is measured with (tests replace it).
 _monotonic = time.monotonic
+# Evaluations in a row that hit a bound, or took this long, before a subscription is quarantined.
+QUARANTINE_AFTER_STRIKES = 3
+SLOW_FILTER_SECONDS = REGEX_TIMEOUT_SECONDS
+# Subscriptions named in a routing-budget failure (the biggest spenders first).
+SPENDERS_NAMED = 3
+
+
+@dataclass
+class RoutingBudget:
+    """Filter evaluation time per project, for one batch of events (or one event routed alone)."""
+
+    seconds: float
+    spent: dict[str, float] = field(default_factory=dict)
+    # project → subscription → (seconds, evaluations)
+    by_subscription: dict[str, dict[str, tuple[float, int]]] = field(default_factory=dict)
+
+    def left(self, project: str) -> bool:
+        return self.spent.get(project, 0.0) < self.seconds
+
+    def spend(self, project: str, subscription_id: str, seconds: float) -> None:
+        self.spent[project] = self.spent.get(project, 0.0) + seconds
+        subs = self.by_subscription.setdefault(project, {})
+        before, count = subs.get(subscription_id, (0.0, 0))
+        subs[subscription_id] = (before + seconds, count + 1)
+
+    def spenders(self, project: str) -> list[tuple[str, float, int]]:
+        subs = self.by_subscription.get(project, {})
+        return sorted(((s, t, n) for s, (t, n) in subs.items()), key=lambda x: -x[1])
 
 
 @dataclass
 class Matching:
     matched: list[Subscription] = field(default_factory=list)
-    # Subscriptions whose filters were not evaluated: the event's routing budget was spent.
+    # Subscriptions whose filters were not evaluated: the project's routing budget was spent.
     unevaluated: list[Subscription] = field(default_factory=list)
+    # Costly evaluations (a bound hit, or slow), each with why; and subscriptions with strikes
+    # whose filter just evaluated cheaply (their count starts again).
+    strikes: list[tuple[Subscription, str]] = field(default_factory=list)
+    cleared: list[Subscription] = field(default_factory=list)
 
 
 def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> list[Subscription]:
@@ -39,20 +83,20 @@ def matching_subscriptions(event: Event, subscriptions: list[Subscription]) -> l
     return match(event, subscriptions).matched
 
 
-def match(event: Event, subscriptions: list[Subscription], budget_seconds: float | None = None) -> Matching:
-    """Which subscriptions match; with a budget, filters are evaluated only until their
-    evaluations have taken `budget_seconds` (subscriptions without a filter always match)."""
+def match(event: Event, subscriptions: list[Subscription], budget: RoutingBudget | None = None) -> Matching:
+    """Which subscriptions match; with a budget, the project's filters are evaluated only while
+    its budget lasts (subscriptions without a filter always match)."""
     out = Matching()
-    spent = 0.0
-    operational = catalog.is_operational(event.eventCode)
+    operational_event = catalog.is_operational(event.eventCode)
+    project = event.projectId
     for sub in subscriptions:
-        if not sub.enabled or (operational and sub.eventCode == "*"):
+        if not sub.enabled or (operational_event and sub.eventCode == "*"):
             continue
         payload = formats.subscriber_payload(event, sub)
         if payload is None:  # e.g. a V4-only analysis state for a V3 subscriber
             continue
         if sub.filterExpression:
-            if budget_seconds is not None and spent >= budget_seconds:
+            if budget is not None and not budget.left(project):
                 out.unevaluated.append(sub)
                 continue
             started = _monotonic()
@@ -63,41 +107,72 @@ def match(event: Event, subscriptions: list[Subscription], budget_seconds: float
                 logger.error("subscription filter no longer compiles", subscription=sub.id, error=str(exc))
                 continue
             finally:
-                spent += _monotonic() - started
+                took = _monotonic() - started
+                if budget is not None:
+                    budget.spend(project, sub.id, took)
             if result.error:
                 # One hostile or failing filter costs only its own subscription.
                 logger.warning("filter evaluation failed", subscription=sub.id, error=result.error)
+            if result.bound_hit or took >= SLOW_FILTER_SECONDS:
+                why = result.error if result.bound_hit else f"an evaluation took {took * 1000:.0f} ms"
+                out.strikes.append((sub, why or "slow"))
+            elif sub.filterStrikes:
+                out.cleared.append(sub)
             if not result.matched:
                 continue
         out.matched.append(sub)
     return out
 
 
-def budget_spent_error(budget_seconds: float) -> str:
+def budget_spent_error(
+    budget_seconds: float, project: str = "", spenders: Sequence[tuple[str, float, int]] = ()
+) -> str:
+    """The reason on a notification whose filter was not evaluated, naming who spent the budget."""
+    named = [f"subscription {s}'s filter ({t:.2f} s in {n} evaluation{'s' if n != 1 else ''})"
+             for s, t, n in spenders[:SPENDERS_NAMED]]  # fmt: skip
+    if len(spenders) > SPENDERS_NAMED:
+        named.append(f"{len(spenders) - SPENDERS_NAMED} other subscription(s)")
+    by = f", by {', '.join(named)}" if named else ""
+    whose = f"project {project}'s" if project else "the"
     return (
-        f"filter not evaluated: this event's routing budget ({budget_seconds:g} s of filter "
-        "evaluation) was spent on other subscriptions' filters; reprocess this notification to "
-        "deliver the event without evaluating the filter"
+        f"filter not evaluated: {whose} routing budget ({budget_seconds:g} s of filter evaluation per "
+        f"batch of events) was spent{by}; reprocess this notification to deliver the event without "
+        "evaluating the filter"
     )
 
 
 class SubscriptionLookup:
-    """The subscriptions of a project to some codes, read once per batch of events.
+    """The subscriptions of a project to some codes, read once per batch of events, and the
+    batch's routing budget.
 
     The filter function routes a batch (up to 10 events, usually of few projects and codes) with
-    one lookup: one index query per (project, code) instead of one per event and code. It lives
-    for one invocation, so a subscription created or changed is seen by the next batch, as it
-    would be by the next event."""
+    one lookup: one index query per (project, code) instead of one per event and code, and one
+    budget per project for the whole batch. It lives for one invocation, so a subscription created
+    or changed is seen by the next batch, as it would be by the next event."""
 
     def __init__(self, services: Services) -> None:
         self._store = services.store
         self._read: dict[tuple[str, tuple[str, ...]], list[Subscription]] = {}
+        self.budget = RoutingBudget(services.settings.routing_budget_seconds)
+        # Costly evaluations seen in this batch (one strike per subscription and batch), and
+        # subscriptions with strikes that evaluated cheaply; counted once the batch is routed.
+        self.strikes: dict[str, tuple[Subscription, str]] = {}
+        self.cleared: dict[str, Subscription] = {}
+        self.quarantined: set[str] = set()
 
     def __call__(self, project_id: str, codes: tuple[str, ...]) -> list[Subscription]:
         key = (project_id, codes)
         if key not in self._read:
             self._read[key] = self._store.subscriptions_for(project_id, codes)
-        return self._read[key]
+        return [s for s in self._read[key] if s.id not in self.quarantined]
+
+    def note(self, matching: Matching) -> None:
+        for sub, why in matching.strikes:
+            self.strikes[sub.id] = (sub, why)
+            self.cleared.pop(sub.id, None)
+        for sub in matching.cleared:
+            if sub.id not in self.strikes:
+                self.cleared[sub.id] = sub
 
 
 def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | None = None) -> int:
@@ -117,9 +192,11 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
         return 0
     transfers.observe(services, event)
     codes = catalog.subscribable_codes(event.eventCode)
-    budget = services.settings.routing_budget_seconds
-    subscriptions = (lookup or SubscriptionLookup(services))(event.projectId, codes)
-    matching = match(event, subscriptions, budget)
+    alone = lookup is None
+    lookup = lookup or SubscriptionLookup(services)
+    budget = lookup.budget
+    matching = match(event, lookup(event.projectId, codes), budget)
+    lookup.note(matching)
     subs = matching.matched
     to_send: list[DeliverNotification] = []
     stamp = clock.utc_iso()
@@ -138,17 +215,19 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
                 eventId=event.id, subscriptionId=sub.id, notificationId=notification.id, ordered=sub.ordered
             )
         )
+    spenders = budget.spenders(event.projectId)
+    reason = budget_spent_error(budget.seconds, event.projectId, spenders)
     if matching.unevaluated:
         logger.warning(
             "routing budget spent: filters not evaluated, their notifications failed",
             event_id=event.id,
-            budget_seconds=budget,
+            project=event.projectId,
+            budget_seconds=budget.seconds,
             unevaluated=len(matching.unevaluated),
+            spent_by=[s for s, _, _ in spenders[:SPENDERS_NAMED]],
         )
     for sub in matching.unevaluated:
-        unevaluated = _notification(
-            event, sub, stamp, status=NotificationStatus.FAILED, lastError=budget_spent_error(budget)
-        )
+        unevaluated = _notification(event, sub, stamp, status=NotificationStatus.FAILED, lastError=reason)
         if not store.create_notification_if_new(unevaluated, event):
             knows_status = False
     services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
@@ -160,7 +239,35 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     if not (knows_status and store.settle_routing(event.id, known, read_status=event.status)):
         store.mark_routed(event.id)
         store.refresh_event_status(event.id)
+    if alone:
+        count_strikes(services, lookup)
     return len(to_send)
+
+
+def count_strikes(services: Services, lookup: SubscriptionLookup) -> None:
+    """Count the batch's costly evaluations against their subscriptions (one strike each per
+    batch), after the batch is routed so that the bookkeeping delays no event; quarantine the
+    subscriptions that keep at it."""
+    store = services.store
+    for sub in lookup.cleared.values():
+        store.clear_filter_strikes(sub.projectId, sub.id)
+    for sub, why in lookup.strikes.values():
+        count = store.add_filter_strike(sub.projectId, sub.id)
+        if count is None or count < QUARANTINE_AFTER_STRIKES:  # None: deleted meanwhile
+            continue
+        reason = (
+            f"its filter hit an evaluation bound {count} times in a row (last: {why}); it was costing "
+            "other subscriptions their routing; fix the filter (PATCH filterExpression) or enable it again"
+        )
+        at = clock.utc_iso()
+        lookup.quarantined.add(sub.id)
+        if store.quarantine_subscription(sub.projectId, sub.id, reason, at):
+            logger.warning(
+                "subscription quarantined", subscription=sub.id, project=sub.projectId, reason=reason
+            )
+            operational.subscription_disabled(services, sub, reason, at)
+    lookup.strikes.clear()
+    lookup.cleared.clear()
 
 
 def _notification(event: Event, sub: Subscription, stamp: str, **state: object) -> Notification:

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     routing_budget_seconds: float = Field(default=names.DEFAULT_ROUTING_BUDGET_SECONDS, gt=0, le=60)
     onecodex_secret: str = Field(default="", repr=False)
     onecodex_secret_arn: str = ""
+    onecodex_project: str = ""
     stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
     ingest_default_project: str = ""
     circuit_failure_rate: float = Field(default=names.DEFAULT_CIRCUIT_FAILURE_RATE, gt=0, le=1)
@@ -83,6 +84,7 @@ _ENV_FIELDS = {
     "routing_budget_seconds": names.ENV_ROUTING_BUDGET_SECONDS,
     "onecodex_secret": names.ENV_ONECODEX_SECRET,
     "onecodex_secret_arn": names.ENV_ONECODEX_SECRET_ARN,
+    "onecodex_project": names.ENV_ONECODEX_PROJECT,
     "stall_after_seconds": names.ENV_STALL_AFTER_SECONDS,
     "ingest_default_project": names.ENV_INGEST_DEFAULT_PROJECT,
     "circuit_failure_rate": names.ENV_CIRCUIT_FAILURE_RATE,

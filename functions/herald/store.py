@@ -16,6 +16,7 @@ Items (pk, sk; then the index entries):
   event that could not be queued for routing waits for the sweeper)
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
   (only while not delivered)
+- inbound webhook (a project's secret for a platform's signed webhooks): PROJECT#{p}, INBOUND#{id}
 - api key: APIKEY#{sha256 of the key}, APIKEY; gsi1 APIKEY#ID#{keyId} / APIKEY;
   gsi2 APIKEYS / {createdAt}#{keyId}
 
@@ -55,6 +56,7 @@ from herald.models import (
     CustomEventCode,
     DeliveryCycle,
     Event,
+    InboundWebhook,
     Notification,
     NotificationStatus,
     Subscription,
@@ -492,6 +494,24 @@ class Store:
     def delete_channel(self, channel_id: str) -> None:
         self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: CHANNEL_SK}))
 
+    def channel_subscription_projects(self, channel_id: str) -> set[str]:
+        """The projects of the subscriptions (of any project) that deliver through this channel."""
+        projects: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI2_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "projectId",
+            "ExpressionAttributeNames": {"#pk": GSI2_PARTITION_KEY},
+            "ExpressionAttributeValues": _to_ddb({":pk": f"CHANNEL#{channel_id}#SUBSCRIPTIONS"}),
+        }
+        while True:
+            resp = self.ddb.query(**kwargs)
+            projects.update(str(_from_ddb(i).get("projectId")) for i in resp.get("Items", []))
+            if not resp.get("LastEvaluatedKey"):
+                return projects
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def count_channel_subscriptions(self, channel_id: str) -> int:
         """How many subscriptions (of any project) deliver through this channel."""
         return self._count(f"CHANNEL#{channel_id}#SUBSCRIPTIONS", GSI2_NAME)
@@ -572,6 +592,48 @@ class Store:
             keep=keep,
         )
 
+    def add_filter_strike(self, project_id: str, subscription_id: str) -> int | None:
+        """One more costly evaluation of the subscription's filter; its count now (None: gone)."""
+        try:
+            resp = self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="ADD filterStrikes :one",
+                ConditionExpression=f"attribute_exists({PK})",
+                ExpressionAttributeValues=_to_ddb({":one": 1}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return int(_from_ddb(resp["Attributes"])["filterStrikes"])
+
+    def clear_filter_strikes(self, project_id: str, subscription_id: str) -> None:
+        conditional_write(
+            lambda: self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="SET filterStrikes = :zero",
+                ConditionExpression=f"attribute_exists({PK})",
+                ExpressionAttributeValues=_to_ddb({":zero": 0}),
+            )
+        )
+
+    def quarantine_subscription(self, project_id: str, subscription_id: str, reason: str, at: str) -> bool:
+        """Disable an enabled subscription, saying why; False if it was not enabled (or is gone)."""
+        return conditional_write(
+            lambda: self.ddb.update_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"SUBSCRIPTION#{subscription_id}"}),
+                UpdateExpression="SET enabled = :false, disabledReason = :why, disabledAt = :at, updatedAt = :at",
+                ConditionExpression=f"attribute_exists({PK}) AND (enabled = :true OR attribute_not_exists(enabled))",
+                ExpressionAttributeValues=_to_ddb(
+                    {":false": False, ":true": True, ":why": reason, ":at": at}
+                ),
+            )
+        )
+
     def get_subscription(self, project_id: str, subscription_id: str) -> Subscription | None:
         item = self._get(f"PROJECT#{project_id}", f"SUBSCRIPTION#{subscription_id}")
         return Subscription.model_validate(item) if item else None
@@ -583,10 +645,12 @@ class Store:
         )
         return [Subscription.model_validate(i) for i in items]
 
-    def subscriptions_for(self, project_id: str, event_codes: Iterable[str]) -> list[Subscription]:
+    def subscriptions_for(
+        self, project_id: str, event_codes: Iterable[str], include_wildcard: bool = True
+    ) -> list[Subscription]:
         """Subscriptions of a project to any of these codes or to every code (`*`): index lookups."""
         subs: list[Subscription] = []
-        for code in dict.fromkeys((*event_codes, "*")):
+        for code in dict.fromkeys((*event_codes, "*") if include_wildcard else tuple(event_codes)):
             items = self._query_all(
                 f"{GSI1_PARTITION_KEY} = :pk",
                 {":pk": f"PROJECT#{project_id}#CODE#{code}"},
@@ -976,8 +1040,10 @@ class Store:
         status: NotificationStatus,
         updated_at: str,
         attempts_before: int | None = None,
+        channel_id: str | None = None,
     ) -> bool:
-        """Append one attempt and set the status, in place: one write per attempt.
+        """Append one attempt and set the status, in place: one write per attempt. `channel_id`:
+        the channel the attempt went to (the subscription's at the time), kept on the notification.
 
         Conditional on the number of attempts read before it: when DynamoDB applies the write but
         its answer is lost, botocore's retry must not append the same attempt twice. Returns False
@@ -993,6 +1059,9 @@ class Store:
         }
         if attempts_before is not None:
             values[":n"] = attempts_before
+        if channel_id is not None:
+            expr += ", channelId = :c"
+            values[":c"] = channel_id
         if attempt.success:
             # Delivered: leave the subscription's open-notifications index.
             expr += f", lastError = :null REMOVE {GSI2_PARTITION_KEY}, {GSI2_SORT_KEY}"
@@ -1011,11 +1080,19 @@ class Store:
         )
 
     def mark_notification_failed(
-        self, event_id: str, subscription_id: str, reason: str | None, updated_at: str
+        self,
+        event_id: str,
+        subscription_id: str,
+        reason: str | None,
+        updated_at: str,
+        channel_id: str | None = None,
     ) -> bool:
         """Retries exhausted: failed, unless it was delivered meanwhile. Returns whether it changed."""
         expr = "SET #s = :s, updatedAt = :u"
         values: dict[str, Any] = {":s": NotificationStatus.FAILED.value, ":u": updated_at, ":ok": "success"}
+        if channel_id is not None:
+            expr += ", channelId = :c"
+            values[":c"] = channel_id
         if reason:
             expr += ", lastError = :e"
             values[":e"] = reason
@@ -1111,8 +1188,9 @@ class Store:
         )
         return Notification.model_validate(items[0]) if items else None
 
-    def restart_notification(self, n: Notification, now_iso: str) -> bool:
-        """Start a new delivery cycle for a failed notification: pending again, history kept.
+    def restart_notification(self, n: Notification, now_iso: str, channel_id: str | None = None) -> bool:
+        """Start a new delivery cycle for a failed notification: pending again, history kept;
+        `channel_id`, its subscription's channel now, is where the new cycle will deliver.
 
         Conditional on the notification being exactly as read (failed, same `updatedAt`), so a
         concurrent reprocess or delete makes this a no-op (False) rather than a double delivery.
@@ -1123,9 +1201,10 @@ class Store:
         history = [*n.previousCycles, finished][-MAX_PREVIOUS_CYCLES:]
         expr = (
             "SET #s = :pending, attempts = :empty, previousCycles = :history, #c = :cycle, "
-            "lastError = :null, updatedAt = :now"
+            "lastError = :null, updatedAt = :now, channelId = :channel"
         )
         values: dict[str, Any] = {
+            ":channel": channel_id or n.channelId,
             ":pending": NotificationStatus.PENDING.value,
             ":empty": [],
             ":history": [c.model_dump(mode="json", exclude_none=True) for c in history],
@@ -1155,6 +1234,39 @@ class Store:
                 ConditionExpression="#s = :failed",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb({":failed": NotificationStatus.FAILED.value}),
+            )
+        )
+
+    # --- inbound webhooks (a project's secrets for platforms' signed webhooks) ---------------
+    @staticmethod
+    def _inbound_item(hook: InboundWebhook) -> dict[str, Any]:
+        item = hook.model_dump(mode="json")
+        item.update({PK: f"PROJECT#{hook.projectId}", SK: f"INBOUND#{hook.id}"})
+        return item
+
+    def put_inbound_webhook(self, hook: InboundWebhook) -> None:
+        self._put(self._inbound_item(hook), condition=f"attribute_not_exists({PK})")
+
+    def get_inbound_webhook(self, project_id: str, webhook_id: str) -> InboundWebhook | None:
+        item = self._get(f"PROJECT#{project_id}", f"INBOUND#{webhook_id}")
+        return InboundWebhook.model_validate(item) if item else None
+
+    def list_inbound_webhooks(self, project_id: str, consistent: bool = False) -> list[InboundWebhook]:
+        """All of a project's inbound webhooks (a handful: their number is bounded), oldest first."""
+        items = self._query_all(
+            f"{PK} = :pk AND begins_with({SK}, :sk)",
+            {":pk": f"PROJECT#{project_id}", ":sk": "INBOUND#"},
+            consistent=consistent,
+        )
+        hooks = [InboundWebhook.model_validate(i) for i in items]
+        return sorted(hooks, key=lambda h: (h.createdAt, h.id))
+
+    def delete_inbound_webhook(self, project_id: str, webhook_id: str) -> bool:
+        return conditional_write(
+            lambda: self.ddb.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({PK: f"PROJECT#{project_id}", SK: f"INBOUND#{webhook_id}"}),
+                ConditionExpression=f"attribute_exists({PK})",
             )
         )
 

@@ -141,6 +141,15 @@ def _post_webhook(herald: Herald, project: str, body: bytes, signature: str) -> 
     import urllib.error
     import urllib.request
 
+    # The project's own secret (as One Codex issued it): a secret is bound to its project.
+    if not herald.call("GET", f"/api/projects/{project}/inboundWebhooks")[1]["items"]:
+        status, created = herald.call(
+            "POST",
+            f"/api/projects/{project}/inboundWebhooks",
+            {"source": "onecodex", "secret": ONECODEX_SECRET},
+        )
+        assert status == 201, created
+
     req = urllib.request.Request(
         f"{herald.url}/webhooks/onecodex?project={project}", data=body, method="POST"
     )

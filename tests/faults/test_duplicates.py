@@ -85,6 +85,7 @@ DOORS: dict[str, tuple[str, Callable[[World, str], None]]] = {
 @pytest.fixture
 def onecodex_secret(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(names.ENV_ONECODEX_SECRET, SECRET)
+    monkeypatch.setenv(names.ENV_ONECODEX_PROJECT, "p1")  # the one project that secret may write to
     reset_settings()
     reset_services()
 

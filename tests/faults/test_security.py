@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from herald.limits import BODY_TOO_LARGE
 from tests.faults.conftest import ONECODEX_SECRET
 from tests.faults.support import Dev
 
@@ -128,7 +129,7 @@ def test_a_body_over_api_gateways_10_mb_is_413_before_it_is_read(secured: Dev) -
     status_line, _, rest = data.partition(b"\r\n")
     body = rest.split(b"\r\n\r\n", 1)[1]
     assert status_line.split(b" ")[1] == b"413"
-    assert json.loads(body) == {"error": {"code": "payload_too_large", "message": "request too large"}}
+    assert json.loads(body) == {"error": {"code": "payload_too_large", "message": BODY_TOO_LARGE}}
 
 
 def test_a_payload_over_256_kib_in_a_body_under_512_kib_is_413_naming_payload(
@@ -172,7 +173,18 @@ def _sign(body: bytes, ts: int | None = None, secret: str = ONECODEX_SECRET) -> 
     return f"t={ts},v1=" + hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+_WITH_SECRET: set[str] = set()
+
+
 def _webhook(dev: Dev, project: str, body: bytes, signature: str | None) -> tuple[int, Any]:
+    if project not in _WITH_SECRET:  # the project's own secret, as One Codex issued it to the user
+        status, created = dev.call(
+            "POST",
+            f"/api/projects/{project}/inboundWebhooks",
+            {"source": "onecodex", "secret": ONECODEX_SECRET},
+        )
+        assert status == 201, created
+        _WITH_SECRET.add(project)
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-OneCodex-Signature"] = signature
@@ -248,6 +260,20 @@ def test_a_replayed_onecodex_webhook_is_one_event(secured: Dev, project: str) ->
     assert first[0] == replay[0] == 202
     assert (replay[1]["id"], first[1]["created"], replay[1]["created"]) == (first[1]["id"], True, False)
     assert [e["id"] for e in _events(secured, project)] == [first[1]["id"]]
+
+
+def test_a_onecodex_webhook_signed_for_one_project_is_refused_for_another(secured: Dev, project: str) -> None:
+    """The probe's replay: a validly signed request sent again, within the tolerance, to a victim."""
+    body = _onecodex_body("/api/v1/samples/for-one-project")
+    signature = _sign(body)
+    assert _webhook(secured, project, body, signature)[0] == 202
+    victim = f"{project}-victim"
+    secured.call("POST", f"/api/projects/{victim}/inboundWebhooks", {"source": "onecodex"})  # its own secret
+
+    assert _raw(
+        secured, "POST", f"/webhooks/onecodex?project={victim}", body, {"X-OneCodex-Signature": signature}
+    ) == (_error(401, "invalid_signature", "the signature does not match the configured secret"))
+    assert _events(secured, victim) == []
 
 
 def test_a_signed_onecodex_webhook_over_the_payload_limit_is_413(secured: Dev, project: str) -> None:

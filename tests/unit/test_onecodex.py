@@ -30,7 +30,9 @@ def signed(body: bytes, ts: int | None = None, secret: str = SECRET) -> str:
 
 @pytest.fixture
 def svc(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    # The deployment-wide secret, configured for the single project it may write to.
     monkeypatch.setenv(names.ENV_ONECODEX_SECRET, SECRET)
+    monkeypatch.setenv(names.ENV_ONECODEX_PROJECT, "p1")
     reset_settings()
     return build_services(get_settings())
 
@@ -102,7 +104,7 @@ def test_wrong_secret_is_rejected(svc: Services) -> None:
 
 def test_no_configured_secret_rejects_everything(services: Services) -> None:
     body = json.dumps(PAYLOAD).encode()
-    with pytest.raises(onecodex.WebhookRejected, match="no One Codex webhook secret"):
+    with pytest.raises(onecodex.WebhookRejected, match="does not match the configured secret"):
         onecodex.accept_webhook(services, body, signed(body), "p1")
 
 

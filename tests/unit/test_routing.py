@@ -276,9 +276,12 @@ def test_subscriptions_whose_filters_were_not_evaluated_get_a_failed_notificatio
     [evaluated] = [n for n in notifications if n.status == NotificationStatus.PENDING]
     cut = [n for n in notifications if n is not evaluated]
     assert {n.subscriptionId for n in notifications} == {s.id for s in filtered}
+    # The reason names the subscription whose filter spent the budget.
+    spent_by = [(evaluated.subscriptionId, 1.0, 1)]
     assert [(n.status, n.lastError, n.attempts) for n in cut] == [
-        (NotificationStatus.FAILED, routing.budget_spent_error(1.0), [])
+        (NotificationStatus.FAILED, routing.budget_spent_error(1.0, "p1", spent_by), [])
     ] * 2
+    assert f"by subscription {evaluated.subscriptionId}'s filter (1.00 s in 1 evaluation)" in cut[0].lastError
     assert stored is not None and stored.routed and stored.status == NotificationStatus.FAILED
     for n in cut:  # in the subscription's "Delivery failed" list
         assert [f.id for f in svc.store.list_failed_notifications(n.subscriptionId, 10, None).items] == [n.id]

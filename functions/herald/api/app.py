@@ -25,16 +25,25 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import ingest, jsontext
-from herald.api import apikeys, auth, catalog_routes, channels, custom, events, failed, subscriptions
+from herald import ingest, jsontext, limits
+from herald.api import (
+    apikeys,
+    auth,
+    catalog_routes,
+    channels,
+    custom,
+    events,
+    failed,
+    inbound,
+    subscriptions,
+)
 from herald.api.common import services, set_principal
 from herald.api.errors import ApiError, describe_validation, error_response
 from herald.api.schemas import HealthOut
 
 logger = Logger(child=True)
 
-# API Gateway accepts up to 10 MB; Herald's events are far smaller (payload limit 256 KiB).
-MAX_BODY_BYTES = 512 * 1024
+MAX_BODY_BYTES = limits.MAX_BODY_BYTES  # on every route, public ones included (see `resolve`)
 OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
 # The One Codex webhook authenticates by its HMAC signature: One Codex sends no API key.
 PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH, catalog_routes.WEBHOOK_PATH}
@@ -55,15 +64,11 @@ app = APIGatewayRestResolver(enable_validation=True)
 # Authentication runs before the resolver (see `resolve`): Powertools validates a request before
 # any middleware, and an unauthenticated caller must get 401, not a validation error.
 def _gate(event: dict[str, Any]) -> Response | None:
-    """Check a request before routing: body size and encoding, then the API key. None: go on."""
+    """Check a request before routing: the API key, then the body's encoding. None: go on."""
     set_principal(None)
     if event.get("path") in PUBLIC_PATHS:
         return None
     body = event.get("body") or ""
-    if len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
-        return error_response(
-            413, "payload_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-        )
     presented = _header(event, "X-API-Key")
     key = auth.authenticate(services().store, presented)
     if key is None:
@@ -84,6 +89,16 @@ def _header(event: dict[str, Any], name: str) -> str | None:
         if key.lower() == wanted and values:
             return str(values[-1])
     return None
+
+
+def _body_bytes(event: dict[str, Any]) -> int:
+    """The body's size in bytes, without decoding it (base64: from its length)."""
+    body = event.get("body") or ""
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4 - body[-2:].count("=")
+    return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
 
 
 def _utf8(encoded: str | bytes) -> bool:
@@ -221,6 +236,7 @@ for _router in (
     events.router,
     apikeys.router,
     catalog_routes.router,
+    inbound.router,
 ):
     app.include_router(_router)
 
@@ -290,8 +306,17 @@ _PROJECT = "$request.path.project_id"
 _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "create_channel": (
         {"channel_id": "$response.body#/id"},
-        ("get_channel", "patch_channel", "put_channel", "delete_channel", "rotate_secret"),
+        (
+            "get_channel",
+            "get_channel_health",
+            "patch_channel",
+            "put_channel",
+            "delete_channel",
+            "rotate_secret",
+        ),
     ),
+    "patch_channel": ({"channel_id": "$response.body#/id"}, ("get_channel", "get_channel_health")),
+    "put_channel": ({"channel_id": "$response.body#/id"}, ("get_channel", "get_channel_health")),
     "create_subscription": (
         {"project_id": _PROJECT, "subscription_id": "$response.body#/id"},
         (
@@ -310,20 +335,44 @@ _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     ),
     "post_event": ({"event_id": "$response.body#/id"}, ("get_event",)),
     "create_key": ({"key_id": "$response.body#/keyId"}, ("revoke_key",)),
+    "create_inbound_webhook": (
+        {"project_id": _PROJECT, "webhook_id": "$response.body#/id"},
+        ("get_inbound_webhook", "delete_inbound_webhook"),
+    ),
+}
+
+
+# A created channel can be subscribed to by one of its projects: links that also fill in the
+# target's request body.
+_BODY_LINKS: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
+    "create_channel": {
+        "create_subscription": (
+            {"project_id": "$response.body#/projects/0"},
+            {"eventCode": "*", "notificationChannelId": "$response.body#/id"},
+        ),
+    },
 }
 
 
 def _add_links(doc: dict[str, Any]) -> None:
     for operations in doc.get("paths", {}).values():
         for operation in operations.values():
-            link = _LINKS.get(operation.get("operationId", ""))
-            if link is None:
-                continue
-            parameters, targets = link
-            success = next(code for code in operation["responses"] if code.startswith("2"))
-            operation["responses"][success]["links"] = {
-                target: {"operationId": target, "parameters": dict(parameters)} for target in targets
-            }
+            name = operation.get("operationId", "")
+            links: dict[str, Any] = {}
+            if name in _LINKS:
+                parameters, targets = _LINKS[name]
+                links.update(
+                    {target: {"operationId": target, "parameters": dict(parameters)} for target in targets}
+                )
+            for target, (parameters, body) in _BODY_LINKS.get(name, {}).items():
+                links[target] = {
+                    "operationId": target,
+                    "parameters": dict(parameters),
+                    "requestBody": dict(body),
+                }
+            if links:
+                success = next(code for code in operation["responses"] if code.startswith("2"))
+                operation["responses"][success]["links"] = links
 
 
 def _base_path() -> str:
@@ -380,6 +429,11 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             event["path"] = path = unquote(path)
         if _CONTROL.search(path):  # no route has one; and `$` would match before a final newline
             return _proxy_response(error_response(404, "not_found", "no route for this path"))
+        # Every route's body is bounded before anything reads it, unauthenticated routes' too.
+        if _body_bytes(event) > MAX_BODY_BYTES:
+            return _proxy_response(error_response(413, "payload_too_large", limits.BODY_TOO_LARGE))
+        if event.get("body") and (event.get("httpMethod") or "").upper() not in allowed_methods(path):
+            event["body"] = None  # no route takes it: 404 or 405, without parsing it
         refused = _gate(event)
         if refused is not None:
             return _proxy_response(refused)
@@ -412,6 +466,10 @@ def _strict_json(event: dict[str, Any]) -> Response | None:
     body = event["body"]
     try:
         jsontext.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except jsontext.JsonTooComplex as exc:  # RFC 8259 lets a parser bound depth and size
+        return error_response(
+            400, "invalid_request", f"the request body is not valid JSON as Herald takes it: {exc}"
+        )
     except jsontext.NotJson as exc:
         return error_response(400, "invalid_request", f"the request body is not valid JSON: {exc}")
     return None

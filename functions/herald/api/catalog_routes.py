@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -75,11 +76,13 @@ def list_event_codes(
 @router.post(
     WEBHOOK_PATH,
     summary="One Codex webhooks in",
-    description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body` with the configured "
-    "secret), not by an API key. A bad or stale (> 5 min) signature is 401 and nothing is stored. The "
-    "event's code is the payload's `event_type`, its payload the `object`; `project` names the project "
-    "(default: HERALD_INGEST_DEFAULT_PROJECT, else `onecodex`). A retried delivery (the same event_type, "
-    "object and triggered_at) is answered `created: false` with `duplicateOf` naming the stored event.",
+    description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body`), not by an API key. "
+    "`project` names the project (default: HERALD_ONECODEX_PROJECT, else HERALD_INGEST_DEFAULT_PROJECT, else "
+    "`onecodex`), and only that project's secrets verify it: those of its inbound webhooks "
+    "(`POST /api/projects/{p}/inboundWebhooks`), and HERALD_ONECODEX_SECRET for the one project it is "
+    "configured for. A bad, stale (> 5 min) or other project's signature is 401 and nothing is stored. The "
+    "event's code is the payload's `event_type`, its payload the `object`. A retried delivery (the same "
+    "event_type, object and triggered_at) is answered `created: false` with `duplicateOf` naming the stored event.",
     tags=["Bridge"],
     responses=responses(400, 401, 409, 413, success=202, description="Accepted"),
 )
@@ -90,9 +93,10 @@ def onecodex_webhook(
 ) -> Response[EventAccepted]:
     from herald.api.app import app
 
-    body = app.current_event.decoded_body or ""
-    raw = body.encode() if isinstance(body, str) else body
-    header = app.current_event.headers.get(onecodex.SIGNATURE_HEADER)
+    # The signed bytes as they came: never decoded to text before the signature is checked.
+    current = app.current_event
+    raw = base64.b64decode(current.body or "") if current.is_base64_encoded else (current.body or "").encode()
+    header = current.headers.get(onecodex.SIGNATURE_HEADER)
     try:
         accepted = onecodex.accept_webhook(services(), raw, header, project)
     except onecodex.WebhookRejected as exc:
@@ -101,6 +105,8 @@ def onecodex_webhook(
         raise ApiError(400, "invalid_request", str(exc)) from None
     except ingest.PayloadTooLargeError as exc:
         raise ApiError(413, "payload_too_large", f"object: {exc}") from None
+    except ingest.PayloadShapeError as exc:
+        raise ApiError(400, "invalid_request", f"object: {exc}") from None
     except ingest.EventConflictError as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     body = accepted_out(accepted).model_dump(mode="json", by_alias=True)

@@ -2,6 +2,8 @@
 
 A channel belongs to projects: those of the key that created it, or those an admin names. Keys
 see the channels of their projects; a channel with no projects is visible to admin keys only.
+Changing one (PATCH, PUT, DELETE, rotating its secret) takes a key that covers every project it
+serves, its own and its subscriptions' (the tenancy rule, `common.check_may_change`): 403 else.
 The signing secret is shown on create and on rotate, never again.
 """
 
@@ -21,6 +23,7 @@ from herald.api.common import (
     Limit,
     can_see_channel,
     channel_out,
+    check_may_change,
     cursor_error,
     no_content,
     principal,
@@ -77,6 +80,19 @@ def _channel_or_404(channel_id: str) -> Channel:
     channel = visible_channel(channel_id)
     if channel is None:
         raise not_found(f"channel {channel_id}")
+    return channel
+
+
+def served_projects(channel: Channel) -> set[str]:
+    """Every project the channel serves: its own, and those of the subscriptions using it."""
+    return set(channel.projects) | services().store.channel_subscription_projects(channel.id)
+
+
+def _changeable(channel_id: str) -> Channel:
+    """The channel, if this key may change it (the tenancy rule, see common.check_may_change)."""
+    channel = _channel_or_404(channel_id)
+    if not principal().admin:
+        check_may_change(f"channel {channel_id}", served_projects(channel))
     return channel
 
 
@@ -235,10 +251,10 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     description="Fields left out keep their value; `null` resets an optional one to its default. "
     "Only admin keys may change `projects`.",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 403, 404),
 )
 def patch_channel(channel_id: ChannelId, body: Annotated[ChannelPatch, Body()]) -> ChannelOut:
-    channel = _channel_or_404(channel_id)
+    channel = _changeable(channel_id)
     updated = _apply(channel, body.model_dump(include=body.model_fields_set))
     _save(updated)
     return channel_out(updated, clock.now())
@@ -250,10 +266,10 @@ def patch_channel(channel_id: ChannelId, body: Annotated[ChannelPatch, Body()]) 
     description="Every setting is replaced (omitted ones take their defaults); the id, the secret "
     "and, unless an admin key sends `projects`, the projects stay.",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 403, 404),
 )
 def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> ChannelOut:
-    channel = _channel_or_404(channel_id)
+    channel = _changeable(channel_id)
     changes = body.model_dump(exclude={"projects"})
     if body.projects is not None:
         changes["projects"] = body.projects
@@ -268,10 +284,10 @@ def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> Ch
     summary="Delete a channel",
     description="Refused (409) while a subscription delivers through it.",
     tags=TAG,
-    responses=responses(400, 404, 409, success=204, description="Deleted"),
+    responses=responses(400, 403, 404, 409, success=204, description="Deleted"),
 )
 def delete_channel(channel_id: ChannelId) -> None:
-    _channel_or_404(channel_id)
+    _changeable(channel_id)
     store = services().store
     used_by = store.count_channel_subscriptions(channel_id)
     if used_by:
@@ -290,10 +306,10 @@ def delete_channel(channel_id: ChannelId) -> None:
     "and the previous secret, so receivers can switch over; a second rotation within that time "
     "ends the previous secret's overlap.",
     tags=TAG,
-    responses=responses(400, 404),
+    responses=responses(400, 403, 404),
 )
 def rotate_secret(channel_id: ChannelId) -> ChannelWithSecret:
-    channel = _channel_or_404(channel_id)
+    channel = _changeable(channel_id)
     now = clock.now()
     secret = signing.generate_secret()
     rotated = channel.model_copy(

@@ -26,6 +26,7 @@ SubscriptionId = Annotated[str, Path(pattern=ID_PATTERN, description="The subscr
 NotificationId = Annotated[str, Path(pattern=ID_PATTERN, description="The notification's id (ntf_…).")]
 EventId = Annotated[str, Path(pattern=ID_PATTERN, description="The event's id.")]
 KeyId = Annotated[str, Path(pattern=ID_PATTERN, description="The key's id (keyId).")]
+WebhookId = Annotated[str, Path(pattern=ID_PATTERN, description="The inbound webhook's id.")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[
     str | None, Query(min_length=1, max_length=2048, description="`nextCursor` of the previous page.")
@@ -53,6 +54,28 @@ def check_project(project_id: str) -> None:
     if not principal().can_access(project_id):
         # 404, not 403: a key never learns that another project exists.
         raise not_found(f"project {project_id}")
+
+
+# --- the tenancy rule ----------------------------------------------------------------------------
+# Reading is project-scoped: a key sees what one of its projects has (anything else is 404).
+# Changing needs more: a key may change an object only if it covers EVERY project the object
+# serves (or is admin). A project's own objects (subscriptions, their notifications, custom
+# events, inbound webhooks, events) serve that project alone, so `check_project` is the rule for
+# them; a channel serves its projects and those of every subscription delivering through it, so a
+# key for one of them cannot redirect, disable, rotate or delete what the others rely on.
+def may_change(key: ApiKey, served: set[str]) -> bool:
+    return key.admin or (bool(served) and served <= set(key.projects))
+
+
+def check_may_change(what: str, served: set[str]) -> None:
+    """403 when the key sees the object (it has one of its projects) but does not cover them all."""
+    if not may_change(principal(), served):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"{what} also serves projects this key does not cover; only a key covering every project it "
+            "serves, or an admin key, may change it",
+        )
 
 
 def can_see_channel(key: ApiKey, channel: Channel) -> bool:
@@ -143,6 +166,7 @@ def responses(*statuses: int, success: int = 200, description: str = "Success") 
         404: "Not found (or not visible to this key)",
         409: "Conflict with the resource's current state",
         401: "Missing, invalid or stale credentials (API key or signature)",
+        403: "The key sees the object but does not cover every project it serves",
         413: "Payload too large",
         503: "A dependency is unavailable; retry",
     }

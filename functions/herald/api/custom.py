@@ -58,6 +58,8 @@ def post_custom_event(project_id: ProjectId, body: Annotated[CustomEventIn, Body
         custom_events.post(services(), project_id, body.code, body.content)
     except ingest.PayloadTooLargeError as exc:
         raise ApiError(413, "payload_too_large", f"content: {exc}", "content") from None
+    except ingest.PayloadShapeError as exc:
+        raise ApiError(400, "invalid_request", f"content: {exc}", "content") from None
     return no_content()  # type: ignore[return-value]
 
 

@@ -7,12 +7,12 @@ triggered (accepted), so a consumer can poll for what it missed: remember the ne
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald import clock, ingest, versions
+from herald import clock, ingest, jsontext, limits, versions
 from herald.api.common import (
     DEFAULT_LIMIT,
     Cursor,
@@ -44,6 +44,18 @@ router = Router()
 TAG = ["Events"]
 
 
+# Shown in place of what an event stored before the depth bound holds deeper than it: such an
+# event must not make a list answer 500 (pydantic's serializer gives up at ~254 levels).
+TOO_DEEP_MARKER = f"(nested deeper than {limits.MAX_PAYLOAD_DEPTH} levels: not shown)"
+
+
+def shown_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    if not jsontext.nests_deeper_than(payload, limits.MAX_PAYLOAD_DEPTH):
+        return payload
+    capped: dict[str, Any] = jsontext.cap_depth(payload, limits.MAX_PAYLOAD_DEPTH, TOO_DEEP_MARKER)
+    return capped
+
+
 def event_out(event: Event, notifications: list[Notification] | None = None) -> EventOut:
     return EventOut(
         uri=f"/v1/events/{event.id}",
@@ -59,7 +71,7 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
         timestamp=event.timestamp,
         payloadVersion=versions.delivered_version(None, event.payloadVersion),
         derivedFrom=event.derivedFrom,
-        payload=event.payload,
+        payload=shown_payload(event.payload),
         error=event.routingError,
         notifications=None
         if notifications is None
@@ -116,6 +128,8 @@ def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Event
         )
     except ingest.PayloadTooLargeError as exc:
         raise ApiError(413, "payload_too_large", f"payload: {exc}", "payload") from None
+    except ingest.PayloadShapeError as exc:
+        raise ApiError(400, "invalid_request", f"payload: {exc}", "payload") from None
     except ingest.EventConflictError as exc:
         raise ApiError(409, "conflict", str(exc), "id") from None
     return accepted_out(accepted)

@@ -15,6 +15,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -28,6 +30,7 @@ from herald.models import (
     ChannelType,
     DeliveryCycle,
     DuplicateRule,
+    InboundSource,
     NotificationStatus,
     PayloadFormat,
 )
@@ -52,11 +55,19 @@ def _not_reserved(code: str) -> str:
 EventCode = Annotated[str, StringConstraints(pattern=EVENT_CODE_PATTERN), AfterValidator(_not_reserved)]
 # Longer than posted codes: the operational codes (herald.notification.exhausted) are 29 long.
 SubscriptionEventCode = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.\-]{0,39})$")]
+# Request bodies take JSON's own types: `0` is not `false` and `"5"` not 5 (the spec says so).
 RateLimit = Annotated[
     int,
+    Strict(),
     Field(ge=1, le=10000, description="Deliveries per second Herald never exceeds for this channel."),
 ]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=PROJECT_ID_PATTERN)]
+# From 1 ms: a number DynamoDB can store (its smallest is 1E-130; 5e-324 made the write fail).
+TimeoutSeconds = Annotated[
+    float,
+    Strict(),
+    Field(ge=0.001, le=60, description="Per-attempt timeout of HTTP deliveries, 0.001 to 60 s."),
+]
 # ICA's payload versions (seed: V3 and V4); a delivery's envelope says which it carries.
 PayloadVersion = Annotated[
     Literal["V3", "V4"],
@@ -76,11 +87,16 @@ class _Strict(BaseModel):
 class ChannelIn(_Strict):
     """A channel as created (POST) or replaced (PUT)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"type": "HTTP", "address": "https://hooks.example.com/herald"}]},
+    )
+
     type: ChannelType
     address: str = Field(min_length=1, max_length=2048)
     awsRegion: str | None = None
-    enabled: bool = True
-    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    enabled: StrictBool = True
+    timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(
@@ -125,8 +141,8 @@ class ChannelPatch(_Strict):
     type: ChannelType | None = None
     address: str | None = Field(default=None, min_length=1, max_length=2048)
     awsRegion: str | None = None
-    enabled: bool | None = None
-    timeoutSeconds: float | None = Field(default=None, gt=0, le=60)
+    enabled: StrictBool | None = None
+    timeoutSeconds: TimeoutSeconds | None = None
     format: PayloadFormat | None = None
     rateLimitPerSecond: RateLimit | None = None
     projects: list[ProjectIdStr] | None = Field(default=None, max_length=MAX_KEY_PROJECTS)
@@ -145,8 +161,8 @@ class SubscriptionIn(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool = True
-    ordered: bool = Field(
+    enabled: StrictBool = True
+    ordered: StrictBool = Field(
         default=False,
         description="Deliver in event order (per subscription): a failing delivery holds back the later "
         "ones of this subscription until it succeeds or fails for good.",
@@ -159,8 +175,8 @@ class CustomSubscriptionIn(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool = True
-    ordered: bool = Field(
+    enabled: StrictBool = True
+    ordered: StrictBool = Field(
         default=False,
         description="Deliver in event order (per subscription): a failing delivery holds back the later "
         "ones of this subscription until it succeeds or fails for good.",
@@ -173,9 +189,9 @@ class SubscriptionPatch(_Strict):
     filterExpression: FilterExpression | None = None
     payloadVersion: PayloadVersion | None = None
     format: PayloadFormat | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     notificationChannelId: str | None = Field(default=None, min_length=1, max_length=64)
-    ordered: bool | None = None
+    ordered: StrictBool | None = None
 
     @field_validator("enabled", "notificationChannelId", "ordered")
     @classmethod
@@ -210,7 +226,7 @@ class ReprocessSinceIn(_Strict):
 
 class KeyIn(_Strict):
     projects: list[ProjectIdStr] = Field(default_factory=list, max_length=MAX_KEY_PROJECTS)
-    admin: bool = False
+    admin: StrictBool = False
     name: Annotated[str, StringConstraints(max_length=100)] = ""
 
     @model_validator(mode="after")
@@ -220,6 +236,20 @@ class KeyIn(_Strict):
         if not self.admin and not self.projects:
             raise ValueError("projects: a key that is not admin needs at least one project")
         return self
+
+
+class InboundWebhookIn(_Strict):
+    source: InboundSource = Field(
+        default=InboundSource.ONECODEX, description="The platform whose signed webhooks come in."
+    )
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=256, pattern=r"^[!-~]+$")] | None = (
+        Field(
+            default=None,
+            description="The signing secret the platform issued for this webhook (One Codex shows one); "
+            "leave it out and Herald generates one, shown once in the response.",
+        )
+    )
 
 
 # --- responses -----------------------------------------------------------------------------------
@@ -315,6 +345,11 @@ class SubscriptionOut(BaseModel):
     ordered: bool = False
     createdAt: str
     updatedAt: str | None = None
+    disabledReason: str | None = Field(
+        default=None,
+        description="Why Herald disabled the subscription (its filter kept hitting its evaluation bounds).",
+    )
+    disabledAt: str | None = None
 
 
 class SubscriptionList(BaseModel):
@@ -433,4 +468,26 @@ class KeyCreated(KeyOut):
 
 class KeyList(BaseModel):
     items: list[KeyOut]
+    nextCursor: str | None = None
+
+
+class InboundWebhookOut(BaseModel):
+    id: str
+    projectId: str
+    source: InboundSource
+    name: str
+    url: str = Field(description="Where the platform posts (relative to the API's base URL).")
+    createdAt: str
+
+
+class InboundWebhookCreated(InboundWebhookOut):
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret Herald generated, shown only in this response (null when the "
+        "secret was given).",
+    )
+
+
+class InboundWebhookList(BaseModel):
+    items: list[InboundWebhookOut]
     nextCursor: str | None = None

@@ -207,12 +207,23 @@ def patch_subscription(
     if "filterExpression" in changes:
         check_filter(changes["filterExpression"])
         changes["filterExpression"] = changes["filterExpression"] or None
+        if changes["filterExpression"] != sub.filterExpression:
+            changes["filterStrikes"] = 0  # a new filter starts with a clean record
+    if changes.get("enabled") and not sub.enabled:
+        changes.update(_FRESH_START)
     return _save(sub.model_copy(update={**changes, "updatedAt": clock.utc_iso()}))
+
+
+# Enabled again (after Herald quarantined it, say): no reason, and its filter's count from zero.
+_FRESH_START = {"disabledReason": None, "disabledAt": None, "filterStrikes": 0}
 
 
 def _set_enabled(project_id: str, subscription_id: str, enabled: bool) -> SubscriptionOut:
     sub = get(project_id, subscription_id)
-    return _save(sub.model_copy(update={"enabled": enabled, "updatedAt": clock.utc_iso()}))
+    update: dict[str, object] = {"enabled": enabled, "updatedAt": clock.utc_iso()}
+    if enabled and not sub.enabled:
+        update.update(_FRESH_START)
+    return _save(sub.model_copy(update=update))
 
 
 @router.post(

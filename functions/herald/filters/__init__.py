@@ -52,7 +52,7 @@ Decisions:
 from __future__ import annotations
 
 from .compiler import Filter, MatchResult, compile_filter
-from .errors import FilterEvaluationError, FilterSyntaxError
+from .errors import FilterBoundError, FilterEvaluationError, FilterSyntaxError
 from .parser import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH
 from .paths import MAX_EVALUATION_STEPS
 from .regexes import REGEX_TIMEOUT_SECONDS
@@ -63,6 +63,7 @@ __all__ = [
     "MAX_NESTING_DEPTH",
     "REGEX_TIMEOUT_SECONDS",
     "Filter",
+    "FilterBoundError",
     "FilterEvaluationError",
     "FilterSyntaxError",
     "MatchResult",

@@ -13,12 +13,13 @@ is not a plain string. Everything else goes through :data:`.compare.OPERATORS`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from . import compare
-from .errors import FilterEvaluationError, FilterSyntaxError
+from . import compare, regexes
+from .errors import FilterBoundError, FilterEvaluationError, FilterSyntaxError
 from .parser import MAX_EXPRESSION_LENGTH, FilterParser
 from .paths import CompiledPath, EvalContext, Predicate, register_nested_compiler
 from .regexes import JavaPattern
@@ -34,6 +35,7 @@ class MatchResult:
 
     matched: bool
     error: str | None = None
+    bound_hit: bool = False  # the error is a bound (regex timeout, path-node limit): a costly filter
 
     def __bool__(self) -> bool:
         return self.matched
@@ -42,12 +44,15 @@ class MatchResult:
 class Filter:
     """A compiled filter. Compile once with :func:`compile_filter`, evaluate many times."""
 
-    __slots__ = ("_needs_context", "_predicate", "expression")
+    __slots__ = ("_needs_context", "_predicate", "expression", "size")
 
-    def __init__(self, expression: str, predicate: Predicate, needs_context: bool = True) -> None:
+    def __init__(
+        self, expression: str, predicate: Predicate, needs_context: bool = True, size: int = 0
+    ) -> None:
         self.expression = expression
         self._predicate = predicate
         self._needs_context = needs_context
+        self.size = size  # its regexes' compiled size together (what it weighs in the cache)
 
     def matches(self, payload: Any) -> bool:
         """True if the payload matches. Never raises: a failed evaluation is "no match"."""
@@ -61,6 +66,8 @@ class Filter:
         try:
             context = EvalContext() if self._needs_context else None
             return MatchResult(self._predicate(payload, payload, context))
+        except FilterBoundError as exc:
+            return MatchResult(False, str(exc), bound_hit=True)
         except FilterEvaluationError as exc:
             return MatchResult(False, str(exc))
         except RecursionError:
@@ -74,15 +81,45 @@ class Filter:
         return f"Filter({self.expression!r})"
 
 
+# Compiled filters are cached by text, at most this many and at most this much compiled regex
+# size together (~150 bytes a unit): 4096 filters with the largest regexes allowed would hold
+# ~2.4 GB, more than a Lambda has.
+CACHE_MAX_FILTERS = 4096
+CACHE_MAX_SIZE = 50 * regexes.MAX_COMPILED_SIZE
+_cache: OrderedDict[str, Filter] = OrderedDict()
+_cache_size = 0
+_cache_lock = threading.Lock()
+
+
 def compile_filter(expression: str) -> Filter:
     """Compile a Jayway filter ``[?(<expression>)]``; raise FilterSyntaxError if it is invalid."""
+    global _cache_size
     if not isinstance(expression, str):
         raise TypeError(f"a filter expression must be a str, not {type(expression).__name__}")
-    return _compile_cached(expression)
+    with _cache_lock:
+        cached = _cache.get(expression)
+        if cached is not None:
+            _cache.move_to_end(expression)
+            return cached
+    compiled = _compile(expression)
+    with _cache_lock:
+        if expression not in _cache:
+            _cache[expression] = compiled
+            _cache_size += compiled.size
+        while len(_cache) > CACHE_MAX_FILTERS or (_cache_size > CACHE_MAX_SIZE and len(_cache) > 1):
+            _, evicted = _cache.popitem(last=False)
+            _cache_size -= evicted.size
+    return compiled
 
 
-@lru_cache(maxsize=4096)
-def _compile_cached(expression: str) -> Filter:
+def clear_cache() -> None:
+    global _cache_size
+    with _cache_lock:
+        _cache.clear()
+        _cache_size = 0
+
+
+def _compile(expression: str) -> Filter:
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise FilterSyntaxError(
             f"the filter is longer than {MAX_EXPRESSION_LENGTH} characters",
@@ -103,13 +140,16 @@ def _compile_cached(expression: str) -> Filter:
             position=0,
             expected="a filter of the form [?(<expression>)]",
         )
+    budget = regexes.MAX_COMPILED_SIZE
     try:
-        node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
+        # All of the filter's regexes, nested filters' included, share one compiled-size bound.
+        with regexes.compile_budget(budget) as left:
+            node = FilterParser(expression, lo, hi, 0, _compile_nested).parse()
     except RecursionError:  # defence in depth: every nesting construct is bounded already
         raise FilterSyntaxError(
             "the filter is nested too deeply", expression=expression, position=lo, expected="less nesting"
         ) from None
-    return Filter(expression, compile_node(node), _needs_context(node))
+    return Filter(expression, compile_node(node), _needs_context(node), budget - left[0])
 
 
 def _compile_nested(expression: str, criteria: str, offset: int, depth: int) -> Predicate:

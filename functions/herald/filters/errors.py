@@ -42,6 +42,11 @@ class FilterEvaluationError(Exception):
     """
 
 
+class FilterBoundError(FilterEvaluationError):
+    """The evaluation hit one of its bounds (a regex's time limit, the path-node limit): the filter
+    is costly on this payload, which routing counts against it (see herald.routing)."""
+
+
 class SoftEvaluationError(FilterEvaluationError):
     """Jayway's ``InvalidPathException`` during evaluation: the element under test does not match."""
 

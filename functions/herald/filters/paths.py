@@ -33,7 +33,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .errors import FilterEvaluationError, FilterSyntaxError, PathNotFound, SoftEvaluationError
+from .errors import (
+    FilterBoundError,
+    FilterEvaluationError,
+    FilterSyntaxError,
+    PathNotFound,
+    SoftEvaluationError,
+)
 from .javatext import java_trim, unescape
 from .values import MISSING, UNDEFINED, node_of
 
@@ -72,7 +78,7 @@ class EvalContext:
 
 
 def _exhausted() -> FilterEvaluationError:
-    return FilterEvaluationError(f"the filter's paths visited more than {MAX_EVALUATION_STEPS:,} nodes")
+    return FilterBoundError(f"the filter's paths visited more than {MAX_EVALUATION_STEPS:,} nodes")
 
 
 # -- tokens -------------------------------------------------------------------------------------

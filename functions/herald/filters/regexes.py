@@ -22,6 +22,17 @@ union/intersection (``[a-z&&[^q]]``, nested ``[...]``), ``\\b{g}``, and the ``(?
 Syntax that ``regex`` accepts but Java rejects (``{e<=1}`` fuzzy matching, ``(?V1)``, ``\\K``...)
 is rejected too, so a filter valid here is valid in Jayway.
 
+Compiling is bounded before it starts: ``regex`` expands a repeat's minimum count into copies of
+what it repeats (``a{3000000}`` holds ~1 GB, ``(a{1000}){1000}`` takes 20 s to compile), so the
+translator measures the pattern's compiled size -- its translated text with every repeat expanded,
+nested counts multiplying -- and refuses, with the position of the offending repeat, a count above
+``MAX_REPEAT_COUNT``, a size above ``MAX_COMPILED_SIZE`` (shared by all the regexes of one filter),
+a pattern longer than ``MAX_PATTERN_LENGTH`` or groups nested deeper than ``MAX_GROUP_DEPTH``.
+Measured on 2 cores: `regex` parses ~7 us per translated character and copies ~0.5 us and ~150
+bytes per element, so the bound keeps any filter's regexes under ~30 ms and ~600 KB to compile
+(``bench/bench_filters.py``'s numbers are for matching). Compiled patterns are not kept in
+`regex`'s own cache: the filter cache holds them, bounded by their total size.
+
 Catastrophic backtracking is bounded: patterns whose shape can backtrack super-linearly (nested or
 alternating quantified groups, back-references, lookaround, several unbounded quantifiers) run with
 ``regex``'s ``timeout``; a timeout makes that one evaluation fail with a recorded reason. Simple
@@ -30,14 +41,27 @@ patterns skip the timeout because passing it costs ~2 µs per match.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import regex
 
-from .errors import FilterEvaluationError
+from .errors import FilterBoundError
 
 REGEX_TIMEOUT_SECONDS = 0.050
 MAX_GROUP_DEPTH = 64
+# Each count of a {n} / {n,m} repeat (Java allows up to 2^31 - 1; nobody filters on that).
+MAX_REPEAT_COUNT = 1000
+# The compiled size of all the regexes of one filter together: translated characters plus the
+# elements repeat counts copy (`regex`'s compile cost, 4-45 us a unit; see the module docstring).
+MAX_COMPILED_SIZE = 4000
+# Characters of one pattern's source (the filter itself is at most 2000).
+MAX_PATTERN_LENGTH = 1000
+# Digits read of a repeat count before it is known to be over the bound (int() of a 5000-digit
+# string raises, and costs).
+_COUNT_DIGITS = len(str(MAX_REPEAT_COUNT))
 
 _LINE_TERMINATORS = "\\n\\r\\u0085\\u2028\\u2029"
 _DOT = f"[^{_LINE_TERMINATORS}]"
@@ -95,6 +119,7 @@ _GENERAL_CATEGORIES = {
     "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Co", "Cs", "Cn",
 }  # fmt: skip
 _JAVA_FLAGS = "dixmsuU"
+_CLASS = regex.compile(r"\[\^?(?:\\.|[^\]\\])*\]")
 _RANGE = "<range>"
 
 
@@ -114,6 +139,7 @@ class JavaPattern:
     flags: str
     compiled: regex.Pattern[str] = field(repr=False)
     timed: bool = field(repr=False)
+    size: int = field(default=0, repr=False)  # compiled size (see `_Translator.size`)
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -122,29 +148,56 @@ class JavaPattern:
         return id(self)
 
     def full_match(self, text: str) -> bool:
-        """``Matcher.matches()``; raises FilterEvaluationError when the time bound is hit."""
+        """``Matcher.matches()``; raises FilterBoundError when the time bound is hit."""
         if not self.timed:
             return self.compiled.fullmatch(text) is not None
         try:
             return self.compiled.fullmatch(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
         except TimeoutError:
-            raise FilterEvaluationError(
+            raise FilterBoundError(
                 f"regex /{self.source}/ timed out after {REGEX_TIMEOUT_SECONDS * 1000:.0f} ms "
                 f"on a {len(text)}-character value"
             ) from None
 
 
-def compile_java_pattern(source: str, flags: str) -> JavaPattern:
-    """Translate and compile; raise RegexDialectError for invalid or unsupported patterns."""
-    translated, py_flags, timed = _Translator(source, flags).run()
+# The compiled size left to the regexes of the filter being compiled (see `compile_budget`).
+_budget: ContextVar[list[int] | None] = ContextVar("herald_regex_budget", default=None)
+
+
+@contextmanager
+def compile_budget(size: int = MAX_COMPILED_SIZE) -> Iterator[list[int]]:
+    """Within the block, the regexes compiled share one `size` budget (one filter's regexes);
+    yields the budget left, as a one-element list."""
+    left = [size]
+    token = _budget.set(left)
     try:
-        compiled = regex.compile(translated, py_flags)
+        yield left
+    finally:
+        _budget.reset(token)
+
+
+def compile_java_pattern(source: str, flags: str) -> JavaPattern:
+    """Translate and compile; raise RegexDialectError for invalid or unsupported patterns, and for
+    patterns over the bounds (checked while translating, before `regex` does any work)."""
+    shared = _budget.get()
+    limit = shared[0] if shared is not None else MAX_COMPILED_SIZE
+    translator = _Translator(source, flags, limit)
+    translated, py_flags, timed = translator.run()  # linear in the source, and bounded by it
+    if len(source) > MAX_PATTERN_LENGTH:
+        raise RegexDialectError(
+            f"the regex is longer than {MAX_PATTERN_LENGTH} characters", MAX_PATTERN_LENGTH
+        )
+    if shared is not None:
+        shared[0] -= translator.size
+    try:
+        # Not in `regex`'s module cache (500 patterns, unbounded in size): filters cache theirs.
+        compiled = regex.compile(translated, py_flags, cache_pattern=False)
     except RecursionError:
         raise RegexDialectError("the regex is nested too deeply", 0) from None
     except regex.error as exc:
         # regex positions refer to the translated text, so point at the start of the pattern.
         raise RegexDialectError(f"invalid regex: {exc.msg}", 0) from None
-    return JavaPattern(source, flags, compiled, timed)
+    return JavaPattern(source, flags, compiled, timed, translator.size)
 
 
 @dataclass
@@ -181,12 +234,16 @@ class _Frame:
     state: _State
     has_quantifier: bool = False
     has_alternation: bool = False
+    size: int = 0  # compiled size of what the group holds so far (see `_Translator.size`)
+    nodes: int = 0  # elements it holds, repeats expanded (what a repeat of the group copies)
 
 
 class _Translator:
-    def __init__(self, source: str, flags: str) -> None:
+    def __init__(self, source: str, flags: str, size_limit: int = MAX_COMPILED_SIZE) -> None:
         self.src = source
         self.pos = 0
+        self.size_limit = size_limit
+        self.atom_nodes = 0  # elements of what a following quantifier would repeat
         self.out: list[str] = []
         state = _State(
             dotall="s" in flags,
@@ -216,6 +273,29 @@ class _Translator:
     def state(self) -> _State:
         return self.frames[-1].state
 
+    @property
+    def size(self) -> int:
+        """The compiled size so far: the translated text's length (what `regex` parses) plus the
+        elements that repeats' minimum counts copy (what it expands), nested counts multiplying."""
+        return sum(frame.size for frame in self.frames)
+
+    def _emit(self, text: str) -> None:
+        self.out.append(text)
+        nodes = len(_CLASS.sub("c", text))  # a character class is one element
+        self.atom_nodes = nodes
+        frame = self.frames[-1]
+        frame.size += len(text)
+        frame.nodes += nodes
+        self._check_size(self.pos)
+
+    def _check_size(self, position: int) -> None:
+        if self.size > self.size_limit:
+            raise self.fail(
+                f"the regex is too large: over {MAX_COMPILED_SIZE} units once its repeat counts are "
+                "expanded (nested counts multiply; a filter's regexes share this bound)",
+                position,
+            )
+
     def fail(self, message: str, offset: int | None = None) -> RegexDialectError:
         return RegexDialectError(message, self.pos if offset is None else offset)
 
@@ -233,7 +313,7 @@ class _Translator:
             if ch == "\\":
                 self._escape_outside()
             elif ch == "[":
-                self.out.append(self._char_class())
+                self._emit(self._char_class())
                 self.last_atom = (False, False)
             elif ch == "(":
                 self._open_group()
@@ -241,22 +321,22 @@ class _Translator:
                 self._close_group()
             elif ch == "|":
                 self.frames[-1].has_alternation = True
-                self.out.append("|")
+                self._emit("|")
                 self.pos += 1
                 self.last_atom = None
             elif ch in "*+?{":
                 self._quantifier()
             elif ch == ".":
                 st = self.state
-                self.out.append("(?s:.)" if st.dotall else (_DOT_UNIX if st.unix_lines else _DOT))
+                self._emit("(?s:.)" if st.dotall else (_DOT_UNIX if st.unix_lines else _DOT))
                 self.pos += 1
                 self.last_atom = (False, False)
             elif ch in "^$":
-                self.out.append(ch)
+                self._emit(ch)
                 self.pos += 1
                 self.last_atom = None
             else:
-                self.out.append(self._lit(ch))
+                self._emit(self._lit(ch))
                 self.pos += 1
                 self.last_atom = (False, False)
         if len(self.frames) > 1:
@@ -272,15 +352,15 @@ class _Translator:
         if src.startswith("(?", start):
             rest = src[start + 2 : start + 3]
             if rest == ":":
-                self.out.append("(?:")
+                self._emit("(?:")
                 self.pos += 3
             elif rest in ("=", "!"):
                 self.risky = True
-                self.out.append(src[start : start + 3])
+                self._emit(src[start : start + 3])
                 self.pos += 3
             elif src.startswith("(?<=", start) or src.startswith("(?<!", start):
                 self.risky = True
-                self.out.append(src[start : start + 4])
+                self._emit(src[start : start + 4])
                 self.pos += 4
             elif rest == "<":
                 end = src.find(">", start + 3)
@@ -288,17 +368,17 @@ class _Translator:
                 if not (name[:1].isascii() and name[:1].isalpha() and name.isascii() and name.isalnum()):
                     raise self.fail("invalid group name", start)
                 self.groups += 1
-                self.out.append(f"(?P<{name}>")
+                self._emit(f"(?P<{name}>")
                 self.pos = end + 1
             elif rest == ">":
-                self.out.append("(?>")
+                self._emit("(?>")
                 self.pos += 3
             else:
                 self._inline_flags(state)
                 return
         else:
             self.groups += 1
-            self.out.append("(")
+            self._emit("(")
             self.pos += 1
         self._push(_Frame(state))
         self.last_atom = None
@@ -346,10 +426,10 @@ class _Translator:
                 py_off += "i"
         text = "(?" + py_on + (f"-{py_off}" if py_off else "")
         if src[i] == ":":
-            self.out.append((text if len(text) > 2 else "(?") + ":")
+            self._emit((text if len(text) > 2 else "(?") + ":")
             self._push(_Frame(state))
         elif len(text) > 2:
-            self.out.append(text + ")")
+            self._emit(text + ")")
         self.pos = i + 1
         self.last_atom = None
 
@@ -357,7 +437,10 @@ class _Translator:
         if len(self.frames) == 1:
             raise self.fail("unmatched ')'")
         frame = self.frames.pop()
-        self.out.append(")")
+        self.frames[-1].size += frame.size
+        self.frames[-1].nodes += frame.nodes
+        self._emit(")")
+        self.atom_nodes = frame.nodes + 1
         self.pos += 1
         self.last_atom = (frame.has_quantifier, frame.has_alternation)
 
@@ -370,21 +453,35 @@ class _Translator:
             low, comma, high = body.partition(",")
             if not (low.isascii() and low.isdigit()) or (high and not (high.isascii() and high.isdigit())):
                 raise self.fail("illegal repetition '{'", start)
+            for count in (low, high):
+                if count and (len(count) > _COUNT_DIGITS or int(count) > MAX_REPEAT_COUNT):
+                    raise self.fail(
+                        f"the repeat count {count[:12]}{'…' if len(count) > 12 else ''} is over "
+                        f"{MAX_REPEAT_COUNT}, the most a repeat may count",
+                        start,
+                    )
             self.pos = end + 1
             unbounded = bool(comma) and not high
             wide = unbounded or (bool(comma) and int(high) - int(low) > 10)
+            minimum = int(low)
         else:
             self.pos += 1
             unbounded = ch in "*+"
             wide = unbounded
+            minimum = 1 if ch == "+" else 0
         if self.last_atom is None:
             raise self.fail(f"dangling meta character '{ch}'", start)
+        # `regex` compiles a repeat's minimum as that many copies of what it repeats.
+        copies = self.atom_nodes * (max(minimum, 1) - 1)
+        self.frames[-1].size += copies
+        self.frames[-1].nodes += copies
+        self._check_size(start)
         inner_quantifier, inner_alternation = self.last_atom
         if inner_quantifier or inner_alternation:
             self.risky = True  # (a+)+, (a|aa)*: exponential backtracking shapes
         if self.pos < len(src) and src[self.pos] in "?+":
             self.pos += 1  # lazy / possessive suffix, same syntax in both dialects
-        self.out.append(src[start : self.pos])
+        self._emit(src[start : self.pos])
         self.quantifiers += 1
         if wide:
             self.unbounded += 1
@@ -416,37 +513,37 @@ class _Translator:
             end = src.find("\\E", start + 2)
             end = len(src) if end == -1 else end
             literal = src[start + 2 : end]
-            self.out.append("".join(self._lit(c) for c in literal))
+            self._emit("".join(self._lit(c) for c in literal))
             self.pos = min(len(src), end + 2)
             self.last_atom = (False, False) if literal else self.last_atom
             return
         if nxt == "b":
             if src.startswith("\\b{", start):
                 raise self.fail("\\b{...} boundaries are not supported", start)
-            self.out.append("\\b" if self.state.unicode_classes else _WORD_BOUNDARY)
+            self._emit("\\b" if self.state.unicode_classes else _WORD_BOUNDARY)
             atom = False
         elif nxt == "B":
-            self.out.append("\\B" if self.state.unicode_classes else _NOT_WORD_BOUNDARY)
+            self._emit("\\B" if self.state.unicode_classes else _NOT_WORD_BOUNDARY)
             atom = False
         elif nxt == "A" or nxt == "G":
-            self.out.append("\\" + nxt)
+            self._emit("\\" + nxt)
             atom = False
         elif nxt == "z":
-            self.out.append("\\Z")
+            self._emit("\\Z")
             atom = False
         elif nxt == "Z":
-            self.out.append(f"(?=(?:\\r\\n|[{_LINE_TERMINATORS}])?\\Z)")
+            self._emit(f"(?=(?:\\r\\n|[{_LINE_TERMINATORS}])?\\Z)")
             atom = False
         elif nxt == "R":
-            self.out.append(f"(?:\\r\\n|[{_VERTICAL}])")
+            self._emit(f"(?:\\r\\n|[{_VERTICAL}])")
         elif nxt == "X":
-            self.out.append("\\X")
+            self._emit("\\X")
         elif nxt == "k":
             end = src.find(">", start)
             if not src.startswith("\\k<", start) or end == -1:
                 raise self.fail("invalid named back-reference", start)
             self.risky = True
-            self.out.append(f"(?P={src[start + 3 : end]})")
+            self._emit(f"(?P={src[start + 3 : end]})")
             self.pos = end + 1
             self.last_atom = (False, False)
             return
@@ -454,7 +551,7 @@ class _Translator:
             self._back_reference()
             return
         else:
-            self.out.append(self._escape_common(in_class=False))
+            self._emit(self._escape_common(in_class=False))
             self.last_atom = (False, False)
             return
         self.pos = start + 2
@@ -468,7 +565,7 @@ class _Translator:
             number = int(src[start + 1 : end + 1])
             end += 1
         self.risky = True
-        self.out.append(f"(?:\\g<{number}>)")
+        self._emit(f"(?:\\g<{number}>)")
         self.pos = end
         self.last_atom = (False, False)
 

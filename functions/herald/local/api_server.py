@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import json
 import socket
 import threading
 import time
@@ -14,11 +15,63 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from herald.limits import BODY_TOO_LARGE, MAX_BODY_BYTES
 from herald.local.lambda_context import LocalContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-# API Gateway's own payload limit; the API enforces a smaller one and answers 413 itself.
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# The API's own body bound, on every route, checked from Content-Length before a byte of the
+# body is read (API Gateway would take up to 10 MB; the API refuses more than this anyway).
+MAX_REQUEST_BYTES = MAX_BODY_BYTES
+# A burst of connections waits in the kernel's accept queue, not refused (Python's default
+# backlog of 5 reset 33 of 50 simultaneous connections); Linux caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 1024
+# Connections served at once, one thread each; more wait in the accept queue.
+MAX_CONNECTIONS = 512
+# A connection idle (or trickling a request) this long is closed: slow clients cannot hold
+# threads forever.
+IDLE_TIMEOUT_SECONDS = 30.0
+# After refusing a body, at most this much of it is read and discarded (so that the client,
+# still sending, sees the answer instead of a reset) and for at most this long.
+DISCARD_BYTES = 16 * 1024 * 1024
+DISCARD_SECONDS = 2.0
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+class BurstHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, a deep accept queue, and at most MAX_CONNECTIONS at once."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._closing = threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Wait for a free slot; connections beyond it stay queued in the kernel meanwhile.
+        while not self._slots.acquire(timeout=0.5):
+            if self._closing.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()
+        super().shutdown()
 
 
 def proxy_event(method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -62,22 +115,50 @@ class ApiServer:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = IDLE_TIMEOUT_SECONDS
 
             def setup(self) -> None:
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+            def _refuse(self, status: int, code: str, message: str, unread: int = 0) -> None:
+                """Answer without reading the body, then close the connection."""
+                self._reply(status, {"Content-Type": "application/json"}, _error_body(code, message))
+                self.close_connection = True
+                self._discard(unread)
+
+            def _discard(self, unread: int) -> None:
+                if unread <= 0:
+                    return
+                try:
+                    self.wfile.flush()
+                    self.connection.settimeout(DISCARD_SECONDS)
+                    deadline = time.monotonic() + DISCARD_SECONDS
+                    left = min(unread, DISCARD_BYTES)
+                    while left > 0 and time.monotonic() < deadline:
+                        chunk = self.rfile.read1(min(left, 65536))
+                        if not chunk:
+                            break
+                        left -= len(chunk)
+                except OSError:
+                    pass
+
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    self._refuse(411, "length_required", "send the body with a Content-Length")
+                    return
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not (declared.isascii() and declared.isdigit()) or len(declared) > 15:
+                    self._refuse(400, "invalid_request", "Content-Length is not a byte count")
+                    return
+                length = int(declared)
                 if length > MAX_REQUEST_BYTES:
-                    self._reply(
-                        413,
-                        {"Content-Type": "application/json"},
-                        b'{"error":{"code":"payload_too_large","message":"request too large"}}',
-                    )
-                    self.close_connection = True
+                    self._refuse(413, "payload_too_large", BODY_TOO_LARGE, unread=length)
                     return
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:  # the client gave up, or timed out, mid-body
+                    self.close_connection = True
+                    return
                 event = proxy_event(self.command, self.path, dict(self.headers.items()), body)
                 try:
                     with lock:
@@ -118,7 +199,7 @@ class ApiServer:
                 pass
 
         try:
-            self.httpd = ThreadingHTTPServer((host, port), RequestHandler)
+            self.httpd = BurstHTTPServer((host, port), RequestHandler)
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise

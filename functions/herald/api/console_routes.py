@@ -475,3 +475,42 @@ def _default_region() -> str:
     import os
 
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+# --- checking a filter as it is typed ---------------------------------------------------------------
+class FilterCheckIn(_Strict):
+    filterExpression: Annotated[str, StringConstraints(max_length=2000)]
+    payload: dict[str, Any] | None = Field(default=None, description="Optional: also say whether it matches.")
+
+
+class FilterCheckOut(BaseModel):
+    valid: bool
+    message: str | None = Field(default=None, description="Why it is invalid: the API's own 400 message.")
+    caret: str | None = Field(default=None, description="The expression with a caret under the error.")
+    position: int | None = None
+    matched: bool | None = Field(default=None, description="With a payload: whether the filter matches it.")
+    evaluationError: str | None = None
+
+
+@router.post(
+    "/api/filters:check",
+    summary="Check a filter expression (and match it against a payload)",
+    description="What creating a subscription with this `filterExpression` would say, without creating "
+    "anything: `valid`, or the error with a caret under its position (as `herald filter check`).",
+    tags=TAG,
+    responses=responses(400, 413),
+)
+def check_filter(body: Annotated[FilterCheckIn, Body()]) -> FilterCheckOut:
+    principal()
+    from herald.filters import FilterSyntaxError, compile_filter
+
+    if not body.filterExpression.strip():
+        return FilterCheckOut(valid=True)
+    try:
+        compiled = compile_filter(body.filterExpression)
+    except FilterSyntaxError as exc:
+        return FilterCheckOut(valid=False, message=str(exc), caret=exc.caret(), position=exc.position)
+    if body.payload is None:
+        return FilterCheckOut(valid=True)
+    result = compiled.evaluate(body.payload)
+    return FilterCheckOut(valid=True, matched=result.matched, evaluationError=result.error)

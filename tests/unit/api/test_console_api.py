@@ -471,3 +471,43 @@ def test_a_target_policy_needs_credentials(keys: Services) -> None:
         Client(None).call("GET", "/api/targetPolicy?type=SNS&address=arn:aws:sns:eu-west-1:111122223333:t")[0]
         == 401
     )
+
+
+# --- filter checks -----------------------------------------------------------------------------------
+def test_a_filter_check_shows_the_subscription_error_and_caret(p1: Client, admin: Client) -> None:
+    expression = "[?($.status == 'SUCCEEDED')"
+    status, checked = p1.call("POST", "/api/filters:check", {"filterExpression": expression})
+    assert status == 200 and checked["valid"] is False
+    assert checked["caret"].splitlines()[0] == expression and checked["caret"].endswith("^")
+    status, refused = admin.call(
+        "POST",
+        "/api/projects/p1/notificationSubscriptions",
+        {
+            "eventCode": "ICA_EXEC_002",
+            "notificationChannelId": channel(admin)["id"],
+            "filterExpression": expression,
+        },
+    )
+    assert status == 400 and checked["message"] in refused["error"]["message"]
+
+
+def test_a_filter_check_matches_a_payload(p1: Client) -> None:
+    body = {"filterExpression": "[?($.status == 'SUCCEEDED')]", "payload": {"status": "SUCCEEDED"}}
+    assert p1.call("POST", "/api/filters:check", body) == (
+        200,
+        {
+            "valid": True,
+            "message": None,
+            "caret": None,
+            "position": None,
+            "matched": True,
+            "evaluationError": None,
+        },
+    )
+    body["payload"] = {"status": "FAILED"}
+    assert p1.call("POST", "/api/filters:check", body)[1]["matched"] is False
+
+
+def test_a_filter_check_is_bounded(p1: Client) -> None:
+    status, body = p1.call("POST", "/api/filters:check", {"filterExpression": "x" * 2001})
+    assert status == 400 and body["error"]["field"] == "filterExpression"

@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install run test unit e2e infra-tests lint format bench soak fuzz synth deploy diff destroy clean
+.PHONY: help install console run test unit e2e infra-tests browser-tests lint format bench soak fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
 	@echo "make soak   - the fault suite at full size (HERALD_SOAK=1)"
+	@echo "make console - build the web console (npm ci + vite; needs Node 20+)"
 	@echo "make synth  - synthesize the CDK app into cdk.out"
 	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
@@ -29,10 +30,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The web console (console/): built into the package (functions/herald/console_static/, not
+# committed), which the API serves at /console. npm ci runs when the lock file changes, the build
+# when a source does.
+CONSOLE_BUILT := functions/herald/console_static/index.html
+CONSOLE_DEPS := console/node_modules/.package-lock.json
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts \
+	console/tsconfig.json console/package.json console/package-lock.json
+
+$(CONSOLE_DEPS): console/package-lock.json
+	@command -v npm >/dev/null || { echo "make: the console needs Node 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CONSOLE_DEPS)
+
+$(CONSOLE_BUILT): $(CONSOLE_DEPS) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+	touch $(CONSOLE_BUILT)
+
+console: $(CONSOLE_BUILT)
+
+run: install console
 	$(VENV)/bin/herald dev
 
-test: install
+test: install console
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -42,6 +62,9 @@ unit: install
 
 e2e: install
 	$(PY) -m pytest tests/e2e
+
+browser-tests: install console
+	$(PY) -m pytest tests/browser
 
 infra-tests: install
 	$(PY) -m pytest tests/infra
@@ -75,13 +98,13 @@ fuzz: install
 	  --header "X-API-Key: $$key" --checks all --exclude-checks positive_data_acceptance \
 	  --max-examples $(FUZZ_EXAMPLES) --workers 2 --no-color
 
-synth: install
+synth: install console
 	$(PY) app.py
 
-deploy: install
+deploy: install console
 	source $(VENV)/bin/activate && npx --yes aws-cdk deploy $(CDK_ARGS)
 
-diff: install
+diff: install console
 	source $(VENV)/bin/activate && npx --yes aws-cdk diff $(CDK_ARGS)
 
 destroy: install

@@ -17,7 +17,9 @@ export function Chart({ series }: { series: Series }) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const bars = uPlot.paths.bars!({ size: [0.8, 24], gap: 1 });
+    // Side by side in each step: succeeded on the left half, failed on the right.
+    const left = uPlot.paths.bars!({ size: [0.45, 14], align: -1 });
+    const right = uPlot.paths.bars!({ size: [0.45, 14], align: 1 });
     const width = () => Math.max(280, el.clientWidth);
     const plot = new uPlot(
       {
@@ -33,10 +35,10 @@ export function Chart({ series }: { series: Series }) {
         ],
         series: [
           {},
-          { label: "succeeded", scale: "n", stroke: "#1b7f3b", fill: "rgba(27,127,59,0.55)", paths: bars, points: { show: false } },
-          { label: "failed", scale: "n", stroke: "#b42318", fill: "rgba(180,35,24,0.6)", paths: bars, points: { show: false } },
-          { label: "mean latency", scale: "ms", stroke: "#1d4ed8", width: 2, spanGaps: true },
-          { label: "p95 ≤", scale: "ms", stroke: "#7c3aed", width: 1, dash: [4, 4], spanGaps: true },
+          { label: "succeeded", scale: "n", stroke: "#1b7f3b", fill: "rgba(27,127,59,0.55)", paths: left, points: { show: false } },
+          { label: "failed", scale: "n", stroke: "#b42318", fill: "rgba(180,35,24,0.6)", paths: right, points: { show: false } },
+          { label: "mean latency", scale: "ms", stroke: "#1d4ed8", width: 2, spanGaps: true, points: { show: true, size: 6, fill: "#1d4ed8" } },
+          { label: "p95 ≤", scale: "ms", stroke: "#7c3aed", width: 1, dash: [4, 4], spanGaps: true, points: { show: true, size: 5 } },
         ],
       },
       [series.at, series.succeeded, series.failed, series.latency, series.p95] as uPlot.AlignedData,

@@ -11,7 +11,7 @@ import { SignIn } from "./pages/SignIn";
 import { SubscriptionPage } from "./pages/Subscription";
 import { CreateSubscription } from "./pages/CreateSubscription";
 import { go, href, useRoute } from "./router";
-import { describe, Time } from "./ui";
+import { describe } from "./ui";
 import "./styles.css";
 
 const RECENT = "herald.projects";
@@ -115,7 +115,11 @@ function App() {
         </nav>
         <div class="who">
           <span title={`key ${identity.keyId}`}>{identity.name || identity.keyId}{identity.admin ? " (admin)" : ""}</span>
-          {identity.expiresAt ? <span class="muted"> · until <Time iso={identity.expiresAt} /></span> : null}
+          {identity.expiresAt ? (
+            <span class="muted" title={`session ends ${identity.expiresAt}`}>
+              · until {new Date(identity.expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+            </span>
+          ) : null}
           <button
             type="button"
             onClick={async () => {

@@ -31,7 +31,12 @@ export function CreateSubscription({ project, kind }: { project: string; kind: "
   const [filter, setFilter] = useState("");
   const [payloadVersion, setPayloadVersion] = useState("");
   const [format, setFormat] = useState("");
-  const [channelMode, setChannelMode] = useState<"existing" | "new">("new");
+  const [channelMode, setMode] = useState<"existing" | "new">("new");
+  const [chosenMode, setChosenMode] = useState(false);
+  const setChannelMode = (mode: "existing" | "new") => {
+    setChosenMode(true);
+    setMode(mode);
+  };
   const [channelId, setChannelId] = useState("");
   const [type, setType] = useState<Kind>("HTTP");
   const [address, setAddress] = useState("");
@@ -42,8 +47,8 @@ export function CreateSubscription({ project, kind }: { project: string; kind: "
 
   useEffect(() => {
     if (channels.data?.length && !channelId) {
-      setChannelMode("existing");
       setChannelId(channels.data[0].id);
+      if (!chosenMode) setMode("existing"); // a choice the user made stands
     }
   }, [channels.data]);
 
@@ -180,6 +185,9 @@ export function CreateSubscription({ project, kind }: { project: string; kind: "
 
         <fieldset>
           <legend>Channel: where deliveries go</legend>
+          {channels.loading && !channels.data ? <Loading what="channels" /> : null}
+          <ErrorBox error={channels.error} />
+          {channels.data ? (<>
           <div class="radios">
             <label><input type="radio" name="channel-mode" checked={channelMode === "existing"} disabled={!channels.data?.length} onChange={() => setChannelMode("existing")} /> Use an existing channel</label>
             <label><input type="radio" name="channel-mode" checked={channelMode === "new"} onChange={() => setChannelMode("new")} /> Create a new channel</label>
@@ -213,6 +221,7 @@ export function CreateSubscription({ project, kind }: { project: string; kind: "
               {type === "SQS" || type === "SNS" ? <TargetPolicy type={type} address={address} /> : null}
             </>
           )}
+          </>) : null}
         </fieldset>
         <ErrorBox error={error instanceof ApiError && error.field ? null : error} />
         <div class="actions">

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, enc, query, type HeraldEvent, type Page, type Subscription } from "../api";
 import { catalog, channel, describeChannel } from "../data";
 import { go, href } from "../router";
@@ -122,6 +122,12 @@ export function EventsPage({ project, params }: { project: string; params: URLSe
 export function EventPage({ project, id }: { project: string; id: string }) {
   const event = useAsync(() => api.get<HeraldEvent>(`/v1/events/${enc(id)}`), [id]);
   const subs = useAsync(() => api.get<Page<Subscription>>(`${subscriptionsPath(project)}${query({ limit: 100 })}`), [project]);
+  const settling = event.data && (event.data.status === "pending" || event.data.status === "retryable");
+  useEffect(() => {
+    if (!settling) return;
+    const timer = setTimeout(event.reload, 1500); // watch its deliveries arrive
+    return () => clearTimeout(timer);
+  }, [event.data]);
   if (event.error) return <ErrorBox error={event.error} />;
   if (!event.data) return <Loading what="the event" />;
   const e = event.data;

@@ -292,12 +292,14 @@ export function Timeline({ attempts }: { attempts: Attempt[] }) {
           <span class="dot" aria-hidden="true" />
           <span class="when"><Time iso={a.at} /> <span class="muted">(+{formatOffset(new Date(a.at).getTime() - start)})</span></span>
           <span class="outcome">{a.success ? "delivered" : "failed"}{a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""}</span>
-          {a.error ? <span class="err wrap">{a.error}</span> : null}
+          {a.error && a.error !== `HTTP ${a.httpStatus}` ? <span class="err wrap">{a.error}</span> : null}
           <span class="duration">
             <span class="bar" style={{ width: `${Math.max(4, (a.durationMs / longest) * 120)}px` }} aria-hidden="true" />
             {a.durationMs} ms
           </span>
-          {a.responseExcerpt ? <pre class="excerpt">{a.responseExcerpt}</pre> : null}
+          {a.responseExcerpt ? (
+            <pre class="excerpt" aria-label="Response body (excerpt)">{a.responseExcerpt}</pre>
+          ) : null}
         </li>
       ))}
     </ol>

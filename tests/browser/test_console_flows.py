@@ -15,7 +15,7 @@ import pytest
 from tests.browser.conftest import console_url, running_receiver, shoot, sign_in, wait_until
 from tests.e2e.conftest import Herald
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 
 def project_name(tag: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from tests.browser.conftest import Watch, console_url, running_receiver, sign_in
 from tests.e2e.conftest import Herald
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
 
 IMG = '<img src=x onerror="window.__xss=1;alert(1)">'
 SCRIPT = "<script>window.__xss=2;alert(2)</script>"

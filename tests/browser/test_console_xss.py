@@ -71,7 +71,10 @@ def test_script_bearing_data_is_shown_as_text_everywhere(page: Any, herald: Hera
             (f"#/p/{project}/notifications/{sub['id']}", IMG),
             (f"#/p/{project}/notifications/{sub['id']}/failed", "HTTP 500"),
             (f"#/p/{project}/events", SCRIPT),  # the description
-            (f"#/p/{project}/events/{posted['id']}", "window.__xss=3;alert(3)"),  # the payload (as JSON), the excerpt
+            (
+                f"#/p/{project}/events/{posted['id']}",
+                "window.__xss=3;alert(3)",
+            ),  # the payload (as JSON), the excerpt
             ("#/channels", "alert(5)"),
             (f"#/channels/{ch['id']}", "alert(6)"),
         ]

@@ -117,7 +117,7 @@ function App() {
           <span title={`key ${identity.keyId}`}>{identity.name || identity.keyId}{identity.admin ? " (admin)" : ""}</span>
           {identity.expiresAt ? (
             <span class="muted" title={`session ends ${identity.expiresAt}`}>
-              · until {new Date(identity.expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+              · ends {new Date(identity.expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
             </span>
           ) : null}
           <button

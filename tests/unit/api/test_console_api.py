@@ -511,3 +511,21 @@ def test_a_filter_check_matches_a_payload(p1: Client) -> None:
 def test_a_filter_check_is_bounded(p1: Client) -> None:
     status, body = p1.call("POST", "/api/filters:check", {"filterExpression": "x" * 2001})
     assert status == 400 and body["error"]["field"] == "filterExpression"
+
+
+def test_the_console_routes_are_in_the_readme_api_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    api_section = readme.split("## API", 1)[1].split("### Polling", 1)[0]
+    for route in (
+        "POST /api/consoleLinks",
+        "POST /api/consoleSessions",
+        "/api/consoleSessions/current",
+        "/notificationCounts",
+        ":sendTestEvent",
+        "/api/notificationChannels/{id}/stats",
+        "POST /api/filters:check",
+        "GET /api/targetPolicy",
+    ):
+        assert route in api_section, route

@@ -103,8 +103,10 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
         stop_herald(instance)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API runs an event loop on this thread until
+    it stops, and the worker's later tests (asyncio.run) must not find it running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

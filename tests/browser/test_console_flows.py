@@ -162,7 +162,7 @@ def test_an_sqs_subscription_shows_the_queue_policy(page: Any, herald: Herald) -
     shoot(page, "create-sqs-subscription", full_page=True)
     page.get_by_role("button", name="Create subscription").click()
     page.get_by_role("heading", name="Subscription created").wait_for()
-    assert page.get_by_test_id("target-policy").get_by_text("sqs:SendMessage").is_visible()
+    page.get_by_test_id("target-policy").get_by_text("sqs:SendMessage").wait_for()  # shown again, to copy
 
 
 def test_an_invalid_filter_shows_the_caret_as_it_is_typed(page: Any, herald: Herald) -> None:
@@ -342,3 +342,33 @@ def test_every_page_is_usable_by_keyboard(page: Any, herald: Herald) -> None:
             !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.outerHTML)"""
     )
     assert unlabeled == []
+
+
+def test_events_are_paged_with_cursors_and_filtered(page: Any, herald: Herald) -> None:
+    project = project_name("paging")
+    for n in range(55):
+        post_event(
+            herald,
+            project,
+            {"n": n},
+            code="ICA_SMP_002" if n % 5 == 0 else "ICA_DATA_108",
+            description=f"event {n}",
+        )
+    sign_in(page, herald)
+    page.goto(console_url(herald, f"#/p/{project}/events"))
+    rows = page.locator("tbody tr")
+    page.get_by_text("event 54", exact=True).wait_for()  # newest first
+    assert rows.count() == 25
+    page.get_by_role("button", name="Next →").click()
+    page.get_by_text("Page 2").wait_for()
+    page.get_by_text("event 29", exact=True).wait_for()
+    page.get_by_role("button", name="Next →").click()
+    page.get_by_text("event 0", exact=True).wait_for()
+    assert rows.count() == 5 and page.get_by_role("button", name="Next →").is_disabled()
+    page.get_by_role("button", name="← Previous").click()
+    page.get_by_text("event 29", exact=True).wait_for()
+    page.get_by_label("Type").fill("ICA_SMP_002")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_text("Page 1").wait_for()
+    wait_until(lambda: rows.count() == 11, what="the 11 ICA_SMP_002 events")
+    assert "type=ICA_SMP_002" in page.url

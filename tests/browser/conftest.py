@@ -8,6 +8,7 @@ All of them share one `herald dev` and one browser on one xdist worker (group "b
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pytest
 from tests.conftest import serving
 from tests.e2e.conftest import Herald, start_herald, stop_herald
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("HERALD_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 SKIP_LINE = (
-    "browser tests skipped: no Chromium at /usr/bin/chromium (install it: apt-get install -y chromium; "
+    f"browser tests skipped: no Chromium at {CHROMIUM} (install it: apt-get install -y chromium; "
     ".ci/run does)"
 )
 

@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install console run test unit e2e infra-tests browser-tests lint format bench soak fuzz synth deploy diff destroy clean
+.PHONY: help install console run test unit e2e infra-tests browser-tests screenshots lint format bench soak fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
@@ -65,6 +65,10 @@ e2e: install
 
 browser-tests: install console
 	$(PY) -m pytest tests/browser
+
+# Retake the README's console screenshots (docs/console/*.png) with the browser tests.
+screenshots: install console
+	HERALD_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/browser
 
 infra-tests: install
 	$(PY) -m pytest tests/infra

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+# The README's screenshots: rewritten only when asked (`make screenshots`), so a test run leaves
+# the work tree as it was; otherwise they go to a temporary folder (the code that takes them runs).
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "console"
+    if os.environ.get("HERALD_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / f"herald-console-screenshots-{os.getpid()}"
+)
 SKIP_LINE = (
     f"browser tests skipped: no Chromium at {CHROMIUM} (install it: apt-get install -y chromium; "
     ".ci/run does)"

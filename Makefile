@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install run test unit e2e infra-tests lint format bench soak fuzz synth deploy diff destroy clean
+.PHONY: help install console run test unit e2e infra-tests browser-tests screenshots lint format bench soak fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
 	@echo "make soak   - the fault suite at full size (HERALD_SOAK=1)"
+	@echo "make console - build the web console (npm ci + vite; needs Node 20+)"
 	@echo "make synth  - npx aws-cdk synth into cdk.out (CDK_ARGS='-c herald:stage=prod'), as deploy would"
 	@echo "make deploy - npx aws-cdk deploy (CDK_ARGS='-c herald:stage=prod'); also diff, destroy"
 
@@ -29,18 +30,39 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Everything the next command needs: the venv, the pinned CDK CLI and the built console.
+install: $(STAMP) $(NODE_STAMP) console
 
 # The CDK CLI at the version package.json pins (`npx aws-cdk` then runs it, never a download).
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@command -v npm >/dev/null || { echo "make: Herald needs Node 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
+
+# The web console (console/): built into the package (functions/herald/console_static/, not
+# committed), which the API serves at /console. npm ci runs when the lock file changes, the build
+# when a source does.
+CONSOLE_BUILT := functions/herald/console_static/index.html
+CONSOLE_DEPS := console/node_modules/.package-lock.json
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts \
+	console/tsconfig.json console/package.json console/package-lock.json
+
+$(CONSOLE_DEPS): console/package-lock.json
+	@command -v npm >/dev/null || { echo "make: the console needs Node 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CONSOLE_DEPS)
+
+$(CONSOLE_BUILT): $(CONSOLE_DEPS) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+	touch $(CONSOLE_BUILT)
+
+console: $(CONSOLE_BUILT)
 
 run: install
 	$(VENV)/bin/herald dev
 
 # tests/infra runs `npx aws-cdk synth` as docs/deploy.md tells a user to: it needs node_modules.
-test: install $(NODE_STAMP)
+test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -51,7 +73,14 @@ unit: install
 e2e: install
 	$(PY) -m pytest tests/e2e
 
-infra-tests: install $(NODE_STAMP)
+browser-tests: install
+	$(PY) -m pytest tests/browser
+
+# Retake the README's console screenshots (docs/console/*.png) with the browser tests.
+screenshots: install
+	HERALD_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/browser
+
+infra-tests: install
 	$(PY) -m pytest tests/infra
 
 lint: install
@@ -86,16 +115,16 @@ fuzz: install
 	  --phases examples,coverage,fuzzing,stateful \
 	  --max-examples $(FUZZ_EXAMPLES) --workers 2 --no-color
 
-synth: install $(NODE_STAMP)
+synth: install
 	source $(VENV)/bin/activate && npx aws-cdk synth $(CDK_ARGS)
 
-deploy: install $(NODE_STAMP)
+deploy: install
 	source $(VENV)/bin/activate && npx aws-cdk deploy $(CDK_ARGS)
 
-diff: install $(NODE_STAMP)
+diff: install
 	source $(VENV)/bin/activate && npx aws-cdk diff $(CDK_ARGS)
 
-destroy: install $(NODE_STAMP)
+destroy: install
 	source $(VENV)/bin/activate && npx aws-cdk destroy $(CDK_ARGS)
 
 clean:

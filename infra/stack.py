@@ -21,6 +21,7 @@ from infra.api import Api
 from infra.broadcast import Broadcast
 from infra.bundling import code_asset
 from infra.config import HeraldConfig
+from infra.console import Console
 from infra.functions import DELIVER, FILTER, INGEST, REPROCESS, HeraldFunctions
 from infra.ingest import IngestBridge
 from infra.messaging import Messaging
@@ -46,6 +47,7 @@ OUTPUT_ONECODEX_WEBHOOK_URL = "OneCodexWebhookUrl"
 OUTPUT_ONECODEX_SECRET_ARN = "OneCodexSecretArn"
 OUTPUT_DASHBOARD_NAME = "DashboardName"
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
+OUTPUT_CONSOLE_URL = "ConsoleUrl"
 ONECODEX_WEBHOOK_PATH = "webhooks/onecodex"
 
 
@@ -100,6 +102,7 @@ class HeraldStack(Stack):
             throttle_burst=config.api_throttle_burst,
             prod=config.is_prod,
         )
+        self.console = Console(self, "Console", rest_api=self.api.rest_api, api_url=self.api.url)
         self.observability = Observability(
             self,
             "Observability",
@@ -122,6 +125,11 @@ class HeraldStack(Stack):
     def _outputs(self) -> None:
         out = self._output
         out(OUTPUT_API_URL, self.api.url, "Base URL of the Herald REST API")
+        out(
+            OUTPUT_CONSOLE_URL,
+            self.console.url,
+            "The web console (sign in with an API key, or herald console)",
+        )
         out(
             OUTPUT_ONECODEX_WEBHOOK_URL,
             f"{self.api.url}{ONECODEX_WEBHOOK_PATH}",

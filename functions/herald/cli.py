@@ -103,9 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     pol.add_argument("--account", help="Herald's AWS account id (default: the current credentials')")
     pol.set_defaults(func=_policy)
 
-    from herald import keys_cli
+    from herald import console_cli, keys_cli
 
     keys_cli.register(sub)
+    console_cli.register(sub)
     return parser
 
 

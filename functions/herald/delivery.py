@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from herald import clock, endpoint_health, formats, operational, retry, targets
+from herald import channel_stats, clock, endpoint_health, formats, operational, retry, targets
 from herald.channel_health import SEND, ChannelHealth, Gate
 from herald.messages import DeliverNotification
 from herald.models import Attempt, Channel, Event, Notification, NotificationStatus, Subscription
@@ -131,6 +131,7 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
     if sent:
         # After the attempt is recorded, and never failing the delivery (see the function).
         await asyncio.to_thread(_count_towards_health, services, prepared, outcome, clock.now())
+        await asyncio.to_thread(_count_towards_stats, services, prepared, outcome)
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
         return Decision(decision.outcome, latency_ms=max(latency, 0))
@@ -155,6 +156,17 @@ def _count_towards_health(services: Services, prepared: _Prepared, outcome: Outc
         logger.exception("the channel's health could not be updated", channel=prepared.channel.id)
         if prepared.gate.probe:
             endpoint_health.forget(prepared.channel.id)  # the probe's lease runs out by itself
+
+
+def _count_towards_stats(services: Services, prepared: _Prepared, outcome: Outcome) -> None:
+    """The channel's attempts-over-time counters (the console's chart): bookkeeping too."""
+    assert prepared.channel is not None
+    try:
+        channel_stats.ChannelStats(services.store).count(
+            prepared.channel.id, clock.now(), outcome.success, outcome.duration_ms
+        )
+    except Exception:
+        logger.exception("the channel's attempt counters could not be updated", channel=prepared.channel.id)
 
 
 def _settle_attempt(

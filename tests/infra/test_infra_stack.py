@@ -805,7 +805,12 @@ def test_outputs(dev: Any) -> None:
     webhook = outputs[stack_module.OUTPUT_ONECODEX_WEBHOOK_URL]["Value"]["Fn::Join"][1]
     assert rest_api in json.dumps(webhook) and webhook[-1].endswith("/webhooks/onecodex")
     # The API's auto-generated endpoint output is replaced by ApiUrl; no alarm topic in dev.
-    assert set(outputs) == {*expected, stack_module.OUTPUT_API_URL, stack_module.OUTPUT_ONECODEX_WEBHOOK_URL}
+    assert set(outputs) == {
+        *expected,
+        stack_module.OUTPUT_API_URL,
+        stack_module.OUTPUT_ONECODEX_WEBHOOK_URL,
+        stack_module.OUTPUT_CONSOLE_URL,
+    }
 
 
 def test_optional_outputs(prod: Any, managed: Any) -> None:

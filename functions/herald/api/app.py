@@ -25,12 +25,14 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import ingest, jsontext, limits
+from herald import console_sessions, ingest, jsontext, limits
 from herald.api import (
     apikeys,
     auth,
     catalog_routes,
     channels,
+    console_routes,
+    console_static,
     custom,
     events,
     failed,
@@ -66,11 +68,23 @@ app = APIGatewayRestResolver(enable_validation=True)
 def _gate(event: dict[str, Any]) -> Response | None:
     """Check a request before routing: the API key, then the body's encoding. None: go on."""
     set_principal(None)
+    console_routes.set_session(None)
     if event.get("path") in PUBLIC_PATHS:
         return None
     body = event.get("body") or ""
     presented = _header(event, "X-API-Key")
     key = auth.authenticate(services().store, presented)
+    bearer = None if presented else console_sessions.bearer(_header(event, "Authorization"))
+    if bearer is not None:  # a console session: the access of the key that opened it
+        session = console_sessions.authenticate(console_routes.console_store(), bearer)
+        if session is None:
+            return error_response(
+                401, "unauthorized", "the console session has expired or ended; sign in again"
+            )
+        key = session.key
+        console_routes.set_session(session)
+    elif key is None and not presented and event.get("path") == console_routes.SESSIONS_PATH:
+        return None  # a one-time link's exchange carries no credentials (the route checks the link)
     if key is None:
         message = "missing X-API-Key header" if not presented else "the API key is not valid"
         return error_response(401, "unauthorized", message)
@@ -231,6 +245,7 @@ def health() -> HealthOut:
 for _router in (
     channels.router,
     subscriptions.router,
+    console_routes.router,
     failed.router,
     custom.router,
     events.router,
@@ -266,14 +281,17 @@ def openapi_document() -> dict[str, Any]:
     """The spec Powertools generates from the routes, in the API's own error vocabulary."""
     # Powertools' OpenAPI models (~50 ms of pydantic classes) serve only this document: imported
     # here, on the first request for it, not on every cold start.
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
     schema = app.get_openapi_schema(
         title=API_TITLE,
         version=API_VERSION,
         description=API_DESCRIPTION,
-        security_schemes={"ApiKey": APIKey(name="X-API-Key", in_=APIKeyIn.header)},
-        security=[{"ApiKey": []}],
+        security_schemes={
+            "ApiKey": APIKey(name="X-API-Key", in_=APIKeyIn.header),
+            "ConsoleSession": HTTPBearer(bearerFormat="hrlds_… (POST /api/consoleSessions)"),
+        },
+        security=[{"ApiKey": []}, {"ConsoleSession": []}],
     )
     doc: dict[str, Any] = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
@@ -434,6 +452,8 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return _proxy_response(error_response(413, "payload_too_large", limits.BODY_TOO_LARGE))
         if event.get("body") and (event.get("httpMethod") or "").upper() not in allowed_methods(path):
             event["body"] = None  # no route takes it: 404 or 405, without parsing it
+        if console_static.is_console_path(path):  # the web console's files: public, static
+            return console_static.serve(event)
         refused = _gate(event)
         if refused is not None:
             return _proxy_response(refused)

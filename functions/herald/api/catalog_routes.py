@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from herald import catalog, ingest, onecodex
+from herald import catalog, ingest, onecodex, sample_events
 from herald.api.common import check_project, principal, responses, services
 from herald.api.errors import ApiError
 from herald.api.events import accepted_out
@@ -27,6 +27,7 @@ class EventCodeOut(BaseModel):
     payloadType: str
     objectType: str
     platform: str
+    examplePayload: dict[str, Any] = Field(description="An example of this event's payload.")
 
 
 class EventCodeList(BaseModel):
@@ -67,6 +68,7 @@ def list_event_codes(
             payloadType=e.payload_type,
             objectType=e.object_type,
             platform=e.platform,
+            examplePayload=sample_events.example_payload(e.code),
         )
         for e in (*catalog.ICA_EVENTS, *catalog.ONECODEX_EVENTS, *catalog.HERALD_EVENTS)
     ]

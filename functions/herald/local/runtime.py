@@ -176,6 +176,8 @@ class LocalRuntime:
 
   API            {self._api.url}
   API key        {self.config.api_key}      (send it as the X-API-Key header; admin)
+  console        {self._console_link()}
+                 (opens the web console once, within an hour; `herald console` prints another)
   AWS endpoint   {endpoint}  (moto: DynamoDB, SQS, SNS, SES)
   ingest queue   {res.ingest_queue_url}   (send ICA envelopes here)
   ingest topic   {res.ingest_topic_arn}
@@ -193,6 +195,20 @@ Ctrl-C stops everything.""",
             file=self.out,
             flush=True,
         )
+
+    def _console_link(self) -> str:
+        """A one-time console link for the admin key (as `herald console` would print)."""
+        from herald import console_sessions, services
+        from herald.api import auth
+
+        store = services.get_services().store
+        key = auth.authenticate(store, self.config.api_key)
+        if key is None:
+            return f"{self._api.url}/console/"
+        token, _ = console_sessions.create_link(
+            console_sessions.ConsoleStore(store), key, None, console_sessions.MAX_LINK_SECONDS
+        )
+        return f"{self._api.url}/console/#link={token}"
 
     def wait(self) -> None:
         self._stopping.wait()

@@ -37,7 +37,8 @@ def test_the_api_key_header_is_the_security_scheme(spec: dict[str, Any]) -> None
         "name": "X-API-Key",
         "in": "header",
     }
-    assert spec["security"] == [{"ApiKey": []}]
+    assert spec["security"] == [{"ApiKey": []}, {"ConsoleSession": []}]
+    assert spec["components"]["securitySchemes"]["ConsoleSession"]["scheme"] == "bearer"
     assert spec["paths"]["/health"]["get"]["security"] == []
 
 

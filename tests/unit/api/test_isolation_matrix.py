@@ -115,6 +115,21 @@ RECIPES: dict[str, Recipe] = {
     "create_inbound_webhook": Recipe("change", "project", 201, "/api/projects/{pa}/inboundWebhooks", {}),
     "get_inbound_webhook": Recipe("read", "project", 200, "/api/projects/{pa}/inboundWebhooks/{I}"),
     "delete_inbound_webhook": Recipe("change", "project", 204, "/api/projects/{pa}/inboundWebhooks/{I}"),
+    "channel_attempt_stats": Recipe("read", "C", 200, "/api/notificationChannels/{C}/stats"),
+    "notification_counts": Recipe("read", "project", 200,
+                                  "/api/projects/{pa}/notificationSubscriptions/{S}/notificationCounts"),
+    "send_test_event": Recipe("change", "project", 202,
+                              "/api/projects/{pa}/notificationSubscriptions/{S}:sendTestEvent",
+                              {"eventCode": "ICA_EXEC_002"}),
+    # the key's own console access and tools: any valid key, nothing of a project's
+    "create_console_link": Recipe("read", "none", 201, "/api/consoleLinks", {}),
+    "open_console_session": Recipe("read", "none", 201, "/api/consoleSessions", {}),
+    "current_console_session": Recipe("read", "none", 200, "/api/consoleSessions/current"),
+    # an API key is no console session to end: 400 for every valid key, 401 without one
+    "end_console_session": Recipe("read", "none", 400, "/api/consoleSessions/current"),
+    "check_filter": Recipe("read", "none", 200, "/api/filters:check", {"filterExpression": "[?($.a == 1)]"}),
+    "target_policy": Recipe("read", "none", 200,
+                            "/api/targetPolicy?type=SQS&address=https://sqs.eu-west-1.amazonaws.com/111122223333/q"),
     # admin only
     "list_keys": Recipe("admin", "none", 200, "/api/keys"),
     "create_key": Recipe("admin", "none", 201, "/api/keys", {"projects": ["{pa}"]}),

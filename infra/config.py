@@ -30,6 +30,7 @@ KEY_STALL_AFTER_SECONDS = "herald:stallAfterSeconds"
 KEY_ALARM_EMAIL = "herald:alarmEmail"
 KEY_INGEST_ENCRYPTION = "herald:ingestEncryption"
 KEY_INGEST_DEFAULT_PROJECT = "herald:ingestDefaultProject"
+KEY_ONECODEX_PROJECT = "herald:onecodexProject"
 KEY_LOG_LEVEL = "herald:logLevel"
 # Endpoint health (optional: empty means the runtime's default in herald.names).
 KEY_CIRCUIT_FAILURE_RATE = "herald:circuitFailureRate"
@@ -230,6 +231,9 @@ class HeraldConfig:
     alarm_email: str = ""
     ingest_encryption: str = INGEST_ENCRYPTION_KMS
     ingest_default_project: str = ""
+    # The one project the deployment-wide One Codex secret may write to (empty: the ingest default
+    # project, else `onecodex`); every other project uses its own inbound webhook secrets.
+    onecodex_project: str = ""
     log_level: str = "INFO"
     # None: not set, the deliver function uses names.DEFAULT_* (see circuit_env).
     circuit_failure_rate: float | None = None
@@ -323,6 +327,14 @@ class HeraldConfig:
             env[names.ENV_ROUTING_BUDGET_SECONDS] = str(self.routing_budget_seconds)
         return env
 
+    @property
+    def onecodex_env(self) -> dict[str, str]:
+        """The api function's One Codex project: the one the deployment-wide secret may write to
+        (the runtime's own default order: this key, else the ingest default project, else
+        `onecodex`)."""
+        project = self.onecodex_project or self.ingest_default_project
+        return {names.ENV_ONECODEX_PROJECT: project} if project else {}
+
     @classmethod
     def from_context(cls, node: ContextReader) -> HeraldConfig:
         # All context, not just the known keys, so a misspelt `-c herald:…` fails loudly.
@@ -413,6 +425,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     KEY_ALARM_EMAIL: ("alarm_email", _email),
     KEY_INGEST_ENCRYPTION: ("ingest_encryption", _choice(INGEST_ENCRYPTIONS)),
     KEY_INGEST_DEFAULT_PROJECT: ("ingest_default_project", _project),
+    KEY_ONECODEX_PROJECT: ("onecodex_project", _project),
     KEY_LOG_LEVEL: ("log_level", _choice(LOG_LEVELS, upper=True)),
     # The same bounds as herald.settings, so a deployed value is never refused at runtime.
     KEY_CIRCUIT_FAILURE_RATE: ("circuit_failure_rate", _optional(_failure_rate)),

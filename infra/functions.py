@@ -179,6 +179,7 @@ class HeraldFunctions(Construct):
                 **secrets_env,
                 **circuit_env,
                 names.ENV_ONECODEX_SECRET_ARN: secrets.onecodex_secret.secret_arn,
+                **config.onecodex_env,
             },
         )
         table.grant_read_write_data(self.api)

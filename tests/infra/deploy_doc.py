@@ -14,7 +14,7 @@ from pathlib import Path
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 # The programs a command of the guide may start with.
-PROGRAMS = ("npx", "aws", "herald", "python", "python3", "make", "npm", "source", "export")
+PROGRAMS = ("npx", "aws", "herald", "python", "python3", "make", "npm", "source", "export", "curl")
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>\w*)\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
 _HEADING = re.compile(r"^## (.+)$", re.M)

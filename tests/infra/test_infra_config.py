@@ -276,6 +276,7 @@ def test_from_context_reads_the_construct_tree() -> None:
         (cfg.KEY_ALARM_EMAIL, "Ops <ops@example.org>", r"herald:alarmEmail: .* is not an e-mail address"),
         (cfg.KEY_INGEST_ENCRYPTION, "none", r"herald:ingestEncryption: expected one of kms, sqs-managed"),
         (cfg.KEY_INGEST_DEFAULT_PROJECT, "a b", r"herald:ingestDefaultProject: 'a b' is not a project id"),
+        (cfg.KEY_ONECODEX_PROJECT, "a/b", r"herald:onecodexProject: 'a/b' is not a project id"),
         (cfg.KEY_LOG_LEVEL, "loud", r"herald:logLevel: expected one of DEBUG, INFO, WARNING, ERROR"),
         (cfg.KEY_CIRCUIT_FAILURE_RATE, "0", r"herald:circuitFailureRate: must be > 0"),
         (cfg.KEY_CIRCUIT_FAILURE_RATE, 1.5, r"herald:circuitFailureRate: a failure rate is at most 1"),
@@ -332,3 +333,13 @@ def test_every_context_key_is_in_the_deploy_guide(repo_root: Path) -> None:
     guide = (repo_root / "docs" / "deploy.md").read_text()
     for key in cfg._PARSERS:
         assert f"`{key}`" in guide, key
+
+
+def test_the_one_codex_project_is_the_key_else_the_ingest_default_else_left_to_the_runtime() -> None:
+    assert cfg.HeraldConfig.from_mapping({}).onecodex_env == {}
+    fallback = cfg.HeraldConfig.from_mapping({cfg.KEY_INGEST_DEFAULT_PROJECT: "lab"})
+    assert fallback.onecodex_env == {names.ENV_ONECODEX_PROJECT: "lab"}
+    both = cfg.HeraldConfig.from_mapping(
+        {cfg.KEY_INGEST_DEFAULT_PROJECT: "lab", cfg.KEY_ONECODEX_PROJECT: "oc"}
+    )
+    assert both.onecodex_env == {names.ENV_ONECODEX_PROJECT: "oc"}

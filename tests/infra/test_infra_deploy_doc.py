@@ -46,6 +46,7 @@ from deploy_doc import (
     argv,
     bash_blocks,
     cdk_commands,
+    commands,
     context_of,
     fill,
     inline_commands,
@@ -75,6 +76,7 @@ PLACEHOLDERS = {
     "<topic ARN>": f"arn:aws:sns:{REGION}:222222222222:my-topic",
     "<OneCodexSecretArn>": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:herald-onecodex-AbCdEf",
     "<the secret One Codex shows>": "one-codex-signing-secret",
+    "<project>": "lab-1",
     "<BroadcastTopicArn>": f"arn:aws:sns:{REGION}:{ACCOUNT}:Herald-prod-BroadcastTopic",
     "<consumer-account>": "333333333333",
     "<queue>": "consumer-queue",
@@ -532,6 +534,8 @@ def _claims(command: str) -> str | None:
         return "recorded_aws_calls (run for real)"
     if words[:3] == ["herald", "keys", "create"]:
         return "test_the_first_admin_key_is_written_into_the_table (moto)"
+    if words[0] == "curl":
+        return "tests/e2e/test_deploy_guide_inbound_webhook.py (herald dev)"
     if words[0] == "export":
         return "shell: sets variables only"
     return None
@@ -550,3 +554,15 @@ def test_the_guide_runs_from_a_clean_repository_root() -> None:
     ignored = (REPO_ROOT / ".gitignore").read_text().split()
     assert {"cdk.out/", "node_modules/", ".venv/"} <= set(ignored)
     assert shutil.which("npm") and shutil.which("node"), "Node.js 20+ with npm is a prerequisite"
+
+
+def test_the_readme_deploys_with_commands_of_the_guide() -> None:
+    """README.md's deploy block is a short form of the guide: each command is one the guide runs
+    (and so one a test here claims), never a variant of its own."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Deploy to AWS", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block, "README.md has no deploy block"
+    guide = [argv(c) for b in bash_blocks() for c in b.commands]
+    for command in commands(block.group(1)):
+        assert argv(command) in guide, f"README.md's `{command}` is not a command of docs/deploy.md"

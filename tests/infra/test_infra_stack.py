@@ -451,6 +451,11 @@ def test_prod_environment_carries_the_configuration(prod: Any) -> None:
     for spec in (fns.INGEST, fns.REPROCESS):
         variables = prod.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
         assert variables[names.ENV_INGEST_DEFAULT_PROJECT] == "proj-1"
+    # The deployment-wide One Codex secret writes to one project only: the api function knows which.
+    for spec in fns.ALL_SPECS:
+        variables = prod.function(spec.handler)[1]["Properties"]["Environment"]["Variables"]
+        expected_project = {names.ENV_ONECODEX_PROJECT: "proj-1"} if spec is fns.API else {}
+        assert {k: v for k, v in variables.items() if k == names.ENV_ONECODEX_PROJECT} == expected_project
     scheduled = prod.function(fns.SCHEDULED.handler)[1]["Properties"]["Environment"]["Variables"]
     assert scheduled[names.ENV_STALL_AFTER_SECONDS] == "300"
 

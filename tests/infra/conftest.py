@@ -123,7 +123,6 @@ class EnvironmentSynth:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bundling: really bundles the Lambda asset with pip (network)")
-    config.pluginmanager.register(_KeepXdistGroups(), "herald-infra-xdist-groups")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -131,36 +130,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.infra)
-
-
-class _KeepXdistGroups:
-    """Make `--dist loadgroup` keep this folder's xdist groups on one worker under pytest 9.
-
-    pytest-xdist 3.8 marks a grouped test by renaming `item._nodeid` to `<nodeid>@<group>`, which
-    pytest 9 no longer reads (a node's id lives in `item._id`): the groups were silently ignored, so
-    each worker synthesized every agnostic variant again. Here the id is renamed the pytest 9 way,
-    for tests/infra only (other folders are their owners' call); with a pytest that xdist handles,
-    the id already carries the `@` and nothing changes.
-    """
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        if not getattr(config.option, "loadgroup", False):
-            return
-        try:
-            from _pytest.nodeid import NodeId
-        except ImportError:  # pytest < 9: xdist's own renaming works
-            return
-        here = Path(__file__).parent
-        for item in items:
-            groups = sorted(
-                {
-                    str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                    for m in item.iter_markers("xdist_group")
-                }
-            )
-            if groups and here in item.path.parents and "@" not in item.nodeid.rpartition("]")[2]:
-                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -301,7 +270,7 @@ def _jsonable(synths: dict[tuple[str, str], EnvironmentSynth]) -> list[dict[str,
 def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Callable[[], Any]) -> Any:
     """`produce()` once per test session, its JSON result shared by every xdist worker.
 
-    The tests that need it are in one xdist group (kept on one worker by _KeepXdistGroups), but
+    The tests that need it are in one xdist group (kept on one worker by `--dist loadgroup`), but
     that relies on a pytest internal: should a group ever spread over workers again, the first
     worker (under a file lock) produces and the others read its result, instead of two of them
     writing cdk.out at once or synthesizing the matrix twice.

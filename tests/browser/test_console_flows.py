@@ -262,7 +262,10 @@ def test_a_channel_page_charts_attempts_and_rotates_its_secret(page: Any, herald
         page.goto(console_url(herald, "#/channels"))
         page.get_by_role("link", name=receiver.url).click()
         page.get_by_test_id("attempt-totals").filter(has_text="1 succeeded, 1 failed").wait_for()
-        assert page.locator("[data-testid=attempts-chart] canvas").count() == 1
+        # uPlot draws its canvas in an effect, after the render that shows the totals.
+        chart = page.locator("[data-testid=attempts-chart] canvas")
+        chart.wait_for()
+        assert chart.count() == 1
         shoot(page, "channel")
         page.get_by_role("button", name="Rotate secret").click()
         page.get_by_role("button", name="Yes, make a new secret").click()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.faults.support import (
     HANG,
+    HANG_SECONDS,
     RESET,
     SLOW,
     SLOW_SECONDS,
@@ -82,7 +83,8 @@ def test_a_misbehaving_receiver_ends_as_documented(
         assert notification["attempts"][0]["durationMs"] >= SLOW_SECONDS * 1000
     for attempt, (_, error) in zip(notification["attempts"], expected, strict=True):
         if error == TIMED_OUT:
-            assert TIMEOUT * 1000 <= attempt["durationMs"] < TIMEOUT * 1000 + 900
+            # Cut off by the timeout, not by the receiver giving up (it hangs for HANG_SECONDS).
+            assert TIMEOUT * 1000 <= attempt["durationMs"] < HANG_SECONDS * 1000
     if status == "failed":
         assert notification["lastError"] == expected[-1][1]
         code, failed = dev.call(
@@ -120,8 +122,12 @@ def test_a_hanging_receiver_does_not_hold_back_a_healthy_one(
         _one_subscription(dev, project, healthy.url)
         event_id = dev.post_event(project, {"id": "one-hangs", "status": "SUCCEEDED"})
         dev.wait_for(lambda: healthy.requests, timeout=20, what="the healthy receiver's delivery")
-        # The healthy delivery lands while the hanging one is still on its first attempt.
-        assert len(faulty.requests) <= 1
         event = dev.event_settled(event_id)
-    statuses = sorted(n["status"] for n in event["notifications"])
-    assert statuses == ["failed", "success"]
+    by_status = {n["status"]: n for n in event["notifications"]}
+    assert sorted(by_status) == ["failed", "success"]
+    # Herald's own clock, not the test's polling: the healthy delivery was made before the hanging
+    # receiver's last attempt began, so it did not wait behind that receiver's retries.
+    [delivered] = by_status["success"]["attempts"]
+    hanging = by_status["failed"]["attempts"]
+    assert len(hanging) == 3
+    assert delivered["at"] < hanging[-1]["at"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -98,10 +97,9 @@ def test_exploding_deep_scan_is_cut_off_with_a_reason() -> None:
     payload: Any = "x"
     for _ in range(40):
         payload = {"a": payload}
-    started = time.perf_counter()
 
     result = compile_filter("[?($..a..a..a..a..a..a..a..a..a..a size 1)]").evaluate(payload)
 
+    # The node budget, not the clock, ends it: the reason names the budget.
     assert result.matched is False
     assert result.error is not None and "visited more than" in result.error
-    assert time.perf_counter() - started < 5.0

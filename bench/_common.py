@@ -4,7 +4,7 @@
   environment the handlers read; `Pump` drives the queues like Lambda's event source mappings.
 - `CallCounter`: counts boto3 calls per (service, operation) through botocore's events.
 - `start_counted_dev()`: `herald dev` in a subprocess whose boto3 calls are counted (this file run
-  as a script wraps `herald.aws.client`; no Herald file is changed) on free ports.
+  as a script wraps `herald.adapters.aws.client`; no Herald file is changed) on free ports.
 - `LoopbackReceiver`: an aiohttp receiver in its own process that records when each delivery
   arrived.
 - `table()`: the plain-text tables every benchmark prints.
@@ -146,9 +146,9 @@ class Pump:
     """Lambda's SQS event source mappings, one poll at a time (see tests/faults/conftest.py)."""
 
     def __init__(self, sqs: Any, res: Any) -> None:
-        from herald.handlers import deliver, ingest, reprocess
-        from herald.handlers import filter as filter_handler
-        from herald.local.pollers import SqsPoller
+        from herald.dev.local.pollers import SqsPoller
+        from herald.handlers import bridge, deliver, reprocess
+        from herald.handlers import route as route_handler
 
         self.invocations: Counter[str] = Counter()
         self.records: Counter[str] = Counter()
@@ -156,8 +156,8 @@ class Pump:
         self.own_seconds: Counter[str] = Counter()  # ... minus time inside AWS calls (aws_clock)
         self.aws_clock: Any = None  # e.g. CallCounter.aws_seconds
         queues = {
-            "ingest": (res.ingest_queue_url, ingest.handler),
-            "filter": (res.events_queue_url, filter_handler.handler),
+            "ingest": (res.ingest_queue_url, bridge.handler),
+            "filter": (res.events_queue_url, route_handler.handler),
             "deliver": (res.deliveries_queue_url, deliver.handler),
             "reprocess-events": (res.events_dlq_url, reprocess.handler),
             "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),
@@ -206,10 +206,11 @@ def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
     from moto import mock_aws
 
     with mock_aws():
-        from herald import aws, names
-        from herald.local.resources import create_resources
-        from herald.services import get_services, reset_services
-        from herald.settings import Settings, parse_retry_schedule, reset_settings
+        from herald import names
+        from herald.adapters import aws
+        from herald.dev.local.resources import create_resources
+        from herald.domain.settings import Settings, parse_retry_schedule, reset_settings
+        from herald.logic.services import get_services, reset_services
 
         aws.reset_clients()
         schedule = parse_retry_schedule(retry_schedule)
@@ -379,11 +380,11 @@ class CountedDev:
 
 
 def _counted_dev_main(port: int, moto_port: int, counts_file: Path) -> int:
-    """Runs `herald dev` with every boto3 client Herald makes counted (herald.aws.client wrapped)."""
+    """Runs `herald dev` with every boto3 client Herald makes counted (herald.adapters.aws.client wrapped)."""
     import functools
 
-    from herald import aws
-    from herald.local.runtime import DevConfig, run
+    from herald.adapters import aws
+    from herald.dev.local.runtime import DevConfig, run
 
     counter = CallCounter()
     make = aws.client.__wrapped__

@@ -95,7 +95,7 @@ start = time.perf_counter()
 import importlib
 module = importlib.import_module(sys.argv[1])
 imported = time.perf_counter()
-from herald.local.lambda_context import LocalContext
+from herald.dev.local.lambda_context import LocalContext
 took = []
 for event in json.loads(sys.stdin.read()):
     began = time.perf_counter()
@@ -113,7 +113,7 @@ class _Herald:
     KEY = "bench-coldstart-key"
 
     def __init__(self) -> None:
-        from herald.local.moto_process import MotoServer
+        from herald.dev.local.moto_process import MotoServer
 
         self.saved = dict(os.environ)
         self.moto = MotoServer(free_port())
@@ -141,11 +141,12 @@ class _Herald:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
-        from herald import aws, names
+        from herald import names
+        from herald.adapters import aws
         from herald.api import auth
-        from herald.local.resources import create_resources
-        from herald.services import get_services, reset_services
-        from herald.settings import Settings, reset_settings
+        from herald.dev.local.resources import create_resources
+        from herald.domain.settings import Settings, reset_settings
+        from herald.logic.services import get_services, reset_services
 
         aws.reset_clients()
         res = create_resources(
@@ -177,15 +178,15 @@ class _Herald:
         )
 
     def event(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        from herald.local.api_server import proxy_event
+        from herald.dev.local.api_server import proxy_event
 
         headers = {"Content-Type": "application/json", "X-API-Key": self.KEY}
         data = json.dumps(body).encode() if body is not None else b""
         return proxy_event(method, path, headers, data)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        from herald.dev.local.lambda_context import LocalContext
         from herald.handlers import api
-        from herald.local.lambda_context import LocalContext
 
         result = api.handler(self.event(method, path, body), LocalContext("bench"))
         if result["statusCode"] >= 300:
@@ -194,8 +195,8 @@ class _Herald:
 
     def delivery_batch(self) -> dict[str, Any]:
         """An SQS event (as Lambda hands it over) carrying one routed notification."""
-        from herald import routing
-        from herald.local.pollers import SqsPoller
+        from herald.dev.local.pollers import SqsPoller
+        from herald.logic import routing
 
         accepted = self.call(
             "POST",

@@ -305,18 +305,20 @@ def run(
 def _run(label: str, events: int, subscribers: int, door: str, receiver: LoopbackReceiver) -> Result:
     import boto3
 
-    from herald import aws, clock, signing
+    from herald import signing
+    from herald.adapters import aws
     from herald.api import auth
+    from herald.dev.local.api_server import proxy_event
+    from herald.dev.local.lambda_context import LocalContext
+    from herald.domain import clock, ids
+    from herald.domain.models import Channel, ChannelType, Subscription
     from herald.handlers import api
-    from herald.local.api_server import proxy_event
-    from herald.local.lambda_context import LocalContext
-    from herald.models import Channel, ChannelType, Subscription
 
     with in_process("5,300,1800") as (services, res):
         store = services.store
         key = "bench-key"
         auth.register_key(store, key, projects=[], admin=True, name="bench")
-        channel_id = clock.new_id()
+        channel_id = ids.new_id()
         channel = Channel(
             id=channel_id,
             type=ChannelType.HTTP,
@@ -328,7 +330,7 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
         for _ in range(subscribers):
             store.put_subscription(
                 Subscription(
-                    id=clock.new_id(),
+                    id=ids.new_id(),
                     projectId="p",
                     eventCode="ICA_EXEC_002",
                     notificationChannelId=channel.id,
@@ -360,7 +362,7 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
                 assert result["statusCode"] == 202, result
             else:
                 envelope = {
-                    "correlationId": clock.new_id(),
+                    "correlationId": ids.new_id(),
                     "timestamp": clock.utc_iso(),
                     "eventCode": "ICA_EXEC_002",
                     "description": "Analysis success",

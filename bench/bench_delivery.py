@@ -98,8 +98,8 @@ def raw_urllib3(url: str, n: int) -> float:
 
 def _herald_fixtures(url: str, timeout: float = 15.0) -> tuple[Any, Any, Any]:
     from herald import signing
-    from herald.models import Channel, ChannelType, Event
-    from herald.settings import Settings
+    from herald.domain.models import Channel, ChannelType, Event
+    from herald.domain.settings import Settings
 
     settings = Settings(allow_private_targets=True, http_timeout_seconds=timeout)
     channel = Channel(

@@ -64,18 +64,19 @@ def _record(event_id: str, project: str) -> dict[str, Any]:
 
 def main() -> None:
     print(machine())
-    from herald import routing
+    from herald.logic import routing
 
     print(f"herald from: {routing.__file__}")
     with in_process() as (services, _):
-        from herald import clock, ingest
-        from herald.handlers import filter as filter_handler
-        from herald.local.lambda_context import LocalContext
-        from herald.models import Channel, ChannelType, Subscription
+        from herald.dev.local.lambda_context import LocalContext
+        from herald.domain import clock, ids
+        from herald.domain.models import Channel, ChannelType, Subscription
+        from herald.handlers import route as route_handler
+        from herald.logic import accept
 
         store = services.store
         channel = Channel(
-            id=clock.new_id(),
+            id=ids.new_id(),
             type=ChannelType.HTTP,
             address="http://127.0.0.1:9/never-called",
             secret="whsec_x",
@@ -86,7 +87,7 @@ def main() -> None:
         def subscribe(project: str, expression: str | None) -> None:
             store.put_subscription(
                 Subscription(
-                    id=clock.new_id(),
+                    id=ids.new_id(),
                     projectId=project,
                     eventCode="*",
                     notificationChannelId=channel.id,
@@ -116,7 +117,7 @@ def main() -> None:
         def run_batch(events: list[tuple[str, str]]) -> tuple[float, dict[str, float]]:
             records = [_record(event_id, project) for event_id, project in events]
             started = time.perf_counter()
-            filter_handler.handler({"Records": records}, LocalContext("herald-filter", timeout_seconds=60))
+            route_handler.handler({"Records": records}, LocalContext("herald-filter", timeout_seconds=60))
             took = time.perf_counter() - started
             return took, {event_id: finished[event_id] - started for event_id, _ in events}
 
@@ -125,7 +126,7 @@ def main() -> None:
         def post(project: str) -> str:
             n = next(counter)
             payload = {**HOSTILE_PAYLOAD, "id": f"e{n}"} if project == "evil" else good_payload(n)
-            event, _ = ingest.accept_event(services, project, "ICA_EXEC_002", payload)
+            event, _ = accept.accept_event(services, project, "ICA_EXEC_002", payload)
             return event.id
 
         baseline_events = [(post("good"), "good") for _ in range(2 * PER_PROJECT)]

@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_health.py [--events E] [--rates 10,20] [--no-refused] [--quick]``.
 Herald runs in this process on moto (a fresh table and queues per scenario). Notifications are
-routed first (`ingest.accept_event` + `routing.route_event`), then the real deliver handler
+routed first (`accept.accept_event` + `routing.route_event`), then the real deliver handler
 (`herald.handlers.deliver.handler`) drains the deliveries queue in batches of 10 through
 `SqsPoller.poll_once`, as Lambda's event source mapping does, on 2 threads (each its own event
 loop and HTTP pool: two concurrent deliver invocations). The receivers run in their own processes:
@@ -229,12 +229,13 @@ def _moto_like_aws() -> None:
 # --- instruments around Herald's functions (wrapped, not changed) -----------------------------------------
 class Instruments:
     """Counts the deliver function's decisions, and notes each rate-limit slot granted (the time
-    the send was booked for) and each send's start: `herald.delivery.deliver`,
-    `herald.rate_limit.reserve` and `herald.targets.send` are looked up at call time by their
+    the send was booked for) and each send's start: `herald.logic.delivery.deliver`,
+    `herald.logic.rate_limit.reserve` and `herald.targets.send` are looked up at call time by their
     callers, so wrapping the module attributes is enough."""
 
     def __init__(self) -> None:
-        from herald import delivery, rate_limit, targets
+        from herald import targets
+        from herald.logic import delivery, rate_limit
 
         self.counts: Counter[str] = Counter()
         self.slots: list[float] = []
@@ -307,10 +308,11 @@ class Instruments:
 
 # --- setup and driving -------------------------------------------------------------------------------------
 def make_channel(services: Any, url: str, rate: int | None = None) -> Any:
-    from herald import clock, signing
-    from herald.models import Channel, ChannelType
+    from herald import signing
+    from herald.domain import clock, ids
+    from herald.domain.models import Channel, ChannelType
 
-    channel_id = clock.new_id()
+    channel_id = ids.new_id()
     channel = Channel(
         id=channel_id,
         type=ChannelType.HTTP,
@@ -324,12 +326,12 @@ def make_channel(services: Any, url: str, rate: int | None = None) -> Any:
 
 
 def subscribe(services: Any, channel_id: str) -> None:
-    from herald import clock
-    from herald.models import Subscription
+    from herald.domain import clock, ids
+    from herald.domain.models import Subscription
 
     services.store.put_subscription(
         Subscription(
-            id=clock.new_id(),
+            id=ids.new_id(),
             projectId="p",
             eventCode=CODE,
             notificationChannelId=channel_id,
@@ -340,21 +342,21 @@ def subscribe(services: Any, channel_id: str) -> None:
 
 def post_events(services: Any, n: int) -> int:
     """Accept and route `n` events; returns the notifications queued."""
-    from herald import ingest, routing
+    from herald.logic import accept, routing
 
     queued = 0
     for i in range(n):
         payload = {"id": f"analysis-{i:05d}-{time.time_ns()}", "status": "SUCCEEDED", "pad": "x" * 400}
-        event, _ = ingest.accept_event(services, "p", CODE, payload)
+        event, _ = accept.accept_event(services, "p", CODE, payload)
         queued += routing.route_event(services, event.id)
     return queued
 
 
 def drive(sqs: Any, queue_url: str, done: Callable[[], bool], deadline: float) -> tuple[float, bool]:
     """The deliver handler on `LOOPS` threads until `done()`; returns (start time, finished)."""
+    from herald.dev.local.pollers import SqsPoller
     from herald.handlers import deliver
     from herald.handlers.observability import metrics
-    from herald.local.pollers import SqsPoller
 
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -446,7 +448,7 @@ def dead_endpoint(
     hanging: HangingEndpoint,
     instruments: Instruments,
 ) -> DeadResult:
-    from herald import endpoint_health
+    from herald.logic import endpoint_health
 
     _circuit_env(breaker)
     result = DeadResult(label, dead, breaker)
@@ -542,7 +544,7 @@ class RateResult:
 
 
 def rate_limit(limit: int | None, backlog: int, ok: OkReceivers, instruments: Instruments) -> RateResult:
-    from herald import endpoint_health
+    from herald.logic import endpoint_health
 
     _circuit_env(True)
     subscriptions = 10

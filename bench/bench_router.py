@@ -44,7 +44,7 @@ FILTERS = (
 
 
 def _codes() -> list[str]:
-    from herald import catalog
+    from herald.domain import catalog
 
     known = [e.code for e in (*catalog.ICA_EVENTS, *catalog.ONECODEX_EVENTS)]
     codes = [EVENT_CODE] + [c for c in known if c != EVENT_CODE]
@@ -53,8 +53,8 @@ def _codes() -> list[str]:
 
 
 def _subscriptions(count: int, codes: list[str], wildcard_share: float = 0.01) -> list[Any]:
-    from herald import clock
-    from herald.models import Subscription
+    from herald.domain import clock
+    from herald.domain.models import Subscription
 
     wildcard_every = int(1 / wildcard_share) if wildcard_share else 0
     subs = []
@@ -74,8 +74,8 @@ def _subscriptions(count: int, codes: list[str], wildcard_share: float = 0.01) -
 
 
 def _event() -> Any:
-    from herald import clock
-    from herald.models import Event
+    from herald.domain import clock
+    from herald.domain.models import Event
 
     return Event(
         id="ev-1",
@@ -96,7 +96,8 @@ def per_second(function: Callable[[], Any], repeat: int = 5) -> float:
 
 
 def matching_part() -> list[list[Any]]:
-    from herald import catalog, routing
+    from herald.domain import catalog
+    from herald.logic import routing
 
     codes = _codes()
     event = _event()
@@ -129,7 +130,7 @@ def matching_part() -> list[list[Any]]:
 
 def _load_subscriptions(services: Any, subs: list[Any]) -> None:
     """Writes subscription items the way Store.put_subscription does, 25 to a BatchWriteItem."""
-    from herald.store import _to_ddb
+    from herald.dal.store import _to_ddb
 
     store = services.store
     items = [_to_ddb(store._subscription_item(s)) for s in subs]
@@ -139,8 +140,10 @@ def _load_subscriptions(services: Any, subs: list[Any]) -> None:
 
 
 def route_part(events: int) -> tuple[list[list[Any]], dict[str, float]]:
-    from herald import clock, ingest, routing, signing
-    from herald.models import Channel, ChannelType
+    from herald import signing
+    from herald.domain import clock
+    from herald.domain.models import Channel, ChannelType
+    from herald.logic import accept, routing
 
     scenarios = [
         ("100, 2 on the code", 100, True),
@@ -170,12 +173,12 @@ def route_part(events: int) -> tuple[list[list[Any]], dict[str, float]]:
             counter = CallCounter()
             for client in (services.store.ddb, services.queues.sqs):
                 counter.attach(client)
-            from herald import aws
+            from herald.adapters import aws
 
             counter.attach(aws.client("sns"))
             runs = events if fixed else max(3, events // 6)
             ids = [
-                ingest.accept_event(services, PROJECT, EVENT_CODE, {**PAYLOAD, "id": f"a-{i}"})[0].id
+                accept.accept_event(services, PROJECT, EVENT_CODE, {**PAYLOAD, "id": f"a-{i}"})[0].id
                 for i in range(runs)
             ]
             routing.route_event(services, ids[0])  # warm: compiled filters, clients

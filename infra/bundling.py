@@ -32,11 +32,12 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # The runtime ships boto3/botocore; bundling them would add ~35 MB for no gain.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 IGNORED = ("__pycache__", "*.pyc", "*.pyo", "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache")
-# Top-level entries of the package that only a laptop uses: the embedded runtime (imports moto,
-# which the bundle does not carry), the `herald` CLI and its key tool, and the test webhook
-# receiver. No handler imports them (tests/infra/test_infra_bundle.py follows every handler's
-# imports to prove it), so the Lambda asset leaves them out; changing them redeploys nothing.
-LOCAL_ONLY = frozenset({"local", "cli.py", "keys_cli.py", "receiver.py"})
+# The package's `dev/` layer only runs on a laptop: the embedded runtime (imports moto, which the
+# bundle does not carry), the `herald` CLI, its key and console tools, and the test webhook
+# receiver. No handler imports it (import-linter forbids it and tests/infra/test_infra_bundle.py
+# follows every handler's imports to prove it), so the Lambda asset leaves it out; changing it
+# redeploys nothing.
+LOCAL_ONLY = frozenset({"dev"})
 PIP_TIMEOUT_SECONDS = 900
 # Bump when the bundling recipe changes, so the asset hash changes with it.
 RECIPE_VERSION = "2"

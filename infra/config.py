@@ -294,7 +294,7 @@ class HeraldConfig:
 
     @property
     def circuit_env(self) -> dict[str, str]:
-        """The endpoint-health settings that are set, as the runtime reads them (herald.settings)."""
+        """The endpoint-health settings that are set, as the runtime reads them (herald.domain.settings)."""
         values = {
             names.ENV_CIRCUIT_FAILURE_RATE: self.circuit_failure_rate,
             names.ENV_CIRCUIT_MIN_ATTEMPTS: self.circuit_min_attempts,
@@ -427,7 +427,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     KEY_INGEST_DEFAULT_PROJECT: ("ingest_default_project", _project),
     KEY_ONECODEX_PROJECT: ("onecodex_project", _project),
     KEY_LOG_LEVEL: ("log_level", _choice(LOG_LEVELS, upper=True)),
-    # The same bounds as herald.settings, so a deployed value is never refused at runtime.
+    # The same bounds as herald.domain.settings, so a deployed value is never refused at runtime.
     KEY_CIRCUIT_FAILURE_RATE: ("circuit_failure_rate", _optional(_failure_rate)),
     KEY_CIRCUIT_MIN_ATTEMPTS: ("circuit_min_attempts", _optional(lambda k, v: _int(k, v, minimum=1))),
     KEY_CIRCUIT_CONSECUTIVE_FAILURES: (

@@ -46,7 +46,7 @@ class FunctionSpec:
 
 # API Gateway gives up on an integration after 29 s; more CPU (memory) shortens cold starts.
 API = FunctionSpec("Api", "herald.handlers.api.handler", 29, 1024, "Herald REST API")
-FILTER = FunctionSpec("Filter", "herald.handlers.filter.handler", 60, 512, "Herald routing")
+FILTER = FunctionSpec("Filter", "herald.handlers.route.handler", 60, 512, "Herald routing")
 # A batch is sent concurrently with a 15 s per-attempt HTTP timeout; 120 s leaves room for slow
 # targets, SES/SNS/SQS calls and the store updates.
 DELIVER = FunctionSpec("Deliver", "herald.handlers.deliver.handler", 120, 512, "Herald delivery")
@@ -54,7 +54,7 @@ REPROCESS = FunctionSpec(
     "Reprocess", "herald.handlers.reprocess.handler", 60, 512, "Herald dead-letter handling"
 )
 INGEST = FunctionSpec(
-    "Ingest", "herald.handlers.ingest.handler", 60, 512, "Herald bridge ingest (ICA and other producers)"
+    "Ingest", "herald.handlers.bridge.handler", 60, 512, "Herald bridge ingest (ICA and other producers)"
 )
 # Runs every minute: a run must end before the next one starts.
 SCHEDULED = FunctionSpec(
@@ -171,7 +171,7 @@ class HeraldFunctions(Construct):
 
         # api: the REST API, including One Codex webhooks. Custom events go to the events queue;
         # reprocessed failed notifications go straight back to the deliveries queue. It seals
-        # channel secrets and may open them (herald.secret_box: API and deliver read them), and
+        # channel secrets and may open them (herald.adapters.secret_box: API and deliver read them), and
         # shows channels' health (the same circuit settings as deliver).
         self.api = self._function(
             API,

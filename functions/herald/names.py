@@ -42,7 +42,7 @@ INGEST_TOPIC_NAME = "herald-ingest"
 # fan-out (eventCode and projectId attributes).
 BROADCAST_TOPIC_NAME = "herald-broadcast"
 
-# --- Environment variables read by `herald.settings` and set by CDK / `herald dev` ---------------
+# --- Environment variables read by `herald.domain.settings` and set by CDK / `herald dev` ---------------
 ENV_TABLE_NAME = "HERALD_TABLE_NAME"
 ENV_EVENTS_QUEUE_URL = "HERALD_EVENTS_QUEUE_URL"
 ENV_DELIVERIES_QUEUE_URL = "HERALD_DELIVERIES_QUEUE_URL"
@@ -60,7 +60,7 @@ ENV_BROADCAST_TOPIC_ARN = "HERALD_BROADCAST_TOPIC_ARN"
 # Whether routing publishes every event to the broadcast topic (on by default; off saves one SNS
 # publish per event in a deployment with no broadcast subscribers).
 ENV_BROADCAST = "HERALD_BROADCAST"
-# Seconds of filter evaluation one event may spend in routing (see herald.routing).
+# Seconds of filter evaluation one event may spend in routing (see herald.logic.routing).
 ENV_ROUTING_BUDGET_SECONDS = "HERALD_ROUTING_BUDGET_SECONDS"
 # KMS key that encrypts channel signing secrets inside their items (envelope, per secret).
 ENV_SECRETS_KEY_ID = "HERALD_SECRETS_KEY_ID"
@@ -70,7 +70,7 @@ ENV_ONECODEX_SECRET_ARN = "HERALD_ONECODEX_SECRET_ARN"  # deployed: a Secrets Ma
 # "onecodex"); other projects' webhooks are verified with their own inbound webhook secrets.
 ENV_ONECODEX_PROJECT = "HERALD_ONECODEX_PROJECT"
 ENV_STALL_AFTER_SECONDS = "HERALD_STALL_AFTER_SECONDS"
-# Endpoint health (herald.channel_health): when a channel's circuit opens, and when it is disabled.
+# Endpoint health (herald.domain.circuit): when a channel's circuit opens, and when it is disabled.
 ENV_CIRCUIT_FAILURE_RATE = "HERALD_CIRCUIT_FAILURE_RATE"
 ENV_CIRCUIT_MIN_ATTEMPTS = "HERALD_CIRCUIT_MIN_ATTEMPTS"
 ENV_CIRCUIT_CONSECUTIVE_FAILURES = "HERALD_CIRCUIT_CONSECUTIVE_FAILURES"

@@ -16,7 +16,7 @@ secret; One Codex's header one `v1=` per secret, the current secret's first, so 
 reads only the first `v1=` (as One Codex's sample does) verifies with the new secret, and one that
 compares every `v1=` verifies with either.
 
-The same One Codex scheme verifies One Codex's own webhooks coming in (herald.onecodex).
+The same One Codex scheme verifies One Codex's own webhooks coming in (herald.logic.onecodex).
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def test_sign_in_with_a_one_time_link_from_herald_console(page: Any, herald: Her
         [
             sys.executable,
             "-m",
-            "herald.cli",
+            "herald.dev.cli",
             "console",
             "--project",
             project,

@@ -107,7 +107,16 @@ def start_herald(
             **(extra_env or {}),
         }
     )
-    command = [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)]
+    command = [
+        sys.executable,
+        "-m",
+        "herald.dev.cli",
+        "dev",
+        "--port",
+        str(port),
+        "--moto-port",
+        str(moto_port),
+    ]
     if retry_schedule is not None:
         command += ["--retry-schedule", retry_schedule]
     out = log.open("w") if log else subprocess.PIPE

@@ -30,7 +30,7 @@ def _keys(
             }
         )
     return subprocess.run(
-        [sys.executable, "-m", "herald.keys_cli", *args],
+        [sys.executable, "-m", "herald.dev.keys_cli", *args],
         env=env,
         cwd=herald.workdir,
         capture_output=True,
@@ -78,7 +78,7 @@ def _herald_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> sub
     """The `herald` command itself, with none of Herald's or AWS's variables unless given."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
     return subprocess.run(
-        [sys.executable, "-m", "herald.cli", *args],
+        [sys.executable, "-m", "herald.dev.cli", *args],
         env={**clean, **(env or {})},
         cwd=cwd,
         capture_output=True,

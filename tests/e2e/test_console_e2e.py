@@ -44,7 +44,7 @@ def test_the_banner_prints_a_console_link_for_the_admin_key(tmp_path: Path) -> N
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)],
+        [sys.executable, "-m", "herald.dev.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)],
         cwd=tmp_path,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
@@ -76,7 +76,7 @@ def _console(
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     return subprocess.run(
-        [sys.executable, "-m", "herald.cli", "console", *args],
+        [sys.executable, "-m", "herald.dev.cli", "console", *args],
         capture_output=True,
         text=True,
         timeout=60,

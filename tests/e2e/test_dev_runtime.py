@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 def _start(tmp_path: Path, port: int, moto_port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HERALD_"))}
     return subprocess.Popen(
-        [sys.executable, "-m", "herald.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)],
+        [sys.executable, "-m", "herald.dev.cli", "dev", "--port", str(port), "--moto-port", str(moto_port)],
         cwd=tmp_path,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from herald import aws
-from herald.handlers import deliver, ingest, reprocess
-from herald.handlers import filter as filter_handler
-from herald.local.pollers import SqsPoller
-from herald.local.resources import LocalResources
-from herald.services import Services, get_services, reset_services
-from herald.settings import reset_settings
+from herald.adapters import aws
+from herald.dev.local.pollers import SqsPoller
+from herald.dev.local.resources import LocalResources
+from herald.domain.settings import reset_settings
+from herald.handlers import bridge, deliver, reprocess
+from herald.handlers import route as route_handler
+from herald.logic.services import Services, get_services, reset_services
 from tests.faults.support import Dev, FaultReceiver, Injector, fault_receiver, start_dev, stop_dev
 from tests.unit.conftest import install_resources
 
@@ -102,8 +102,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         svc = get_services()  # the very object the handlers use: faults injected here reach them
         sqs = svc.queues.sqs
         queues = {
-            "ingest": (res.ingest_queue_url, ingest.handler),
-            "filter": (res.events_queue_url, filter_handler.handler),
+            "ingest": (res.ingest_queue_url, bridge.handler),
+            "filter": (res.events_queue_url, route_handler.handler),
             "deliver": (res.deliveries_queue_url, deliver.handler),
             "reprocess-events": (res.events_dlq_url, reprocess.handler),
             "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),

@@ -17,11 +17,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
-from herald import clock, ingest
 from herald.api import auth
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain import clock
+from herald.domain.models import NotificationStatus
 from herald.handlers import scheduled
-from herald.local.lambda_context import LocalContext
-from herald.models import NotificationStatus
+from herald.logic import accept
 from tests.faults.conftest import World
 from tests.faults.support import FaultReceiver, client_error
 from tests.unit.api.support import Client
@@ -84,7 +85,7 @@ def test_throttled_attempt_writes_fail_the_record_which_is_retried_until_recorde
     world: World, faulty: FaultReceiver, record_property: Callable[[str, object], None]
 ) -> None:
     _subscribed(world, faulty.url)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     world.ddb.fail("UpdateItem", _throttle("UpdateItem"), times=2, when=_is_attempt_write)
 
     world.pump.drain()
@@ -116,7 +117,7 @@ def test_throttling_while_routing_fails_the_route_record_and_a_retry_routes_it(
     when: Any,
 ) -> None:
     subs = _subscribed(world, faulty.url, subscribers=2)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     world.ddb.fail(operation, _throttle(operation), times=1, when=when)
 
     assert world.pump.once("filter") == 1
@@ -160,7 +161,7 @@ def test_a_short_burst_of_transient_errors_is_absorbed_by_the_sdks_retries(
     """Inside the retry loop: the attempt write cannot reach DynamoDB twice; botocore (adaptive
     mode, 5 attempts) retries it, and Herald never sees the fault."""
     _subscribed(world, faulty.url)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     left = {"n": 2}
 
     def refuse(request: Any, **_: Any) -> None:
@@ -182,7 +183,7 @@ def test_an_attempt_write_applied_but_answered_500_is_recorded_once(
     world: World, faulty: FaultReceiver
 ) -> None:
     _subscribed(world, faulty.url)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     left = {"n": 1}
 
     def lose_the_answer(request: Any, **_: Any) -> AWSResponse | None:
@@ -207,7 +208,7 @@ def test_a_failed_send_to_the_deliveries_queue_fails_the_route_and_the_event_sta
     world: World, faulty: FaultReceiver
 ) -> None:
     subs = _subscribed(world, faulty.url, subscribers=3)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     deliveries = world.res.deliveries_queue_url
     world.sqs.fail(
         "SendMessageBatch", _sqs_error("SendMessageBatch"), when=lambda p: p["QueueUrl"] == deliveries
@@ -236,7 +237,7 @@ def test_a_partially_accepted_batch_to_the_deliveries_queue_loses_nothing(
 ) -> None:
     """12 notifications go out in two SendMessageBatch calls; SQS refuses one entry of the second."""
     _subscribed(world, faulty.url, subscribers=12)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs = world.services.queues.sqs
     real_send = sqs.send_message_batch
     refused = {"left": 1}
@@ -272,7 +273,7 @@ def test_a_failed_backoff_visibility_change_still_retries_the_attempt(
 ) -> None:
     _subscribed(world, faulty.url)
     faulty.actions = [500]
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     world.sqs.fail("ChangeMessageVisibility", _sqs_error("ChangeMessageVisibility"))
 
     world.pump.drain()
@@ -290,7 +291,7 @@ def test_a_failed_delete_after_a_delivered_batch_does_not_deliver_again(
     """The event source mapping could not delete the delivered messages: SQS hands them out again,
     and the deliver function skips notifications already delivered."""
     _subscribed(world, faulty.url, subscribers=3)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     deliveries = world.res.deliveries_queue_url
     world.sqs.fail(
         "DeleteMessageBatch", _sqs_error("DeleteMessageBatch"), when=lambda p: p["QueueUrl"] == deliveries

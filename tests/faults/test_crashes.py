@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from herald import delivery, ingest, routing
-from herald.messages import DeliverNotification, RouteEvent
-from herald.models import NotificationStatus
+from herald.domain.messages import DeliverNotification, RouteEvent
+from herald.domain.models import NotificationStatus
+from herald.logic import accept, delivery, routing
 from tests.faults.conftest import World
 from tests.faults.support import FaultReceiver
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -30,7 +30,7 @@ def _fan_out(world: World, url: str, subscribers: int = 3) -> tuple[str, list[An
     holds one message per notification."""
     store = world.services.store
     subs = [subscription(store, channel(store, url).id) for _ in range(subscribers)]
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert world.pump.once("filter") == 1
     return event.id, subs
 
@@ -143,7 +143,7 @@ def test_a_routing_crash_for_one_event_leaves_the_others_of_the_batch_routed(
     for project in ("p1", "p2", "p3"):
         subscription(store, channel(store, faulty.url).id, project=project)
     events = {
-        p: ingest.accept_event(world.services, p, "ICA_EXEC_002", ANALYSIS)[0].id for p in ("p1", "p2", "p3")
+        p: accept.accept_event(world.services, p, "ICA_EXEC_002", ANALYSIS)[0].id for p in ("p1", "p2", "p3")
     }
     real_route = routing.route_event
     crashes = {"left": 1}
@@ -173,7 +173,7 @@ def test_an_event_whose_routing_crashes_every_time_ends_failed_through_the_dlq(
 ) -> None:
     store = world.services.store
     subscription(store, channel(store, faulty.url).id)
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
 
     def route(services: Any, event_id: str, lookup: Any = None) -> int:
         raise Crash("injected crash while routing")
@@ -212,7 +212,7 @@ def test_the_dead_letter_reason_counts_the_tries_that_were_made(
 def test_the_routing_failure_reason_counts_the_routings_that_were_tried(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event, _ = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
 
     def route(services: Any, event_id: str, lookup: Any = None) -> int:
         raise Crash("injected crash while routing")

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 import pytest
 
-from herald import ingest, names
+from herald import names
 from herald.api import auth
+from herald.dev.local.api_server import proxy_event
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain.settings import reset_settings
 from herald.handlers import api
-from herald.local.api_server import proxy_event
-from herald.local.lambda_context import LocalContext
-from herald.services import reset_services
-from herald.settings import reset_settings
+from herald.logic import accept
+from herald.logic.services import reset_services
 from tests.faults.conftest import World
 from tests.faults.support import FaultReceiver
 from tests.unit.api.support import Client
@@ -131,8 +132,8 @@ def test_two_copies_of_one_event_in_the_events_queue_make_one_notification(
     """What holds today despite the double routing: one event, one notification, delivered."""
     store = world.services.store
     subscription(store, channel(store, faulty.url).id)
-    first, created = ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="x-1")
-    again, created_again = ingest.accept_event(
+    first, created = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="x-1")
+    again, created_again = accept.accept_event(
         world.services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="x-1"
     )
     assert (first.id, created, created_again) == (again.id, True, False)

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from herald import ingest, names, routing
+from herald import names
+from herald.domain.models import NotificationStatus
+from herald.domain.settings import get_settings, reset_settings
 from herald.filters import REGEX_TIMEOUT_SECONDS
-from herald.models import NotificationStatus
-from herald.services import build_services
-from herald.settings import get_settings, reset_settings
+from herald.logic import accept, routing
+from herald.logic.services import build_services
 from tests.faults.conftest import World
 from tests.faults.support import Dev, FaultReceiver
 from tests.unit.builders import channel, subscription
@@ -105,7 +106,7 @@ def test_many_hostile_filters_spend_the_events_routing_budget_and_the_rest_fail_
         subscription(store, ch.id, project="p-evil", code="*", filterExpression=CATASTROPHIC).id
         for _ in range(HOSTILE_SUBSCRIPTIONS)
     }
-    event, _ = ingest.accept_event(services, "p-evil", "ICA_EXEC_002", PAYLOAD)
+    event, _ = accept.accept_event(services, "p-evil", "ICA_EXEC_002", PAYLOAD)
 
     assert routing.route_event(services, event.id) == 0
 

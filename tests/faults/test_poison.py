@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from herald import dead_letters, ingest, names
+from herald import names
 from herald.api import auth
+from herald.logic import accept, dead_letters
 from tests.faults.conftest import World
 from tests.faults.support import FaultReceiver
 from tests.unit.api.support import Client
@@ -74,7 +75,7 @@ def test_a_poison_message_ends_quarantined_and_its_batch_goes_through(
         }
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope))
     else:
-        ingest.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
+        accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
         if queue == "deliveries":
             assert world.pump.once("filter") == 1
     sqs.send_message(QueueUrl=url, MessageBody=body)

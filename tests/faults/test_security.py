@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from herald.limits import BODY_TOO_LARGE
+from herald.domain.limits import BODY_TOO_LARGE
 from tests.faults.conftest import ONECODEX_SECRET
 from tests.faults.support import Dev
 

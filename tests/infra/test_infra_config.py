@@ -145,8 +145,8 @@ def test_endpoint_health_settings_are_optional_and_become_the_runtime_variables(
 
 
 def test_endpoint_health_values_are_read_back_by_the_runtime() -> None:
-    """What CDK writes, herald.settings accepts and reads back as the configured values."""
-    from herald.settings import settings_from_env
+    """What CDK writes, herald.domain.settings accepts and reads back as the configured values."""
+    from herald.domain.settings import settings_from_env
 
     config = HeraldConfig.from_mapping(
         {
@@ -185,8 +185,8 @@ def test_routing_settings_become_filter_variables_only_when_they_differ_from_the
 
 
 def test_routing_values_are_read_back_by_the_runtime() -> None:
-    """What CDK writes, herald.settings accepts and reads back as the configured values."""
-    from herald.settings import settings_from_env
+    """What CDK writes, herald.domain.settings accepts and reads back as the configured values."""
+    from herald.domain.settings import settings_from_env
 
     config = HeraldConfig.from_mapping({cfg.KEY_BROADCAST: "0", cfg.KEY_ROUTING_BUDGET_SECONDS: "0.25"})
     settings = settings_from_env(config.routing_env)

@@ -459,14 +459,14 @@ def test_the_one_codex_secret_command_stores_the_secret_as_given(
 def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from moto import mock_aws
 
-    from herald.local.resources import create_table
+    from herald.dev.local.resources import create_table
 
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    from herald import aws
+    from herald.adapters import aws
 
     # Herald caches its boto3 clients per process: none made outside this moto (or region) may serve.
     aws.reset_clients()
@@ -482,7 +482,7 @@ def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_the_first_admin_key_is_written_into_the_table(
     moto_table: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from herald import cli
+    from herald.dev import cli
 
     [command] = [c for c in section_block("First API key").commands if argv(c)[0] == "herald"]
     words = argv(fill(command, PLACEHOLDERS))

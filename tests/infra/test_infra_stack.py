@@ -654,8 +654,8 @@ def test_queue_grants_follow_the_data_flow(dev: Any) -> None:
 
 
 def test_deliver_reads_and_writes_channel_health_in_the_table(dev: Any) -> None:
-    # herald.health_store: GetItem, UpdateItem (conditional), DeleteItem; operational events are
-    # stored with PutItem (herald.ingest).
+    # herald.dal.channel_health: GetItem, UpdateItem (conditional), DeleteItem; operational events are
+    # stored with PutItem (herald.logic.accept).
     table = arn(dev.logical_id(dev.stack.storage.table))
     deliver = role_statements(dev, fns.DELIVER)
     for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:PutItem"):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from herald import clock, signing
-from herald.models import Channel, ChannelType, Subscription
-from herald.store import Store
+from herald import signing
+from herald.dal.store import Store
+from herald.domain import clock, ids
+from herald.domain.models import Channel, ChannelType, Subscription
 
 ANALYSIS = {"id": "0c2ed19d", "status": "SUCCEEDED", "pipeline": {"code": "CopyToolDev"}}
 
 
 def channel(store: Store, address: str, type_: ChannelType = ChannelType.HTTP, **extra: Any) -> Channel:
     ch = Channel(
-        id=clock.new_id(),
+        id=ids.new_id(),
         type=type_,
         address=address,
         secret=signing.generate_secret(),
@@ -28,7 +29,7 @@ def subscription(
     store: Store, channel_id: str, project: str = "p1", code: str = "ICA_EXEC_002", **extra: Any
 ) -> Subscription:
     sub = Subscription(
-        id=clock.new_id(),
+        id=ids.new_id(),
         projectId=project,
         eventCode=code,
         notificationChannelId=channel_id,

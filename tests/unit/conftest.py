@@ -9,11 +9,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from herald import aws, endpoint_health, names
+from herald import names
+from herald.adapters import aws
 from herald.api import auth
-from herald.local.resources import LocalResources, create_resources
-from herald.services import Services, build_services, reset_services
-from herald.settings import Settings, reset_settings
+from herald.dev.local.resources import LocalResources, create_resources
+from herald.domain.settings import Settings, reset_settings
+from herald.logic import endpoint_health
+from herald.logic.services import Services, build_services, reset_services
 
 SCHEDULE = "0,0"  # three attempts, no waiting
 
@@ -57,6 +59,6 @@ def resources(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> LocalResources:
 
 @pytest.fixture
 def services(resources: LocalResources) -> Services:
-    from herald.settings import get_settings
+    from herald.domain.settings import get_settings
 
     return build_services(get_settings())

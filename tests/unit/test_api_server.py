@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from herald import limits
+from herald.dev.local import api_server
+from herald.dev.local.api_server import ApiServer
+from herald.domain import limits
 from herald.handlers import api
-from herald.local import api_server
-from herald.local.api_server import ApiServer
 
 BURST = 400
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from herald import bridge, names
-from herald.services import Services, build_services
-from herald.settings import get_settings, reset_settings
+from herald import names
+from herald.domain.settings import get_settings, reset_settings
+from herald.logic import bridge
+from herald.logic.services import Services, build_services
 
 ENVELOPE = {
     "correlationId": "2471d3e2-f3b9-434c-ae83-c7c7d3dcb4e0",
@@ -102,11 +103,11 @@ def test_malformed_message_is_refused(services: Services, body: str, message: st
 def test_the_ingest_function_logs_which_event_a_redelivery_was_recognised_as(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from herald.handlers import ingest as ingest_handler
-    from herald.local.lambda_context import LocalContext
+    from herald.dev.local.lambda_context import LocalContext
+    from herald.handlers import bridge as bridge_handler
 
     logged: list[tuple[str, dict]] = []
-    monkeypatch.setattr(ingest_handler.logger, "info", lambda msg, **kw: logged.append((msg, kw)))
+    monkeypatch.setattr(bridge_handler.logger, "info", lambda msg, **kw: logged.append((msg, kw)))
     record = {
         "messageId": "m-1",
         "receiptHandle": "r",
@@ -117,7 +118,7 @@ def test_the_ingest_function_logs_which_event_a_redelivery_was_recognised_as(
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:herald-ingest",
     }
     for _ in range(2):  # SQS delivered the same envelope twice
-        ingest_handler.handler({"Records": [record]}, LocalContext("ingest"))
+        bridge_handler.handler({"Records": [record]}, LocalContext("ingest"))
     [(message, fields)] = [(m, f) for m, f in logged if "recognised" in m]
     assert message == "bridged message recognised as an existing event"
     assert (fields["rule"], fields["matched"], fields["message_id"]) == (

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import time
 
-from herald import dead_letters, ingest, routing
-from herald.messages import DeliverNotification, RouteEvent
-from herald.services import Services
+from herald.domain.messages import DeliverNotification, RouteEvent
+from herald.logic import accept, dead_letters, routing
+from herald.logic.services import Services
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 
 def test_dead_delivery_marks_the_notification_and_event_failed(services: Services) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     sub = subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
     [n] = services.store.get_event_with_notifications(event.id)[1]
     body = DeliverNotification(eventId=event.id, subscriptionId=sub.id, notificationId=n.id).model_dump_json()
@@ -30,7 +30,7 @@ def test_dead_delivery_marks_the_notification_and_event_failed(services: Service
 
 
 def test_dead_route_message_marks_the_event_failed(services: Services) -> None:
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     body = RouteEvent(eventId=event.id, projectId="p1").model_dump_json()
 
     assert dead_letters.settle(services, body) == "event failed"

@@ -6,10 +6,10 @@ import json
 
 from standardwebhooks import Webhook
 
-from herald import delivery, ingest, routing
-from herald.messages import DeliverNotification
-from herald.models import ChannelType
-from herald.services import Services
+from herald.domain.messages import DeliverNotification
+from herald.domain.models import ChannelType
+from herald.logic import accept, delivery, routing
+from herald.logic.services import Services
 from herald.targets.http import run
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -18,7 +18,7 @@ from tests.unit.builders import ANALYSIS, channel, subscription
 def _routed(services: Services, address: str, **channel_extra: object) -> tuple[DeliverNotification, str]:
     ch = channel(services.store, address, **channel_extra)
     subscription(services.store, ch.id, payloadVersion="V4")
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, description="Analysis success")
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, description="Analysis success")
     routing.route_event(services, event.id)
     body = services.queues.sqs.receive_message(QueueUrl=services.queues.deliveries_url)["Messages"][0]["Body"]
     return DeliverNotification.model_validate_json(body), ch.secret
@@ -130,7 +130,7 @@ def test_concurrent_deliveries_of_one_event_leave_it_success(services: Services,
     ch = channel(services.store, receiver.url)
     for _ in range(6):
         subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
     _, notifications = services.store.get_event_with_notifications(event.id)
     messages = [

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from herald import ingest
-from herald.services import Services
+from herald.logic import accept
+from herald.logic.services import Services
 
 
 def _events(services: Services, project: str) -> list:
@@ -26,7 +26,7 @@ def _events(services: Services, project: str) -> list:
 def test_final_status_change_derives_the_specific_event(
     services: Services, status: str, derived_code: str
 ) -> None:
-    original, _ = ingest.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": status})
+    original, _ = accept.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": status})
     derived = [e for e in _events(services, "p1") if e.eventCode == derived_code]
     assert len(derived) == 1
     assert derived[0].derivedFrom == original.id
@@ -36,21 +36,21 @@ def test_final_status_change_derives_the_specific_event(
 
 @pytest.mark.parametrize("status", ["REQUESTED", "QUEUED", "IN_PROGRESS", "GENERATING_OUTPUTS"])
 def test_intermediate_status_change_derives_nothing(services: Services, status: str) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": status})
+    accept.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": status})
     assert [e.eventCode for e in _events(services, "p1")] == ["ICA_EXEC_028"]
 
 
 def test_redelivered_status_change_derives_once(services: Services) -> None:
     for _ in range(2):
-        ingest.accept_event(
+        accept.accept_event(
             services, "p1", "ICA_EXEC_028", {"id": "a1", "status": "SUCCEEDED"}, client_id="c-1"
         )
     assert sorted(e.eventCode for e in _events(services, "p1")) == ["ICA_EXEC_002", "ICA_EXEC_028"]
 
 
 def test_posted_specific_event_after_a_derived_one_is_the_same_event(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": "SUCCEEDED"})
-    posted, created = ingest.accept_event(
+    accept.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": "SUCCEEDED"})
+    posted, created = accept.accept_event(
         services,
         "p1",
         "ICA_EXEC_002",
@@ -63,12 +63,12 @@ def test_posted_specific_event_after_a_derived_one_is_the_same_event(services: S
 
 
 def test_status_change_after_a_posted_specific_event_derives_no_duplicate(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a1", "status": "SUCCEEDED"})
-    ingest.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": "SUCCEEDED"})
+    accept.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a1", "status": "SUCCEEDED"})
+    accept.accept_event(services, "p1", "ICA_EXEC_028", {"id": "a1", "status": "SUCCEEDED"})
     assert sorted(e.eventCode for e in _events(services, "p1")) == ["ICA_EXEC_002", "ICA_EXEC_028"]
 
 
 def test_another_analysis_is_another_fact(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a1", "status": "SUCCEEDED"})
-    _, created = ingest.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a2", "status": "SUCCEEDED"})
+    accept.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a1", "status": "SUCCEEDED"})
+    _, created = accept.accept_event(services, "p1", "ICA_EXEC_002", {"id": "a2", "status": "SUCCEEDED"})
     assert created

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from herald import clock, delivery, endpoint_health, ingest, names, operational, routing
-from herald.channel_health import CircuitState
-from herald.health_store import HealthStore
-from herald.local.resources import LocalResources
-from herald.messages import DeliverNotification, RouteEvent
-from herald.models import Channel, NotificationStatus
-from herald.services import Services, build_services
-from herald.settings import get_settings, reset_settings
+from herald import names
+from herald.dal.channel_health import HealthStore
+from herald.dev.local.resources import LocalResources
+from herald.domain import clock, ids
+from herald.domain.circuit import CircuitState
+from herald.domain.messages import DeliverNotification, RouteEvent
+from herald.domain.models import Channel, NotificationStatus
+from herald.domain.settings import get_settings, reset_settings
+from herald.logic import accept, delivery, endpoint_health, operational, routing
+from herald.logic.services import Services, build_services
 from herald.targets.http import run
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -75,7 +77,7 @@ def _notify(
         subscription(services.store, ch.id, code=code)
     messages = []
     for i in range(n):
-        event, _ = ingest.accept_event(services, "p1", code, {**ANALYSIS, "id": f"a{i}-{clock.new_id()}"})
+        event, _ = accept.accept_event(services, "p1", code, {**ANALYSIS, "id": f"a{i}-{ids.new_id()}"})
         routing.route_event(services, event.id)
     sqs = services.queues.sqs
     while len(messages) < n:
@@ -177,10 +179,10 @@ def test_other_channels_are_untouched_by_an_open_circuit(
     _open_circuit(svc, receiver)
     healthy = channel(svc.store, receiver.url + "/other")
     sub = subscription(svc.store, healthy.id, code="ICA_EXEC_001")
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_001", {**ANALYSIS, "status": "FAILED"})
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_001", {**ANALYSIS, "status": "FAILED"})
     routing.route_event(svc, event.id)
     message = DeliverNotification(
-        eventId=event.id, subscriptionId=sub.id, notificationId=clock.notification_id_for(event.id, sub.id)
+        eventId=event.id, subscriptionId=sub.id, notificationId=ids.notification_id_for(event.id, sub.id)
     )
 
     assert _deliver(svc, message).outcome == "delivered"
@@ -353,11 +355,11 @@ def test_no_exhausted_event_is_emitted_about_an_operational_event(
     receiver.statuses = [500]
     ch = channel(services.store, receiver.url)
     sub = subscription(services.store, ch.id, code=operational.CHANNEL_FAILING)
-    event, _ = ingest.accept_event(services, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
+    event, _ = accept.accept_event(services, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
     _operational_events(services, "-")  # drain the routing message
     routing.route_event(services, event.id)
     message = DeliverNotification(
-        eventId=event.id, subscriptionId=sub.id, notificationId=clock.notification_id_for(event.id, sub.id)
+        eventId=event.id, subscriptionId=sub.id, notificationId=ids.notification_id_for(event.id, sub.id)
     )
 
     assert _deliver(services, message).outcome == "failed"
@@ -398,7 +400,7 @@ def test_a_wildcard_subscription_does_not_receive_operational_events(
     svc: Services, receiver: Receiver
 ) -> None:
     everything = subscription(svc.store, channel(svc.store, receiver.url).id, code="*")
-    event, _ = ingest.accept_event(svc, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
+    event, _ = accept.accept_event(svc, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
 
     routing.route_event(svc, event.id)
 

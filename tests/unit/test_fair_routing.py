@@ -16,13 +16,15 @@ from typing import Any
 
 import pytest
 
-from herald import clock, ingest, names, routing
+from herald import names
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain import clock
+from herald.domain.models import NotificationStatus
+from herald.domain.settings import get_settings, reset_settings
 from herald.filters import MatchResult
-from herald.handlers import filter as filter_handler
-from herald.local.lambda_context import LocalContext
-from herald.models import NotificationStatus
-from herald.services import Services, build_services
-from herald.settings import get_settings, reset_settings
+from herald.handlers import route as route_handler
+from herald.logic import accept, routing
+from herald.logic.services import Services, build_services
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 HOSTILE = "[?($.a =~ /(a+)+$/)]"
@@ -78,14 +80,14 @@ def _record(event_id: str, project: str) -> dict[str, Any]:
 
 def _batch(svc: Services, events: list[tuple[str, str]]) -> None:
     """The filter function, given one batch of the events queue."""
-    result = filter_handler.handler(
+    result = route_handler.handler(
         {"Records": [_record(e, p) for e, p in events]}, LocalContext("herald-filter", timeout_seconds=60)
     )
     assert result == {"batchItemFailures": []}
 
 
 def _post(svc: Services, project: str, payload: dict[str, Any] | None = None) -> str:
-    event, _ = ingest.accept_event(
+    event, _ = accept.accept_event(
         svc, project, "ICA_EXEC_002", payload or {**ANALYSIS, "id": str(uuid.uuid4())}
     )
     return event.id

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from herald import formats, ingest, routing, versions
-from herald.models import Channel, ChannelType, Event, PayloadFormat, Subscription
-from herald.services import Services
+from herald.domain import formats, versions
+from herald.domain.models import Channel, ChannelType, Event, PayloadFormat, Subscription
+from herald.logic import accept, routing
+from herald.logic.services import Services
 from tests.unit.builders import channel, subscription
 
 
@@ -119,7 +120,7 @@ def test_v3_status_change_subscriber_is_not_notified_of_a_v4_only_state(services
     ch = channel(services.store, "http://127.0.0.1:9/h")
     v3 = subscription(services.store, ch.id, code="ICA_EXEC_028", payloadVersion="V3")
     v4 = subscription(services.store, ch.id, code="ICA_EXEC_028", payloadVersion="V4")
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_028", {"status": "PREPARING_INPUTS"})
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_028", {"status": "PREPARING_INPUTS"})
     routing.route_event(services, event.id)
     _, notifications = services.store.get_event_with_notifications(event.id)
     assert {n.subscriptionId for n in notifications} == {v4.id}
@@ -136,7 +137,7 @@ def test_v3_status_change_subscriber_is_not_notified_of_a_v4_only_state(services
     ],
 )
 def test_catalog_suggests_the_nearest_codes(typo: str, suggested: list[str]) -> None:
-    from herald import catalog
+    from herald.domain import catalog
 
     assert catalog.nearest(typo)[: len(suggested)] == suggested
     if not suggested:

@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
-from herald import ingest, names
+from herald import names
+from herald.dal.store import Store
+from herald.dev.local.lambda_context import LocalContext
+from herald.dev.local.pollers import SqsPoller
+from herald.domain.settings import reset_settings
 from herald.handlers import deliver, reprocess
-from herald.handlers import filter as filter_handler
-from herald.local.lambda_context import LocalContext
-from herald.local.pollers import SqsPoller
-from herald.services import Services, reset_services
-from herald.settings import reset_settings
-from herald.store import Store
+from herald.handlers import route as route_handler
+from herald.logic import accept
+from herald.logic.services import Services, reset_services
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 
@@ -30,9 +31,9 @@ def _sqs_event(sqs: Any, queue_url: str) -> dict[str, Any]:
 def _routed_event(services: Services, address: str) -> None:
     ch = channel(services.store, address)
     subscription(services.store, ch.id)
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs = services.queues.sqs
-    result = filter_handler.handler(_sqs_event(sqs, services.queues.events_url), LocalContext("filter"))
+    result = route_handler.handler(_sqs_event(sqs, services.queues.events_url), LocalContext("filter"))
     assert result == {"batchItemFailures": []}
 
 
@@ -77,7 +78,7 @@ def test_poison_message_fails_its_record_only(services: Services, receiver: Rece
 def test_reprocess_handler_settles_a_dead_letter(services: Services) -> None:
     sqs = services.queues.sqs
     dlq = sqs.get_queue_url(QueueName=names.EVENTS_DLQ_NAME)["QueueUrl"]
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"kind":"event","eventId":"{event.id}","projectId":"p1"}}')
 
     assert reprocess.handler(_sqs_event(sqs, dlq), LocalContext("reprocess")) == {"batchItemFailures": []}
@@ -122,8 +123,8 @@ def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services
         fast_channel = channel(services.store, f"http://127.0.0.1:{fast.server_address[1]}/")
         slow_sub = subscription(services.store, slow_channel.id)
         subscription(services.store, fast_channel.id)
-        ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-        filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+        accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+        route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
         batch = _sqs_event(services.queues.sqs, services.queues.deliveries_url)
         assert len(batch["Records"]) == 2
         # The slow target's record first: a sequential sender would be stuck on it.
@@ -142,8 +143,8 @@ def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
     ch = channel(services.store, receiver.url)
     subscription(services.store, ch.id)
     for n in range(5):
-        ingest.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"a{n}"})
-    ingest.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS)
+        accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"a{n}"})
+    accept.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS)
     reads: list[tuple[str, tuple[str, ...]]] = []
     read = Store.subscriptions_for
 
@@ -155,7 +156,7 @@ def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
     batch = _sqs_event(services.queues.sqs, services.queues.events_url)
     assert len(batch["Records"]) == 6
 
-    assert filter_handler.handler(batch, LocalContext("filter")) == {"batchItemFailures": []}
+    assert route_handler.handler(batch, LocalContext("filter")) == {"batchItemFailures": []}
 
     assert sorted(reads) == [("p1", ("ICA_EXEC_002",)), ("p2", ("ICA_EXEC_002",))]
     deliveries = services.queues.sqs.receive_message(
@@ -169,11 +170,11 @@ def test_a_subscription_created_between_batches_is_seen_by_the_next_batch(
 ) -> None:
     ch = channel(services.store, receiver.url)
     subscription(services.store, ch.id)
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+    accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
     later = subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": "a2"})
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": "a2"})
 
-    filter_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+    route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
 
     assert services.store.get_notification(event.id, later.id) is not None

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from herald import clock, ingest, routing
-from herald.services import Services
+from herald.domain import clock
+from herald.logic import accept, routing
+from herald.logic.services import Services
 from tests.unit.builders import ANALYSIS
 
 
@@ -21,7 +22,7 @@ def _queued(services: Services) -> list[dict]:
 
 
 def test_accepted_event_is_stored_pending_and_queued(services: Services) -> None:
-    event, created = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, created = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert created
     stored = services.store.get_event(event.id)
     assert stored is not None and stored.payload == ANALYSIS and stored.status == "pending"
@@ -29,9 +30,9 @@ def test_accepted_event_is_stored_pending_and_queued(services: Services) -> None
 
 
 def test_same_client_id_returns_the_same_event_once(services: Services) -> None:
-    first, created1 = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    first, created1 = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
     services.store.mark_routed(first.id)
-    second, created2 = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    second, created2 = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
     assert (created1, created2) == (True, False)
     assert second.id == first.id
     assert second.correlationId == "abc"
@@ -39,30 +40,30 @@ def test_same_client_id_returns_the_same_event_once(services: Services) -> None:
 
 
 def test_same_client_id_in_another_project_is_another_event(services: Services) -> None:
-    a, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
-    b, created = ingest.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    a, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    b, created = accept.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS, client_id="abc")
     assert created and a.id != b.id
 
 
 def test_reused_client_id_with_different_content_is_a_conflict(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.1"}, client_id="abc")
-    with pytest.raises(ingest.EventConflictError, match="already used for a different event"):
-        ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.2"}, client_id="abc")
+    accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.1"}, client_id="abc")
+    with pytest.raises(accept.EventConflictError, match="already used for a different event"):
+        accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "fil.2"}, client_id="abc")
 
 
 def test_unrouted_duplicate_is_queued_again(services: Services) -> None:
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
-    ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
+    accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
     assert len(_queued(services)) == 2
 
 
 def test_oversized_payload_is_refused_before_storing(services: Services) -> None:
-    with pytest.raises(ingest.PayloadTooLargeError, match="limit is 262144"):
-        ingest.accept_event(services, "p1", "ICA_EXEC_002", {"blob": "x" * 300_000})
+    with pytest.raises(accept.PayloadTooLargeError, match="limit is 262144"):
+        accept.accept_event(services, "p1", "ICA_EXEC_002", {"blob": "x" * 300_000})
 
 
 def test_event_expires_after_the_retention_period(services: Services) -> None:
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     item = services.store._get(f"EVENT#{event.id}", "EVENT")
     assert item is not None
     assert item["expiresAt"] == int(event.createdAt) + 30 * 86400
@@ -71,7 +72,7 @@ def test_event_expires_after_the_retention_period(services: Services) -> None:
 def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from herald.queues import QueueSendError
+    from herald.adapters.queues import QueueSendError
 
     real_send = services.queues.send
 
@@ -79,13 +80,13 @@ def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
         raise QueueSendError("1 message(s) not accepted by SQS (InternalError: try again)")
 
     monkeypatch.setattr(services.queues, "send", refuse)
-    with pytest.raises(ingest.IngestUnavailableError, match="retry with the same id"):
-        ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
+    with pytest.raises(accept.IngestUnavailableError, match="retry with the same id"):
+        accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
     [event] = services.store.list_events("p1", 10, None, now=time.time()).items
     assert event.status == "failed" and "could not be queued" in (event.routingError or "")
 
     monkeypatch.setattr(services.queues, "send", real_send)
-    again, created = ingest.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
+    again, created = accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
     assert (again.id, created) == (event.id, False)
     routing.route_event(services, event.id)
     stored = services.store.get_event(event.id, consistent=True)
@@ -95,15 +96,15 @@ def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
 # --- the sweeper: events stored but not queued -----------------------------------------------------
 def _unqueued(services: Services, monkeypatch: pytest.MonkeyPatch) -> str:
     """An event whose RouteEvent SQS refused (the API answered 503), posted without an id."""
-    from herald.queues import QueueSendError
+    from herald.adapters.queues import QueueSendError
 
     def refuse(queue_url: str, messages: list) -> None:
         raise QueueSendError("1 message(s) not accepted by SQS (InternalError: try again)")
 
     with monkeypatch.context() as patch:
         patch.setattr(services.queues, "send", refuse)
-        with pytest.raises(ingest.IngestUnavailableError):
-            ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+        with pytest.raises(accept.IngestUnavailableError):
+            accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     [event] = services.store.list_events("p1", 10, None, now=time.time()).items
     return event.id
 
@@ -117,14 +118,14 @@ def test_the_sweep_queues_an_event_that_could_not_be_queued_and_it_reads_pending
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event_id = _unqueued(services, monkeypatch)
-    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+    _later(monkeypatch, accept.UNQUEUED_GRACE_SECONDS + 1)
 
-    assert ingest.requeue_unqueued(services) == 1
+    assert accept.requeue_unqueued(services) == 1
 
     assert _queued(services) == [{"kind": "event", "eventId": event_id, "projectId": "p1"}]
     stored = services.store.get_event(event_id, consistent=True)
     assert stored is not None and stored.status == "pending" and stored.routingError is None
-    assert ingest.requeue_unqueued(services) == 0  # queued once, then off the sweeper's list
+    assert accept.requeue_unqueued(services) == 0  # queued once, then off the sweeper's list
 
 
 def test_the_sweep_leaves_a_just_failed_event_to_the_producers_retry_for_a_minute(
@@ -132,28 +133,28 @@ def test_the_sweep_leaves_a_just_failed_event_to_the_producers_retry_for_a_minut
 ) -> None:
     _unqueued(services, monkeypatch)
 
-    assert ingest.requeue_unqueued(services) == 0
+    assert accept.requeue_unqueued(services) == 0
     assert _queued(services) == []
 
 
 def test_while_sqs_still_refuses_the_event_stays_failed_and_waits_for_the_next_sweep(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from herald.queues import QueueSendError
+    from herald.adapters.queues import QueueSendError
 
     event_id = _unqueued(services, monkeypatch)
-    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+    _later(monkeypatch, accept.UNQUEUED_GRACE_SECONDS + 1)
     real_send = services.queues.send
 
     def refuse(queue_url: str, messages: list) -> None:
         raise QueueSendError("still down")
 
     monkeypatch.setattr(services.queues, "send", refuse)
-    assert ingest.requeue_unqueued(services) == 0
+    assert accept.requeue_unqueued(services) == 0
     assert services.store.get_event(event_id, consistent=True).status == "failed"  # type: ignore[union-attr]
 
     monkeypatch.setattr(services.queues, "send", real_send)
-    assert ingest.requeue_unqueued(services) == 1
+    assert accept.requeue_unqueued(services) == 1
 
 
 def test_an_event_the_producer_reposted_and_got_routed_is_not_reopened_by_the_sweep(
@@ -161,9 +162,9 @@ def test_an_event_the_producer_reposted_and_got_routed_is_not_reopened_by_the_sw
 ) -> None:
     event_id = _unqueued(services, monkeypatch)
     routing.route_event(services, event_id)  # e.g. queued by a repost with the same id
-    _later(monkeypatch, ingest.UNQUEUED_GRACE_SECONDS + 1)
+    _later(monkeypatch, accept.UNQUEUED_GRACE_SECONDS + 1)
 
-    ingest.requeue_unqueued(services)
+    accept.requeue_unqueued(services)
 
     stored = services.store.get_event(event_id, consistent=True)
     assert stored is not None and stored.routed and stored.status == "success"

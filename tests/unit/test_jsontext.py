@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from herald import jsontext
+from herald.domain import jsontext
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from moto import backends
 from moto.dynamodb.models.table import Table
 from moto.sqs.models import SQSBackend, sqs_backends
 
-from herald.local import moto_server
-from herald.local.resources import LocalResources
+from herald.dev.local import moto_server
+from herald.dev.local.resources import LocalResources
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY
 
 

@@ -9,9 +9,10 @@ import time
 
 import pytest
 
-from herald import names, onecodex
-from herald.services import Services, build_services
-from herald.settings import get_settings, reset_settings
+from herald import names
+from herald.domain.settings import get_settings, reset_settings
+from herald.logic import onecodex
+from herald.logic.services import Services, build_services
 
 SECRET = "onecodex-test-secret"
 PAYLOAD = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from herald import clock, endpoint_health, ingest
+from herald.dev.local.lambda_context import LocalContext
+from herald.dev.local.resources import LocalResources
+from herald.domain import clock, ids
+from herald.domain.messages import DeliverNotification
 from herald.handlers import deliver
-from herald.handlers import filter as filter_handler
-from herald.local.lambda_context import LocalContext
-from herald.local.resources import LocalResources
-from herald.messages import DeliverNotification
-from herald.services import Services
+from herald.handlers import route as route_handler
+from herald.logic import accept, endpoint_health
+from herald.logic.services import Services
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 from tests.unit.test_handlers import _sqs_event
@@ -21,10 +22,10 @@ REFUSED = "http://127.0.0.1:1/hook"  # nothing listens: every attempt fails
 def _post_and_route(services: Services, n: int) -> list[str]:
     ids = []
     for i in range(n):
-        event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"analysis-{i}"})
+        event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"analysis-{i}"})
         ids.append(event.id)
         # One event per routing batch: the order routing sends them in is the order posted.
-        result = filter_handler.handler(
+        result = route_handler.handler(
             _sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f")
         )
         assert result == {"batchItemFailures": []}
@@ -88,7 +89,7 @@ def test_a_failing_ordered_delivery_holds_back_only_its_own_subscription(
     assert sorted(by_id[i].eventId for i in held) == sorted(event_ids)
     assert {by_id[i].subscriptionId for i in held} == {failing.id}
     assert [r["headers"]["webhook-id"] for r in receiver.requests] == [
-        clock.notification_id_for(e, healthy.id) for e in event_ids
+        ids.notification_id_for(e, healthy.id) for e in event_ids
     ]
     # Only the head was attempted; the two behind it were not.
     attempts = [len(services.store.get_notification(e, failing.id).attempts) for e in event_ids]
@@ -111,8 +112,8 @@ def test_an_ordered_delivery_that_failed_for_good_leaves_its_group_at_once(
     services: Services, resources: LocalResources, monkeypatch: Any
 ) -> None:
     from herald import names
-    from herald.services import build_services
-    from herald.settings import get_settings, reset_settings
+    from herald.domain.settings import get_settings, reset_settings
+    from herald.logic.services import build_services
 
     monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")  # one attempt only
     reset_settings()

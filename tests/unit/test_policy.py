@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from herald import policy
+from herald.domain import policy
 
 HERALD = "111111111111"
 ROLE = f"arn:aws:iam::{HERALD}:role/Herald-prod-FunctionsDeliverRole1234-ABCD"

@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from herald.local.pollers import SqsPoller
-from herald.local.resources import _queue
+from herald.dev.local.pollers import SqsPoller
+from herald.dev.local.resources import _queue
 
 
 @pytest.fixture

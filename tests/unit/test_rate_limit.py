@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from herald import endpoint_health, rate_limit
-from herald.services import Services
+from herald.logic import endpoint_health, rate_limit
+from herald.logic.services import Services
 
 T0 = 1_800_000_000.0
 

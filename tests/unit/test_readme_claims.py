@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from herald import formats, signing, versions
+from herald import signing
 from herald.api.schemas import DuplicateOut, EventAccepted
-from herald.models import DuplicateRule, Event, Subscription
+from herald.domain import formats, versions
+from herald.domain.models import DuplicateRule, Event, Subscription
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -11,7 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
-from herald import receiver, signing
+from herald import signing
+from herald.dev import receiver
 from tests.conftest import serving
 
 
@@ -47,7 +48,7 @@ def test_kill_stops_it_with_status_0_and_frees_the_port() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "herald.cli", "receive", "--port", str(port)],
+        [sys.executable, "-m", "herald.dev.cli", "receive", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from herald import names, retry
-from herald.settings import SettingsError, settings_from_env
+from herald import names
+from herald.domain import retry
+from herald.domain.settings import SettingsError, settings_from_env
 
 
 @pytest.mark.parametrize(

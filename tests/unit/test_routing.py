@@ -6,11 +6,14 @@ import json
 
 import pytest
 
-from herald import aws, clock, ingest, names, routing
+from herald import names
+from herald.adapters import aws
+from herald.domain import clock
+from herald.domain.models import Attempt, NotificationStatus
+from herald.domain.settings import get_settings, reset_settings
 from herald.filters import MatchResult
-from herald.models import Attempt, NotificationStatus
-from herald.services import Services, build_services
-from herald.settings import get_settings, reset_settings
+from herald.logic import accept, routing
+from herald.logic.services import Services, build_services
 from tests.unit.builders import ANALYSIS, channel, subscription
 
 
@@ -30,7 +33,7 @@ def test_event_reaches_code_wildcard_and_filtered_subscriptions(services: Servic
     subscription(services.store, ch.id, code="ICA_EXEC_001")
     subscription(services.store, ch.id, project="p2")
     subscription(services.store, ch.id, enabled=False)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(services, event.id) == 3
 
@@ -41,7 +44,7 @@ def test_event_reaches_code_wildcard_and_filtered_subscriptions(services: Servic
 def test_routing_twice_creates_no_second_notification(services: Services) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
     routing.route_event(services, event.id)
     _, notifications = services.store.get_event_with_notifications(event.id)
@@ -49,7 +52,7 @@ def test_routing_twice_creates_no_second_notification(services: Services) -> Non
 
 
 def test_event_without_subscribers_is_settled_as_success(services: Services) -> None:
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert routing.route_event(services, event.id) == 0
     stored = services.store.get_event(event.id)
     assert stored is not None and stored.routed and stored.status == "success"
@@ -58,7 +61,7 @@ def test_event_without_subscribers_is_settled_as_success(services: Services) -> 
 def test_routed_event_with_notifications_is_pending(services: Services) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
     stored = services.store.get_event(event.id)
     assert stored is not None and stored.status == "pending"
@@ -75,7 +78,7 @@ def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
     monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
     reset_settings()
     svc = build_services(get_settings())
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(svc, event.id)
     routing.route_event(svc, event.id)  # a redelivery publishes nothing more
 
@@ -101,7 +104,7 @@ def test_a_deployment_with_broadcast_off_publishes_nothing(
     monkeypatch.setenv(names.ENV_BROADCAST, "0")
     reset_settings()
     svc = build_services(get_settings())
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     routing.route_event(svc, event.id)
 
@@ -126,7 +129,7 @@ def test_ica_data_100_covers_project_data_status_changes_only(
 ) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     wildcard = subscription(services.store, ch.id, code="ICA_DATA_100")
-    event, _ = ingest.accept_event(services, "p1", code, {"id": "fil.1"})
+    event, _ = accept.accept_event(services, "p1", code, {"id": "fil.1"})
     routing.route_event(services, event.id)
     _, notifications = services.store.get_event_with_notifications(event.id)
     assert (wildcard.id in {n.subscriptionId for n in notifications}) is reaches_data_wildcard
@@ -151,7 +154,7 @@ def _event_writes(services: Services) -> list[tuple[str, str]]:
 def test_routing_sets_routed_and_the_status_it_knows_in_one_write(services: Services) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     calls = _event_writes(services)
 
     routing.route_event(services, event.id)
@@ -167,7 +170,7 @@ def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_se
 ) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     sub = subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     store = services.store
 
     def delivered_at_once(messages: list, *_: object) -> None:
@@ -197,7 +200,7 @@ def test_a_status_refresh_overtaken_by_a_newer_one_reads_again_instead_of_overwr
 ) -> None:
     ch = channel(services.store, "http://127.0.0.1:9/hook")
     sub = subscription(services.store, ch.id)
-    event, _ = ingest.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     store = services.store
     routing.route_event(services, event.id)
     failed = Attempt(at=clock.utc_iso(), durationMs=3, success=False, httpStatus=500)
@@ -251,7 +254,7 @@ def test_once_the_routing_budget_is_spent_the_remaining_filters_are_not_evaluate
     ch = channel(svc.store, "http://127.0.0.1:9/hook")
     for _ in range(5):
         subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(svc, event.id) == 3
 
@@ -268,7 +271,7 @@ def test_subscriptions_whose_filters_were_not_evaluated_get_a_failed_notificatio
     filtered = [
         subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]") for _ in range(3)
     ]
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     routing.route_event(svc, event.id)
 
@@ -296,7 +299,7 @@ def test_subscriptions_without_a_filter_are_delivered_after_the_budget_is_spent(
     subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
     subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
     plain = subscription(svc.store, ch.id)
-    event, _ = ingest.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
+    event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(svc, event.id) == 2
 

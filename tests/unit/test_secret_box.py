@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from herald import aws
-from herald.secret_box import PREFIX, SecretBox
+from herald.adapters import aws
+from herald.adapters.secret_box import PREFIX, SecretBox
 
 
 @pytest.fixture

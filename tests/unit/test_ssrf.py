@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from herald import ssrf
+from herald.domain import ssrf
 from herald.targets import http
 from herald.targets.http import run
 from tests.conftest import Receiver
@@ -220,7 +220,7 @@ def no_ipaddress_classification(monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     """`ipaddress`'s own is_global/is_private/... differ between Python versions: unusable here."""
 
     def forbidden(self: object) -> bool:
-        raise AssertionError("herald.ssrf consulted ipaddress's own classification")
+        raise AssertionError("herald.domain.ssrf consulted ipaddress's own classification")
 
     for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address):
         for name in ("is_global", "is_private", "is_loopback", "is_link_local", "is_reserved",

@@ -9,11 +9,11 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary
 
-from herald import clock
-from herald.models import Event, NotificationStatus
+from herald.dal.store import PK, SK, _sort_time, _to_ddb
+from herald.domain import clock, ids
+from herald.domain.models import Event, NotificationStatus
+from herald.logic.services import Services
 from herald.names import GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY
-from herald.services import Services
-from herald.store import PK, SK, _sort_time, _to_ddb
 from tests.unit.builders import ANALYSIS
 
 INDEX_KEYS = {GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY}
@@ -22,12 +22,12 @@ INDEX_KEYS = {GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_K
 def _event(project: str = "p1", code: str = "ICA_EXEC_002", **extra: Any) -> Event:
     now = clock.now()
     return Event(
-        id=clock.new_id(),
+        id=ids.new_id(),
         projectId=project,
         eventCode=code,
         description=code,
         payload=ANALYSIS,
-        correlationId=clock.new_id(),
+        correlationId=ids.new_id(),
         timestamp=clock.utc_iso(now),
         createdAt=now,
         **extra,

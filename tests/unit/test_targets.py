@@ -13,9 +13,10 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from herald import aws, signing, targets
-from herald.models import Channel, ChannelType, Event
-from herald.settings import Settings
+from herald import signing, targets
+from herald.adapters import aws
+from herald.domain.models import Channel, ChannelType, Event
+from herald.domain.settings import Settings
 from herald.targets import aws_targets, http
 from herald.targets.http import run
 

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from herald import clock, ingest, routing, transfers
-from herald.services import Services
+from herald.domain import clock
+from herald.logic import accept, routing, transfers
+from herald.logic.services import Services
 
 
 class Clock:
@@ -27,7 +28,7 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def _report(services: Services, transfer: str, done: int, status: str = "IN_PROGRESS") -> None:
     payload = {"id": transfer, "bytesTransferred": done, "status": status}
-    event, _ = ingest.accept_event(services, "p1", "HERALD_TRANSFER", payload)
+    event, _ = accept.accept_event(services, "p1", "HERALD_TRANSFER", payload)
     routing.route_event(services, event.id)
 
 
@@ -100,7 +101,7 @@ def test_failed_transfer_is_not_stalled_and_not_a_success(services: Services, no
 
 def test_transfers_of_other_projects_are_tracked_apart(services: Services, now: Clock) -> None:
     _report(services, "trf.1", 100)
-    event, _ = ingest.accept_event(services, "p2", "HERALD_TRANSFER", {"id": "trf.1", "bytesTransferred": 5})
+    event, _ = accept.accept_event(services, "p2", "HERALD_TRANSFER", {"id": "trf.1", "bytesTransferred": 5})
     routing.route_event(services, event.id)
     now.t += 121
     assert transfers.report_stalled(services) == 2

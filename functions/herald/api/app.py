@@ -25,30 +25,30 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import console_sessions, ingest, jsontext, limits
-from herald.api import (
+from herald.api import auth, console_static
+from herald.api.common import services, set_principal
+from herald.api.errors import ApiError, describe_validation, error_response
+from herald.api.routes import (
     apikeys,
-    auth,
-    catalog_routes,
+    catalog,
     channels,
-    console_routes,
-    console_static,
+    console,
     custom,
     events,
     failed,
     inbound,
     subscriptions,
 )
-from herald.api.common import services, set_principal
-from herald.api.errors import ApiError, describe_validation, error_response
 from herald.api.schemas import HealthOut
+from herald.domain import jsontext, limits
+from herald.logic import accept, console_sessions
 
 logger = Logger(child=True)
 
 MAX_BODY_BYTES = limits.MAX_BODY_BYTES  # on every route, public ones included (see `resolve`)
 OPENAPI_PATH, SWAGGER_PATH = "/openapi.json", "/swagger"
 # The One Codex webhook authenticates by its HMAC signature: One Codex sends no API key.
-PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH, catalog_routes.WEBHOOK_PATH}
+PUBLIC_PATHS = {"/health", OPENAPI_PATH, SWAGGER_PATH, catalog.WEBHOOK_PATH}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 API_TITLE = "Herald"
 API_VERSION = "1.0.0"
@@ -68,7 +68,7 @@ app = APIGatewayRestResolver(enable_validation=True)
 def _gate(event: dict[str, Any]) -> Response | None:
     """Check a request before routing: the API key, then the body's encoding. None: go on."""
     set_principal(None)
-    console_routes.set_session(None)
+    console.set_session(None)
     if event.get("path") in PUBLIC_PATHS:
         return None
     body = event.get("body") or ""
@@ -76,14 +76,14 @@ def _gate(event: dict[str, Any]) -> Response | None:
     key = auth.authenticate(services().store, presented)
     bearer = None if presented else console_sessions.bearer(_header(event, "Authorization"))
     if bearer is not None:  # a console session: the access of the key that opened it
-        session = console_sessions.authenticate(console_routes.console_store(), bearer)
+        session = console_sessions.authenticate(console.console_store(), bearer)
         if session is None:
             return error_response(
                 401, "unauthorized", "the console session has expired or ended; sign in again"
             )
         key = session.key
-        console_routes.set_session(session)
-    elif key is None and not presented and event.get("path") == console_routes.SESSIONS_PATH:
+        console.set_session(session)
+    elif key is None and not presented and event.get("path") == console.SESSIONS_PATH:
         return None  # a one-time link's exchange carries no credentials (the route checks the link)
     if key is None:
         message = "missing X-API-Key header" if not presented else "the API key is not valid"
@@ -159,8 +159,8 @@ def _retry_later(message: str) -> Response:
     return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
 
 
-@app.exception_handler(ingest.IngestUnavailableError)
-def _unavailable(exc: ingest.IngestUnavailableError) -> Response:
+@app.exception_handler(accept.IngestUnavailableError)
+def _unavailable(exc: accept.IngestUnavailableError) -> Response:
     return _retry_later(str(exc))
 
 
@@ -245,12 +245,12 @@ def health() -> HealthOut:
 for _router in (
     channels.router,
     subscriptions.router,
-    console_routes.router,
+    console.router,
     failed.router,
     custom.router,
     events.router,
     apikeys.router,
-    catalog_routes.router,
+    catalog.router,
     inbound.router,
 ):
     app.include_router(_router)
@@ -481,7 +481,7 @@ def _proxy_response(response: Response) -> dict[str, Any]:
 
 def _strict_json(event: dict[str, Any]) -> Response | None:
     """Refuse a body no receiver could parse (NaN, Infinity, lone surrogates…) before routing."""
-    if event.get("path") == catalog_routes.WEBHOOK_PATH:
+    if event.get("path") == catalog.WEBHOOK_PATH:
         return None  # signed bytes: verified first, parsed by the webhook's own rules
     body = event["body"]
     try:

@@ -10,9 +10,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from herald import keys
-from herald.models import ApiKey
-from herald.store import Store
+from herald.dal.store import Store
+from herald.domain.models import ApiKey
+from herald.logic import apikeys
 
 CACHE_SECONDS = 60.0
 # Unknown keys are cached too (a flood of guesses costs one read each per minute, not per
@@ -22,14 +22,14 @@ _cache: OrderedDict[str, tuple[float, ApiKey | None]] = OrderedDict()
 _lock = threading.Lock()
 
 # Kept here for existing callers (`herald dev`, the CLI).
-hash_key = keys.hash_key
-new_key = keys.new_key
+hash_key = apikeys.hash_key
+new_key = apikeys.new_key
 
 
 def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     if not presented:
         return None
-    digest = keys.hash_key(presented)
+    digest = apikeys.hash_key(presented)
     now = time.monotonic()
     with _lock:
         cached = _cache.get(digest)
@@ -45,7 +45,7 @@ def authenticate(store: Store, presented: str | None) -> ApiKey | None:
 
 
 def register_key(store: Store, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
-    record = keys.register(store, key, projects, admin, name)
+    record = apikeys.register(store, key, projects, admin, name)
     forget(record.keyHash)
     return record
 

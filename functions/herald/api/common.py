@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from herald import clock
 from herald.api.errors import ApiError, invalid, not_found
 from herald.api.schemas import ID_PATTERN, PROJECT_ID_PATTERN, ChannelOut, ErrorOut
-from herald.models import ApiKey, Channel
-from herald.services import Services, get_services
-from herald.store import InvalidCursorError
+from herald.dal.store import InvalidCursorError
+from herald.domain import clock
+from herald.domain.models import ApiKey, Channel
+from herald.logic.services import Services, get_services
 
 _principal: ContextVar[ApiKey | None] = ContextVar("herald_principal", default=None)
 

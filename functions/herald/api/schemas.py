@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from herald.models import (
+from herald.domain.models import (
     EVENT_CODE_PATTERN,
     PROJECT_ID_PATTERN,
     Attempt,

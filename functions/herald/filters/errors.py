@@ -44,7 +44,7 @@ class FilterEvaluationError(Exception):
 
 class FilterBoundError(FilterEvaluationError):
     """The evaluation hit one of its bounds (a regex's time limit, the path-node limit): the filter
-    is costly on this payload, which routing counts against it (see herald.routing)."""
+    is costly on this payload, which routing counts against it (see herald.logic.routing)."""
 
 
 class SoftEvaluationError(FilterEvaluationError):

@@ -33,11 +33,11 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
     )
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from herald import delivery
+    from herald.domain.messages import DeliverNotification
     from herald.handlers.observability import logger, metrics
-    from herald.messages import DeliverNotification
+    from herald.logic import delivery
+    from herald.logic.services import Services, get_services
     from herald.names import SQS_MAX_DELAY_SECONDS
-    from herald.services import Services, get_services
     from herald.targets import http
 
 

@@ -11,9 +11,9 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from herald import dead_letters
     from herald.handlers.observability import logger, metrics
-    from herald.services import get_services
+    from herald.logic import dead_letters
+    from herald.logic.services import get_services
 
 # Report an all-failed batch item by item too: a failing receiver is not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

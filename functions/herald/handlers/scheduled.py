@@ -10,9 +10,9 @@ from herald.handlers.coldstart import frozen_imports
 with frozen_imports():  # the cold start's imports, without garbage collections (see coldstart)
     from aws_lambda_powertools.metrics import MetricUnit
 
-    from herald import ingest, transfers
     from herald.handlers.observability import logger, metrics
-    from herald.services import get_services
+    from herald.logic import accept, transfers
+    from herald.logic.services import get_services
 
 
 @metrics.log_metrics
@@ -21,7 +21,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     services = get_services()
     stalled = transfers.report_stalled(services)
     metrics.add_metric(name="TransfersStalled", unit=MetricUnit.Count, value=stalled)
-    requeued = ingest.requeue_unqueued(services)  # logged when there were any
+    requeued = accept.requeue_unqueued(services)  # logged when there were any
     if requeued:
         metrics.add_metric(name="UnqueuedEventsRequeued", unit=MetricUnit.Count, value=requeued)
     return {"stalled": stalled, "requeued": requeued}

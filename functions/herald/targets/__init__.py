@@ -6,9 +6,10 @@ import asyncio
 import html as html_lib
 import json
 
-from herald import clock, signing
-from herald.models import Channel, ChannelType, Event
-from herald.settings import Settings
+from herald import signing
+from herald.domain import clock
+from herald.domain.models import Channel, ChannelType, Event
+from herald.domain.settings import Settings
 from herald.targets import aws_targets, http
 from herald.targets.base import Outcome
 

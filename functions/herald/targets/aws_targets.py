@@ -7,7 +7,7 @@ import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from herald import aws
+from herald.adapters import aws
 from herald.targets.base import Outcome
 
 # SQS and SNS refuse messages over 256 KiB; fail clearly rather than let AWS truncate nothing.

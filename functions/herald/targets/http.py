@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from herald import ssrf
+from herald.domain import ssrf
 from herald.targets.base import Outcome
 
 RESPONSE_EXCERPT_BYTES = 64 * 1024
@@ -28,7 +28,7 @@ POOL_LIMIT = 100
 
 
 class PublicOnlyResolver(AbstractResolver):
-    """Resolves like the default resolver, then refuses any non-public address (see herald.ssrf).
+    """Resolves like the default resolver, then refuses any non-public address (see herald.domain.ssrf).
 
     The check runs on the very addresses aiohttp connects to, so a DNS answer that changed since
     the channel was created (DNS rebinding) is caught here.

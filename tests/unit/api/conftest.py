@@ -7,10 +7,11 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from herald import aws, custom_events
+from herald.adapters import aws
 from herald.api import auth
-from herald.local.resources import LocalResources
-from herald.services import Services
+from herald.dev.local.resources import LocalResources
+from herald.logic import custom_events
+from herald.logic.services import Services
 from tests.unit.api.support import ADMIN, P1_KEY, P2_KEY, P12_KEY, Client
 from tests.unit.conftest import install_resources
 

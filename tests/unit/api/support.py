@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from herald import clock
+from herald.dev.local.api_server import proxy_event
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain import clock, ids
+from herald.domain.models import Attempt, Notification, NotificationStatus
 from herald.handlers import api
-from herald.local.api_server import proxy_event
-from herald.local.lambda_context import LocalContext
-from herald.models import Attempt, Notification, NotificationStatus
-from herald.services import Services
+from herald.logic.services import Services
 
 ADMIN = "admin-key"
 P1_KEY = "p1-key"
@@ -87,7 +87,7 @@ def event(
     client: Client, project: str, payload: dict[str, Any] | None = None, code: str = "ICA_EXEC_002"
 ) -> str:
     """Posts an event; by default a new analysis each time (one analysis's success is one event)."""
-    body = {"eventCode": code, "payload": payload or {**ANALYSIS, "id": clock.new_id()}}
+    body = {"eventCode": code, "payload": payload or {**ANALYSIS, "id": ids.new_id()}}
     status, body = client.call("POST", f"/api/projects/{project}/events", body)
     assert status == 202, body
     return str(body["id"])
@@ -107,7 +107,7 @@ def notification(
     assert stored is not None
     stamp = created_at or clock.utc_iso()
     n = Notification(
-        id=clock.notification_id_for(event_id, sub["id"]),
+        id=ids.notification_id_for(event_id, sub["id"]),
         eventId=event_id,
         subscriptionId=sub["id"],
         projectId=sub["projectId"],

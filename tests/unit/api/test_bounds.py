@@ -1,7 +1,7 @@
 """Bounds before work at the API: JSON depth and width at every entrance, bodies on every route
 (public ones included), odd bytes anywhere, and stored data that predates the bounds.
 
-Each bound is a named constant in `herald.limits`; each refusal is a 4xx naming the problem.
+Each bound is a named constant in `herald.domain.limits`; each refusal is a 4xx naming the problem.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from herald import bridge, clock, dead_letters, ingest, jsontext, limits
 from herald.api import app as api_app
-from herald.models import Event
-from herald.services import Services
+from herald.domain import clock, ids, jsontext, limits
+from herald.domain.models import Event
+from herald.logic import accept, bridge, dead_letters
+from herald.logic.services import Services
 from tests.unit.api.support import ADMIN, Client, channel, event, subscription
 
 
@@ -102,10 +103,10 @@ def test_an_object_or_array_wider_than_the_bound_is_refused_naming_where(
 
 def test_the_width_bound_holds_wherever_the_payload_comes_from(services: Services) -> None:
     wide = {"items": [0] * (limits.MAX_JSON_MEMBERS + 1)}
-    with pytest.raises(ingest.PayloadShapeError, match=r"\$\['items'\] has 10001 members"):
-        ingest.accept_event(services, "p1", "ICA_EXEC_002", wide)
-    with pytest.raises(ingest.PayloadShapeError, match="nested too deeply"):
-        ingest.accept_event(services, "p1", "ICA_EXEC_028", PAYLOAD_ONE_TOO_DEEP)
+    with pytest.raises(accept.PayloadShapeError, match=r"\$\['items'\] has 10001 members"):
+        accept.accept_event(services, "p1", "ICA_EXEC_002", wide)
+    with pytest.raises(accept.PayloadShapeError, match="nested too deeply"):
+        accept.accept_event(services, "p1", "ICA_EXEC_028", PAYLOAD_ONE_TOO_DEEP)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def stored_deep_event(keys: Services) -> Iterator[Event]:
     """An event nested 300 levels deep, stored as it could be before the bound existed."""
     now = clock.now()
     deep = Event(
-        id=clock.new_id(),
+        id=ids.new_id(),
         projectId="p1",
         eventCode="ICA_EXEC_002",
         description="legacy",

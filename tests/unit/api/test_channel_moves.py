@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from herald import delivery, ingest, routing
-from herald.messages import DeliverNotification
-from herald.models import NotificationStatus
-from herald.services import Services
+from herald.domain.messages import DeliverNotification
+from herald.domain.models import NotificationStatus
+from herald.logic import accept, delivery, routing
+from herald.logic.services import Services
 from herald.targets.http import run
 from tests.conftest import Receiver, running_receiver
 from tests.unit.api.support import ANALYSIS, Client, channel, failed_notification, subscription
@@ -50,7 +50,7 @@ def _deliver_all(services: Services, receive_count: int = 1) -> list[delivery.De
 def _events(services: Services, project: str, n: int) -> list[str]:
     ids = []
     for i in range(n):
-        event, _ = ingest.accept_event(services, project, "ICA_EXEC_002", {**ANALYSIS, "id": f"a{i}"})
+        event, _ = accept.accept_event(services, project, "ICA_EXEC_002", {**ANALYSIS, "id": f"a{i}"})
         routing.route_event(services, event.id)
         ids.append(event.id)
     return ids

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from herald import clock
-from herald.services import Services
+from herald.domain import clock
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, subscription
 
 CHANNELS = "/api/notificationChannels"
@@ -182,8 +182,8 @@ def test_http_channel_to_a_non_public_address_is_400(
     admin: Client, monkeypatch: pytest.MonkeyPatch, address: str
 ) -> None:
     monkeypatch.setenv("HERALD_ALLOW_PRIVATE_TARGETS", "0")
-    from herald.services import reset_services
-    from herald.settings import reset_settings
+    from herald.domain.settings import reset_settings
+    from herald.logic.services import reset_services
 
     reset_settings()
     reset_services()

@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 
-from herald import channel_stats, clock, console_sessions
 from herald.api import auth, console_static
+from herald.dal import channel_stats
+from herald.dev.local.api_server import proxy_event
+from herald.dev.local.lambda_context import LocalContext
+from herald.dev.local.resources import LocalResources
+from herald.domain import clock
+from herald.domain.models import NotificationStatus
 from herald.handlers import api
-from herald.local.api_server import proxy_event
-from herald.local.lambda_context import LocalContext
-from herald.local.resources import LocalResources
-from herald.models import NotificationStatus
-from herald.services import Services
+from herald.logic import console_sessions
+from herald.logic.services import Services
 from tests.unit.api.support import (
     Client,
     Reply,
@@ -301,7 +303,7 @@ def test_stats_ranges_are_bounded(admin: Client, query: str, field: str) -> None
 
 
 def test_a_delivered_attempt_is_counted_in_its_channels_stats(keys: Services) -> None:
-    from herald import delivery
+    from herald.logic import delivery
     from herald.targets.base import Outcome
 
     class Prepared:
@@ -438,7 +440,7 @@ def test_an_unbuilt_console_says_how_to_build_it(tmp_path: Any, monkeypatch: pyt
 
 # --- target policies ---------------------------------------------------------------------------------
 def test_an_sqs_target_policy_is_the_cli_policy(p1: Client) -> None:
-    from herald import policy
+    from herald.domain import policy
 
     url = "https://sqs.eu-west-1.amazonaws.com/111122223333/my-target"
     status, body = p1.call("GET", f"/api/targetPolicy?type=SQS&address={url}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from herald.routing import route_event
-from herald.services import Services
+from herald.logic.routing import route_event
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, subscription
 
 EVENTS = "/api/projects/p1/customEvents"

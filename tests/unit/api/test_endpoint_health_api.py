@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from herald import clock, endpoint_health
-from herald.channel_health import CircuitState
-from herald.services import Services
+from herald.domain import clock
+from herald.domain.circuit import CircuitState
+from herald.logic import endpoint_health
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, subscription
 
 CHANNELS = "/api/notificationChannels"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from herald.services import Services
+from herald.logic.services import Services
 from tests.unit.api.support import Client
 
 

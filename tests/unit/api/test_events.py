@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from herald import clock
-from herald.models import NotificationStatus
-from herald.services import Services
+from herald.domain import clock
+from herald.domain.models import NotificationStatus
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, event, failed_notification, subscription
 
 DAY = 86400.0

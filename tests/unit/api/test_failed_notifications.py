@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from herald import failed_notifications
-from herald.local.resources import LocalResources
-from herald.models import NotificationStatus
-from herald.queues import QueueSendError
-from herald.services import Services
+from herald.adapters.queues import QueueSendError
+from herald.dev.local.resources import LocalResources
+from herald.domain.models import NotificationStatus
+from herald.logic import failed_notifications
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, event, failed_notification, notification, subscription
 
 
@@ -92,7 +92,7 @@ def test_reprocess_starts_a_new_cycle_and_keeps_the_old_attempts(
 def test_a_reprocessed_notification_delivered_later_shows_both_cycles(
     admin: Client, keys: Services, sub: dict
 ) -> None:
-    from herald.models import Attempt
+    from herald.domain.models import Attempt
 
     failed = failed_notification(keys, admin, "p1", sub)
     admin.call("POST", f"{_base(sub)}/{failed.id}:reprocess")

@@ -27,11 +27,13 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from herald import aws, custom_events, names
+from herald import names
+from herald.adapters import aws
 from herald.api import auth
-from herald.local.resources import create_resources
-from herald.services import get_services, reset_services
-from herald.settings import Settings, reset_settings
+from herald.dev.local.resources import create_resources
+from herald.domain.settings import Settings, reset_settings
+from herald.logic import custom_events
+from herald.logic.services import get_services, reset_services
 from tests.unit.api.support import ADMIN, wsgi_app
 
 pytestmark = pytest.mark.xdist_group("api-fuzz")

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from herald import inbound, names, secret_box
+from herald import names
+from herald.adapters import secret_box
+from herald.dev.local.api_server import proxy_event
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain.settings import reset_settings
 from herald.handlers import api
-from herald.local.api_server import proxy_event
-from herald.local.lambda_context import LocalContext
-from herald.services import Services
-from herald.settings import reset_settings
+from herald.logic import inbound
+from herald.logic.services import Services
 from tests.unit.api.support import Client
 
 LEGACY_SECRET = "deployment-wide-onecodex-secret"

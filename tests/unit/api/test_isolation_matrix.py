@@ -24,11 +24,10 @@ from typing import Any
 
 import pytest
 
-from herald import clock
-from herald import keys as key_store
 from herald.api import app as api_app
 from herald.api import auth
-from herald.models import (
+from herald.domain import clock, ids
+from herald.domain.models import (
     Attempt,
     Channel,
     ChannelType,
@@ -37,7 +36,8 @@ from herald.models import (
     Notification,
     NotificationStatus,
 )
-from herald.services import Services
+from herald.logic import apikeys as key_store
+from herald.logic.services import Services
 from tests.unit.api.support import ADMIN, Client
 from tests.unit.builders import subscription
 
@@ -186,7 +186,7 @@ class World:
 
 
 def _channel(svc: Services, projects: list[str]) -> Channel:
-    channel_id = clock.new_id()
+    channel_id = ids.new_id()
     ch = Channel(
         id=channel_id,
         type=ChannelType.HTTP,
@@ -206,7 +206,7 @@ def _needs(recipe: Recipe) -> set[str]:
 
 def _event(svc: Services, project: str) -> Event:
     now = clock.now()
-    event = Event(id=clock.new_id(), projectId=project, eventCode="ICA_EXEC_002", description="d",
+    event = Event(id=ids.new_id(), projectId=project, eventCode="ICA_EXEC_002", description="d",
                   payload={"id": "x"}, correlationId="c", timestamp=clock.utc_iso(now), createdAt=now,
                   routed=True, status=NotificationStatus.FAILED)  # fmt: skip
     svc.store.put_event_if_new(event)
@@ -216,7 +216,7 @@ def _event(svc: Services, project: str) -> Event:
 def _failed(svc: Services, event: Event, sub_id: str, channel_id: str) -> Notification:
     stamp = clock.utc_iso()
     attempt = Attempt(at=stamp, durationMs=3, success=False, httpStatus=500, error="HTTP 500")
-    n = Notification(id=clock.notification_id_for(event.id, sub_id), eventId=event.id, subscriptionId=sub_id,
+    n = Notification(id=ids.notification_id_for(event.id, sub_id), eventId=event.id, subscriptionId=sub_id,
                      projectId=event.projectId, channelId=channel_id, status=NotificationStatus.FAILED,
                      attempts=[attempt], lastError="HTTP 500", createdAt=stamp, updatedAt=stamp)  # fmt: skip
     svc.store.create_notification_if_new(n, event)
@@ -247,7 +247,7 @@ def _world(svc: Services, sharing: str, needs: set[str]) -> World:
         if "N" in needs:
             names["N"] = _failed(svc, event, names["S"], used.id).id
     if "I" in needs:
-        hook = InboundWebhook(id=clock.new_id(), projectId=pa, secret="s" * 32, createdAt=clock.utc_iso())
+        hook = InboundWebhook(id=ids.new_id(), projectId=pa, secret="s" * 32, createdAt=clock.utc_iso())
         svc.store.put_inbound_webhook(hook)
         names["I"] = hook.id
     if "K" in needs:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from herald import keys_cli
+from herald.dev import keys_cli
 from tests.conftest import serving
 
 

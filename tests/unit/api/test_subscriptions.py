@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from herald.models import NotificationStatus
-from herald.services import Services
+from herald.domain.models import NotificationStatus
+from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, event, failed_notification, notification, subscription
 
 SUBS = "/api/projects/p1/notificationSubscriptions"
@@ -174,7 +174,7 @@ def test_disable_then_enable(admin: Client, how: str) -> None:
 def test_disabled_subscription_stops_matching(admin: Client, keys: Services) -> None:
     sub = subscription(admin, "p1", channel(admin)["id"])
     admin.call("POST", f"{SUBS}/{sub['id']}:disable")
-    from herald.routing import route_event
+    from herald.logic.routing import route_event
 
     assert route_event(keys, event(admin, "p1")) == 0
 
@@ -185,7 +185,7 @@ def test_subscription_without_open_notifications_is_deleted(admin: Client, keys:
     keys.store.record_attempt(
         delivered.eventId,
         sub["id"],
-        __import__("herald.models", fromlist=["Attempt"]).Attempt(
+        __import__("herald.domain.models", fromlist=["Attempt"]).Attempt(
             at="t", durationMs=1, success=True, httpStatus=200
         ),
         NotificationStatus.SUCCESS,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from herald.services import Services
+from herald.logic.services import Services
 from tests.unit.api.support import P2_KEY, P12_KEY, Client, channel, event, failed_notification, subscription
 
 # Every route that names a resource of project p2, as the key of project p1 would call it.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from herald.filters.cli import check, main
+from herald.dev.filter_cli import check, main
 
 SEED = Path(__file__).parent / "seed_analysis.json"
 

@@ -1,0 +1,64 @@
+"""SQS access for Herald's own queues (events, deliveries)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from herald.adapters import aws
+from herald.domain.messages import DeliverNotification
+
+SQS_BATCH_LIMIT = 10
+
+
+class QueueSendError(RuntimeError):
+    pass
+
+
+class Queues:
+    def __init__(self, events_url: str, deliveries_url: str, sqs: Any | None = None) -> None:
+        self.events_url = events_url
+        self.deliveries_url = deliveries_url
+        self.sqs = sqs if sqs is not None else aws.client("sqs")
+
+    def send(
+        self,
+        queue_url: str,
+        messages: Sequence[BaseModel],
+        delay_seconds: int = 0,
+        fifo: Callable[[Any], tuple[str, str]] | None = None,
+    ) -> None:
+        """Send in batches of ten; raise if any message was not accepted (the caller retries).
+
+        `fifo(message)` gives a FIFO queue's (message group, de-duplication id).
+        """
+        for start in range(0, len(messages), SQS_BATCH_LIMIT):
+            chunk = messages[start : start + SQS_BATCH_LIMIT]
+            entries: list[dict[str, Any]] = []
+            for i, m in enumerate(chunk):
+                entry: dict[str, Any] = {"Id": str(i), "MessageBody": m.model_dump_json()}
+                if delay_seconds:
+                    entry["DelaySeconds"] = delay_seconds
+                if fifo is not None:
+                    entry["MessageGroupId"], entry["MessageDeduplicationId"] = fifo(m)
+                entries.append(entry)
+            resp = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            failed = resp.get("Failed") or []
+            if failed:
+                reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
+                raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({reasons})")
+
+    def send_deliveries(self, messages: Sequence[DeliverNotification], ordered_url: str) -> None:
+        """Ordered subscriptions' deliveries to the FIFO queue (a group per subscription, so one
+        subscription's failure holds back only its own); the rest to the deliveries queue."""
+        ordered = [m for m in messages if m.ordered] if ordered_url else []
+        self.send(self.deliveries_url, [m for m in messages if not (ordered_url and m.ordered)])
+        if ordered:
+            self.send(ordered_url, ordered, fifo=lambda m: (m.subscriptionId, m.notificationId))
+
+    def change_visibility(self, queue_url: str, receipt_handle: str, seconds: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )

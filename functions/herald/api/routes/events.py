@@ -1,0 +1,210 @@
+"""Events: platform ingest (ICA's path) and the events API (One Codex's `/v1/events`).
+
+`GET /v1/events` lists newest first with a cursor; `since`/`until` bound the time an event was
+triggered (accepted), so a consumer can poll for what it missed: remember the newest
+`triggered_at` seen, ask again with `since` a little before it, and skip ids already handled.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from herald.api.common import (
+    DEFAULT_LIMIT,
+    Cursor,
+    EventId,
+    Limit,
+    ProjectId,
+    check_project,
+    cursor_error,
+    parse_time,
+    principal,
+    responses,
+    services,
+)
+from herald.api.errors import ApiError, invalid, not_found
+from herald.api.schemas import (
+    EVENT_CODE_PATTERN,
+    PROJECT_ID_PATTERN,
+    DuplicateOut,
+    EventAccepted,
+    EventIn,
+    EventList,
+    EventOut,
+    NotificationOut,
+)
+from herald.dal.store import InvalidCursorError
+from herald.domain import clock, jsontext, limits, versions
+from herald.domain.models import Event, Notification, NotificationStatus
+from herald.logic import accept
+
+router = Router()
+TAG = ["Events"]
+
+
+# Shown in place of what an event stored before the depth bound holds deeper than it: such an
+# event must not make a list answer 500 (pydantic's serializer gives up at ~254 levels).
+TOO_DEEP_MARKER = f"(nested deeper than {limits.MAX_PAYLOAD_DEPTH} levels: not shown)"
+
+
+def shown_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    if not jsontext.nests_deeper_than(payload, limits.MAX_PAYLOAD_DEPTH):
+        return payload
+    capped: dict[str, Any] = jsontext.cap_depth(payload, limits.MAX_PAYLOAD_DEPTH, TOO_DEEP_MARKER)
+    return capped
+
+
+def event_out(event: Event, notifications: list[Notification] | None = None) -> EventOut:
+    return EventOut(
+        uri=f"/v1/events/{event.id}",
+        id=event.id,
+        status=event.status,
+        api_version="v1",
+        event_type=event.eventCode,
+        triggered_at=event.timestamp,
+        eventCode=event.eventCode,
+        projectId=event.projectId,
+        correlationId=event.correlationId,
+        description=event.description,
+        timestamp=event.timestamp,
+        payloadVersion=versions.delivered_version(None, event.payloadVersion),
+        derivedFrom=event.derivedFrom,
+        payload=shown_payload(event.payload),
+        error=event.routingError,
+        notifications=None
+        if notifications is None
+        else [NotificationOut.model_validate(n.model_dump()) for n in notifications],
+    )
+
+
+def accepted_out(accepted: accept.Acceptance) -> EventAccepted:
+    """The 202 answer of every entrance that accepts events: the event, and if the post was
+    recognised as one Herald already holds, which one and why (`duplicateOf`)."""
+    event, duplicate = accepted.event, accepted.duplicate
+    uri = f"/v1/events/{event.id}"
+    return EventAccepted(
+        id=event.id,
+        uri=uri,
+        status=event.status,
+        created=accepted.created,
+        duplicateOf=None
+        if duplicate is None
+        else DuplicateOut(
+            id=event.id,
+            uri=uri,
+            rule=duplicate.rule,
+            matched=duplicate.matched,
+            acceptedAt=clock.utc_iso(event.createdAt),
+            message=duplicate.message,
+        ),
+    )
+
+
+@router.post(
+    "/api/projects/<project_id>/events",
+    status_code=202,
+    summary="Ingest a platform event",
+    description="Stored once per `id` (idempotency: the same id is the same event; reused with "
+    "different content: 409), then routed to the project's subscriptions. ICA_EXEC_001, 002 and 027 "
+    "are one event per analysis id and status, whatever their `id`. A post recognised as an event "
+    "Herald already holds is answered `created: false` with `duplicateOf` saying which event and "
+    "by which rule; nothing new is stored or delivered.",
+    tags=TAG,
+    responses=responses(400, 404, 409, 413, success=202, description="Accepted"),
+)
+def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> EventAccepted:
+    check_project(project_id)
+    try:
+        accepted = accept.accept(
+            services(),
+            project_id,
+            body.eventCode,
+            body.payload,
+            client_id=body.id,
+            description=body.description,
+            payload_version=body.payloadVersion,
+        )
+    except accept.PayloadTooLargeError as exc:
+        raise ApiError(413, "payload_too_large", f"payload: {exc}", "payload") from None
+    except accept.PayloadShapeError as exc:
+        raise ApiError(400, "invalid_request", f"payload: {exc}", "payload") from None
+    except accept.EventConflictError as exc:
+        raise ApiError(409, "conflict", str(exc), "id") from None
+    return accepted_out(accepted)
+
+
+@router.get(
+    "/v1/events",
+    summary="List events, newest first",
+    description="Within the retention period (30 days by default). A key that is not admin sees only "
+    "its projects' events and must name `project` if it has several. A page may hold fewer than "
+    "`limit` items while `nextCursor` is set: follow it until it is null.",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def list_events(
+    project: Annotated[
+        str | None, Query(pattern=PROJECT_ID_PATTERN, description="Only this project.")
+    ] = None,
+    event_type: Annotated[
+        str | None, Query(pattern=EVENT_CODE_PATTERN, description="Only this event code / type.")
+    ] = None,
+    status: Annotated[NotificationStatus | None, Query(description="Only events with this status.")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="RFC 3339: triggered at or after this time.",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="RFC 3339: triggered at or before this time.",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> EventList:
+    key = principal()
+    if project is None and not key.admin:
+        if len(key.projects) != 1:
+            raise invalid("project", "required for a key with several projects")
+        project = key.projects[0]
+    if project is not None:
+        check_project(project)
+    since_ts = parse_time("since", since) if since is not None else None
+    until_ts = parse_time("until", until) if until is not None else None
+    try:
+        page = services().store.list_events(
+            project,
+            limit,
+            cursor,
+            since=since_ts,
+            until=until_ts,
+            event_code=event_type,
+            status=status,
+            now=clock.now(),
+        )
+    except InvalidCursorError as exc:
+        raise cursor_error(exc) from None
+    return EventList(items=[event_out(e) for e in page.items], nextCursor=page.cursor)
+
+
+@router.get(
+    "/v1/events/<event_id>",
+    summary="Get an event with its notifications and every attempt",
+    tags=TAG,
+    responses=responses(400, 404),
+)
+def get_event(event_id: EventId) -> EventOut:
+    event, notifications = services().store.get_event_with_notifications(event_id)
+    if event is None or not principal().can_access(event.projectId):
+        raise not_found(f"event {event_id}")
+    return event_out(event, notifications)

@@ -1,0 +1,241 @@
+"""Delivering one notification: one attempt, recorded, and the decision on what happens next."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from herald import targets
+from herald.dal import channel_stats
+from herald.domain import clock, formats, retry
+from herald.domain.circuit import SEND, ChannelHealth, Gate
+from herald.domain.messages import DeliverNotification
+from herald.domain.models import Attempt, Channel, Event, Notification, NotificationStatus, Subscription
+from herald.logic import endpoint_health, operational
+from herald.logic.services import Services
+from herald.targets.base import Outcome
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`retry_in` is None when the message is done with (delivered, skipped or failed for good);
+    otherwise the seconds until the next attempt. `exhausted` marks the last failed attempt: the
+    message is handed to the dead-letter queue, whose consumer confirms the failure."""
+
+    outcome: str
+    retry_in: int | None = None
+    exhausted: bool = False
+    latency_ms: int | None = None  # delivered: from the event's acceptance to the receiver's answer
+    # Held back without a send and without using an attempt (circuit open, rate limit, Retry-After
+    # pause): try again in `retry_in` seconds.
+    deferred: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    notification: Notification
+    outcome: Outcome | None = None  # set when no send is possible
+    event: Event | None = None
+    subscription: Subscription | None = None
+    channel: Channel | None = None
+    gate: Gate = SEND  # what the channel's circuit and rate limit said
+    seen: ChannelHealth | None = None  # the channel's health the gate was decided on
+
+
+def _prepare(services: Services, message: DeliverNotification, asked_at: float) -> _Prepared | Decision:
+    store = services.store
+    notification = store.get_notification(message.eventId, message.subscriptionId)
+    if notification is None:
+        logger.warning(
+            "notification no longer exists (deleted or expired)", notification=message.notificationId
+        )
+        return Decision("skipped")
+    if notification.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED):
+        # A duplicate message, or one for a notification already settled: never deliver twice.
+        return Decision("skipped")
+    # The channel is the subscription's, now: a subscription moved to another channel takes its
+    # pending and retrying notifications with it, so deleting the old channel strands none.
+    subscription = store.get_subscription(notification.projectId, message.subscriptionId)
+    channel_id = subscription.notificationChannelId if subscription is not None else notification.channelId
+    if channel_id != notification.channelId:
+        notification = notification.model_copy(update={"channelId": channel_id})
+    channel = store.get_channel(channel_id)
+    if channel is not None and not channel.enabled:
+        # Kept as failed, not attempted: reprocessable (API) once the channel is enabled again.
+        why = f"the channel is disabled ({channel.disabledReason})" if channel.disabledReason else ""
+        store.mark_notification_failed(
+            message.eventId,
+            message.subscriptionId,
+            why or "the channel is disabled",
+            clock.utc_iso(),
+            channel_id=channel.id,
+        )
+        store.refresh_event_status(message.eventId)
+        return Decision("failed")
+    gate, seen = SEND, None
+    if channel is not None:
+        # Before reading the rest: a delivery held back (open circuit, rate limit, pause) costs
+        # three reads, not five and a KMS decrypt, each time it comes back.
+        gate, seen = endpoint_health.before_send(services, channel, asked_at)
+        if not gate.go:
+            logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
+            return Decision(
+                "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
+            )
+    event = store.get_event(message.eventId)
+    if event is None or subscription is None or channel is None:
+        missing = "event" if event is None else "subscription" if subscription is None else "channel"
+        gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
+        return _Prepared(notification, outcome=gone)
+    # Signing secrets are stored sealed (herald.adapters.secret_box); only this function opens them.
+    opened = channel.model_copy(
+        update={
+            "secret": services.secrets.open(channel.secret, channel.id),
+            "previousSecret": services.secrets.open(channel.previousSecret, channel.id)
+            if channel.previousSecret
+            else None,
+        }
+    )
+    return _Prepared(
+        notification, event=event, subscription=subscription, channel=opened, gate=gate, seen=seen
+    )
+
+
+async def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:
+    """One attempt at one notification. Store access (blocking boto3) runs on a worker thread; the
+    send itself runs on the event loop, so a batch's sends overlap.
+
+    The channel's circuit and rate limit may hold the delivery back first (`Decision.deferred`):
+    then nothing is sent and no attempt is used. `receive_count` is SQS's and only logged: the
+    attempt number is the notification's own count, which deferrals do not advance.
+    """
+    asked_at = clock.now()
+    prepared = await asyncio.to_thread(_prepare, services, message, asked_at)
+    if isinstance(prepared, Decision):
+        return prepared
+    outcome, sent = prepared.outcome, False
+    if outcome is None:
+        event, subscription, channel = prepared.event, prepared.subscription, prepared.channel
+        assert event and subscription and channel
+        if prepared.gate.wait > 0:
+            # Until the rate limit's slot itself: the wait was counted from before the booking,
+            # which took time of its own (sleeping the whole wait after it would send late).
+            await asyncio.sleep(max(0.0, asked_at + prepared.gate.wait - clock.now()))
+        body = formats.render(event, subscription, channel)
+        outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
+        sent = True
+    decision = await asyncio.to_thread(_settle_attempt, services, message, prepared, outcome, receive_count)
+    if sent:
+        # After the attempt is recorded, and never failing the delivery (see the function).
+        await asyncio.to_thread(_count_towards_health, services, prepared, outcome, clock.now())
+        await asyncio.to_thread(_count_towards_stats, services, prepared, outcome)
+    if decision.outcome == "delivered" and prepared.event is not None:
+        latency = int((clock.now() - prepared.event.createdAt) * 1000)
+        return Decision(decision.outcome, latency_ms=max(latency, 0))
+    return decision
+
+
+def _count_towards_health(services: Services, prepared: _Prepared, outcome: Outcome, now: float) -> None:
+    """The channel's health is bookkeeping about the receiver: failing to update it must not fail
+    (and so repeat) a delivery that was made and recorded."""
+    assert prepared.channel is not None
+    try:
+        endpoint_health.after_attempt(
+            services,
+            prepared.channel,
+            prepared.notification,
+            outcome,
+            prepared.seen,
+            prepared.gate.probe,
+            now,
+        )
+    except Exception:
+        logger.exception("the channel's health could not be updated", channel=prepared.channel.id)
+        if prepared.gate.probe:
+            endpoint_health.forget(prepared.channel.id)  # the probe's lease runs out by itself
+
+
+def _count_towards_stats(services: Services, prepared: _Prepared, outcome: Outcome) -> None:
+    """The channel's attempts-over-time counters (the console's chart): bookkeeping too."""
+    assert prepared.channel is not None
+    try:
+        channel_stats.ChannelStats(services.store).count(
+            prepared.channel.id, clock.now(), outcome.success, outcome.duration_ms
+        )
+    except Exception:
+        logger.exception("the channel's attempt counters could not be updated", channel=prepared.channel.id)
+
+
+def _settle_attempt(
+    services: Services,
+    message: DeliverNotification,
+    prepared: _Prepared,
+    outcome: Outcome,
+    receive_count: int,
+) -> Decision:
+    store, settings = services.store, services.settings
+    attempts_before = len(prepared.notification.attempts)
+    # 410 Gone: the receiver says the endpoint is gone for good (Standard Webhooks); the channel
+    # is disabled and retrying cannot help.
+    retryable = outcome.retryable and outcome.http_status != endpoint_health.GONE
+    delay = retry.next_delay(settings.retry_schedule, attempts_before + 1) if retryable else None
+    if outcome.success:
+        status = NotificationStatus.SUCCESS
+    elif delay is None:
+        status = NotificationStatus.FAILED
+    else:
+        status = NotificationStatus.RETRYABLE
+    attempt = Attempt(
+        at=clock.utc_iso(),
+        durationMs=outcome.duration_ms,
+        success=outcome.success,
+        httpStatus=outcome.http_status,
+        error=outcome.error,
+        responseExcerpt=None if outcome.success else outcome.response_excerpt,
+    )
+    recorded = store.record_attempt(
+        message.eventId,
+        message.subscriptionId,
+        attempt,
+        status,
+        attempt.at,
+        attempts_before,
+        channel_id=prepared.notification.channelId,
+    )
+    store.refresh_event_status(message.eventId)
+    if recorded and status is NotificationStatus.FAILED and prepared.event is not None:
+        operational.notification_exhausted(
+            services,
+            prepared.notification,
+            prepared.event.eventCode,
+            attempts_before + 1,
+            attempt.error or f"HTTP {attempt.httpStatus}",
+        )
+    if outcome.success:
+        logger.info(
+            "delivered",
+            event_id=message.eventId,
+            notification=message.notificationId,
+            duration_ms=outcome.duration_ms,
+        )
+        return Decision("delivered")
+    logger.info(
+        "attempt failed",
+        event_id=message.eventId,
+        notification=message.notificationId,
+        error=outcome.error,
+        attempt=attempts_before + 1,
+        receive_count=receive_count,
+    )
+    if delay is None:
+        return Decision("failed", exhausted=retryable)
+    if outcome.retry_after is not None:
+        # Honour the receiver's Retry-After, within the schedule's longest delay.
+        delay = min(max(delay, outcome.retry_after), max(settings.retry_schedule))
+    return Decision("retry", retry_in=delay)

@@ -1,0 +1,110 @@
+"""Failed notifications (ICA's "Delivery failed" tab): reprocess or delete them.
+
+Reprocessing starts a new delivery cycle: the notification goes back to `pending` with its
+finished cycle (attempts, outcome) kept in `previousCycles`, and a new message goes to the
+deliveries queue. A new message, because the deliver function numbers attempts by the
+message's ApproximateReceiveCount: the new cycle gets the whole retry schedule again.
+
+The order matters: the notification is made pending before its message is sent, since the
+deliver function skips a notification it finds failed; if sending fails, it is put back to
+failed so it stays visible and can be reprocessed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_lambda_powertools import Logger
+
+from herald.domain import clock
+from herald.domain.messages import DeliverNotification
+from herald.domain.models import Notification, NotificationStatus
+from herald.logic.services import Services
+
+logger = Logger(child=True)
+
+# One bulk reprocess call handles at most this many; the answer says whether more remain.
+MAX_BULK = 100
+
+
+class QueueUnavailableError(Exception):
+    """The deliveries queue did not take the reprocessed notifications (they stay failed)."""
+
+
+class NotFailedError(Exception):
+    """Only failed notifications can be reprocessed or deleted."""
+
+    def __init__(self, notification: Notification) -> None:
+        super().__init__(
+            f"notification {notification.id} is {notification.status.value}; only failed "
+            "notifications can be reprocessed or deleted"
+        )
+        self.notification = notification
+
+
+def reprocess(services: Services, notifications: Sequence[Notification]) -> list[Notification]:
+    """Restart each failed notification and queue it; returns those restarted.
+
+    A notification changed meanwhile (reprocessed or deleted by someone else, or delivered) is
+    skipped, never sent twice.
+    """
+    store = services.store
+    now = clock.utc_iso()
+    # The new cycle goes where each subscription points now (the deliver function resolves the
+    # channel through the subscription; the notification says so from the start).
+    channels: dict[str, str] = {}
+    for n in notifications:
+        if n.subscriptionId not in channels:
+            sub = store.get_subscription(n.projectId, n.subscriptionId)
+            channels[n.subscriptionId] = sub.notificationChannelId if sub else n.channelId
+    restarted = [n for n in notifications if store.restart_notification(n, now, channels[n.subscriptionId])]
+    if not restarted:
+        return []
+    try:
+        services.queues.send(
+            services.queues.deliveries_url,
+            [
+                DeliverNotification(eventId=n.eventId, subscriptionId=n.subscriptionId, notificationId=n.id)
+                for n in restarted
+            ],
+        )
+    except Exception as exc:
+        logger.exception("reprocessed notifications could not be queued; marking them failed again")
+        for n in restarted:
+            store.mark_notification_failed(
+                n.eventId, n.subscriptionId, "reprocess could not be queued; try again", clock.utc_iso()
+            )
+            store.refresh_event_status(n.eventId)
+        raise QueueUnavailableError(str(exc)) from exc
+    for event_id in dict.fromkeys(n.eventId for n in restarted):
+        store.refresh_event_status(event_id)
+    return restarted
+
+
+def reprocess_one(services: Services, notification: Notification) -> bool:
+    """Reprocess one notification; raises NotFailedError if it is not failed."""
+    if notification.status != NotificationStatus.FAILED:
+        raise NotFailedError(notification)
+    return bool(reprocess(services, [notification]))
+
+
+def reprocess_since(
+    services: Services, subscription_id: str, since_iso: str
+) -> tuple[list[Notification], bool]:
+    """Reprocess the subscription's failed notifications routed since `since_iso`.
+
+    At most MAX_BULK per call; returns (restarted, whether more failed ones may remain).
+    """
+    candidates = services.store.failed_notifications_since(subscription_id, since_iso, MAX_BULK + 1)
+    more = len(candidates) > MAX_BULK
+    return reprocess(services, candidates[:MAX_BULK]), more
+
+
+def delete(services: Services, notification: Notification) -> bool:
+    """Delete a failed notification; its event's status is recomputed. False if it changed meanwhile."""
+    if notification.status != NotificationStatus.FAILED:
+        raise NotFailedError(notification)
+    if not services.store.delete_failed_notification(notification.eventId, notification.subscriptionId):
+        return False
+    services.store.refresh_event_status(notification.eventId)
+    return True

@@ -83,9 +83,12 @@ screenshots: install
 infra-tests: install
 	$(PY) -m pytest tests/infra
 
+# Style (ruff), types (mypy, settings in pyproject.toml) and the package's layers (import-linter).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import console_url, running_receiver, shoot, sign_in, wait_until
 from tests.e2e.conftest import Herald
@@ -230,7 +231,17 @@ def test_failed_deliveries_are_reprocessed_then_the_subscription_deleted(page: A
         herald.event_when(second, "success")
         page.goto(console_url(herald, f"#/p/{project}/notifications"))
         delete = page.get_by_role("button", name="Delete", exact=True)
-        wait_until(lambda: (page.reload(), delete.is_enabled())[1], what="delete to become available")
+
+        def delete_available_after_reload() -> bool:
+            # The button stays disabled until the page's counts have loaded: give each load time.
+            page.reload()
+            try:
+                expect(delete).to_be_enabled(timeout=5_000)
+            except AssertionError:
+                return False
+            return True
+
+        wait_until(delete_available_after_reload, what="delete to become available")
         delete.click()
         page.get_by_role("button", name="Yes, delete it").click()
         page.get_by_text("No subscriptions yet").wait_for()

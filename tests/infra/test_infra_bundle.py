@@ -53,9 +53,9 @@ def test_asset_hash_follows_sources_and_requirements(tmp_path: Path) -> None:
     cache.mkdir()
     (cache / "a.cpython-311.pyc").write_bytes(b"junk")
     assert bundling.asset_hash(["pydantic"], source) == first, "caches must not change the hash"
-    (source / "cli.py").write_text("print('local only')\n")
-    (source / "local").mkdir()
-    (source / "local" / "runtime.py").write_text("import moto\n")
+    (source / "dev" / "local").mkdir(parents=True)
+    (source / "dev" / "cli.py").write_text("print('local only')\n")
+    (source / "dev" / "local" / "runtime.py").write_text("import moto\n")
     assert bundling.asset_hash(["pydantic"], source) == first, "local-only files are not in the asset"
     assert bundling.asset_hash(["pydantic<3"], source) != first
     (source / "a.py").write_text("x = 2\n")

@@ -280,7 +280,13 @@ def test_the_bundle_is_the_package_and_its_arm64_wheels(guide_synth: dict[str, R
     )
     for entry in bundling.LOCAL_ONLY:
         assert not (herald / entry).exists(), f"{entry} is local-only"
-    assert (herald / "filters" / "cli.py").is_file(), "only the package root's cli.py is left out"
+    carried = {p.relative_to(herald) for p in herald.rglob("*.py") if "__pycache__" not in p.parts}
+    package = {
+        p.relative_to(PACKAGE_DIR)
+        for p in PACKAGE_DIR.rglob("*.py")
+        if "__pycache__" not in p.parts and p.relative_to(PACKAGE_DIR).parts[0] not in bundling.LOCAL_ONLY
+    }
+    assert carried == package, "the asset is the whole package but its dev/ layer"
     for name in ("aws_cdk", "constructs", "boto3", "botocore", "moto"):
         assert not (asset / name).exists(), f"{name} must not be bundled"
     for requirement in bundling.runtime_requirements():

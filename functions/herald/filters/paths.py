@@ -41,6 +41,7 @@ from .errors import (
     SoftEvaluationError,
 )
 from .javatext import java_trim, unescape
+from .scanner import CharacterIndex, is_digit
 from .values import MISSING, UNDEFINED, node_of
 
 Predicate = Callable[[Any, Any, "EvalContext"], bool]
@@ -127,60 +128,38 @@ Token = Property | Index | Slice | Wildcard | Scan | FilterStep | Function
 # -- parsing ------------------------------------------------------------------------------------
 
 
-class _PathParser:
+class _PathParser(CharacterIndex):
     """Jayway's ``PathCompiler`` over ``text`` (positions reported relative to ``expression``)."""
 
     def __init__(
         self, expression: str, text: str, base: int, nested: NestedCompiler | None, depth: int
     ) -> None:
+        super().__init__(text, 0, len(text) - 1)
         self.expression = expression
-        self.s = text
         self.base = base
         self.nested = nested
         self.depth = depth
-        self.pos = 0
-        self.end = len(text) - 1  # inclusive, like CharacterIndex.endPosition
         self.tokens: list[Token] = []
 
     # CharacterIndex helpers; reads outside the path count as a space.
     def char(self, index: int) -> str:
         return self.s[index] if 0 <= index <= self.end else " "
 
-    def fail(self, message: str, at: int | None = None, expected: str = "a valid path") -> FilterSyntaxError:
-        local = self.pos if at is None else at
+    def error(self, message: str, position: int, expected: str) -> FilterSyntaxError:
         return FilterSyntaxError(
             f"invalid path {self.s!r}: {message}",
             expression=self.expression,
-            position=self.base + max(0, local),
+            position=self.base + max(0, position),
             expected=expected,
         )
 
-    def next_significant(self, index: int) -> int:
-        index += 1
-        while index <= self.end and self.s[index] == " ":
-            index += 1
-        return index if index <= self.end else -1
+    def fail(self, message: str, at: int | None = None, expected: str = "a valid path") -> FilterSyntaxError:
+        """:meth:`error` at ``at`` or, by default, at the cursor."""
+        return self.error(message, self.pos if at is None else at, expected)
 
     def next_significant_is(self, index: int, ch: str) -> bool:
         found = self.next_significant(index)
         return found != -1 and self.s[found] == ch
-
-    def next_unescaped(self, index: int, ch: str) -> int:
-        index += 1
-        escaped = False
-        while index <= self.end:
-            c = self.s[index]
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == ch:
-                return index
-            index += 1
-        return -1
-
-    def matching_close(self, start: int, open_ch: str, close_ch: str, skip_regex: bool) -> int:
-        return matching_close(self.s, start, self.end, open_ch, close_ch, skip_regex, self.fail)
 
     def parse(self) -> list[Token]:
         s = self.s
@@ -329,14 +308,14 @@ class _PathParser:
         if self.char(self.pos) != "[":
             return False
         nxt = self.char(self.next_significant(self.pos))
-        if not (_is_digit(nxt) or nxt in "-:"):
+        if not (is_digit(nxt) or nxt in "-:"):
             return False
         begin = self.pos + 1
         close = s.find("]", begin, self.end + 1)
         if close == -1:
             return False
         body = java_trim(s[begin:close])
-        if body == "*" or not all(_is_digit(c) or c in ",-: " for c in body):
+        if body == "*" or not all(is_digit(c) or c in ",-: " for c in body):
             return False
         if ":" in body:
             self.tokens.append(self._slice(body, begin))
@@ -423,65 +402,6 @@ class _PathParser:
                         f"{token.name}() after a wildcard, deep scan, slice or filter is not supported",
                         expected="a definite path before the function",
                     )
-
-
-def matching_close(
-    s: str,
-    start: int,
-    end: int,
-    open_ch: str,
-    close_ch: str,
-    skip_regex: bool,
-    fail: Callable[..., FilterSyntaxError],
-) -> int:
-    """``CharacterIndex.indexOfMatchingCloseChar`` (quoted strings skipped; -1 if never closed)."""
-    opened = 1
-    read = start + 1
-    while read <= end:
-        c = s[read]
-        if c in "'\"":
-            read = _next_unescaped(s, read, end, c)
-            if read == -1:
-                raise fail(f"no closing {c} for a quoted string", start, c)
-            read += 1
-            if read > end:
-                return -1
-            c = s[read]
-        if skip_regex and c == "/":
-            read = _next_unescaped(s, read, end, "/")
-            if read == -1:
-                raise fail("no closing / for a regex", start, "/")
-            read += 1
-            if read > end:
-                return -1
-            c = s[read]
-        if c == open_ch:
-            opened += 1
-        if c == close_ch:
-            opened -= 1
-            if opened == 0:
-                return read
-        read += 1
-    return -1
-
-
-def _next_unescaped(s: str, index: int, end: int, ch: str) -> int:
-    index += 1
-    escaped = False
-    while index <= end:
-        c = s[index]
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == ch:
-            return index
-        index += 1
-    return -1
-
-
-def _is_digit(ch: str) -> bool:
-    return len(ch) == 1 and ch.isdecimal() and ch <= "\uffff"
 
 
 def _token_definite(token: Token, leaf: bool) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,8 @@ from .regexes import JavaPattern
 from .syntax import And, Comparison, Exists, Literal, Node, Not, Operand, Or, PathOperand
 from .values import MISSING, UNDEFINED, node_of
 
-Evaluator = Any  # Callable[[Any, Any, bool], Any]: an operand's value node
+Evaluator = Callable[[Any, Any, EvalContext | None], Any]
+"""An operand: ``evaluator(item, root, context)`` is the value node it compares."""
 
 
 @dataclass(frozen=True, slots=True)

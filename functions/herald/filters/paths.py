@@ -44,7 +44,7 @@ from .javatext import java_trim, unescape
 from .scanner import CharacterIndex, is_digit
 from .values import MISSING, UNDEFINED, node_of
 
-Predicate = Callable[[Any, Any, "EvalContext"], bool]
+Predicate = Callable[[Any, Any, "EvalContext | None"], bool]
 """A compiled filter: ``predicate(item, root, context) -> bool``."""
 NestedCompiler = Callable[[str, str, int, int], Predicate]
 """Compiles a nested ``[?(...)]``: ``(expression, criteria_text, offset, depth) -> Predicate``."""
@@ -476,12 +476,16 @@ class CompiledPath:
         """A direct lookup returning the raw value or MISSING, when the path allows one."""
         return self._getter
 
-    def value(self, item: Any, root: Any, context: EvalContext) -> Any:
-        """The node Jayway compares: the value, UNDEFINED, or (indefinite paths) the result list."""
+    def value(self, item: Any, root: Any, context: EvalContext | None) -> Any:
+        """The node Jayway compares: the value, UNDEFINED, or (indefinite paths) the result list.
+
+        ``context`` may be None only for a path with a :attr:`simple_getter` (which never uses it).
+        """
         start = root if self.from_root else item
         if self._getter is not None:
             raw = self._getter(start)
             return UNDEFINED if raw is MISSING else node_of(raw)
+        assert context is not None, "a path that walks needs an EvalContext"
         results: list[Any] = []
         try:
             self._walk(0, start, root, context, results)
@@ -491,7 +495,7 @@ class CompiledPath:
             return node_of(results[-1]) if results else UNDEFINED
         return results
 
-    def exists(self, item: Any, root: Any, context: EvalContext) -> bool:
+    def exists(self, item: Any, root: Any, context: EvalContext | None) -> bool:
         """The bare-path test ``[?(@.x)]``: evaluated with REQUIRE_PROPERTIES.
 
         Jayway evaluates it from the current item even for a ``$`` path (``PathNode.evaluate``
@@ -500,6 +504,7 @@ class CompiledPath:
         start = item
         if self._getter is not None:
             return self._getter(start) is not MISSING
+        assert context is not None, "a path that walks needs an EvalContext"
         results: list[Any] = []
         try:
             self._walk(0, start, root, context.strict(), results)

@@ -522,14 +522,16 @@ class CompiledPath:
         if i == len(tokens):
             out.append(model)
             return
-        token = tokens[i]
+        # Dispatched on `kind` (one type() call, compared by identity); mypy does not narrow
+        # through it, hence Any.
+        token: Any = tokens[i]
         kind = type(token)
         if kind is Property:
             if not isinstance(model, dict):
                 if self._upstream[i]:
                     raise PathNotFound
                 return
-            names = token.names  # type: ignore[union-attr]
+            names = token.names
             if len(names) == 1:
                 self._property(i, names[0], model, root, context, out, True)
             elif self._leaf[i]:
@@ -548,7 +550,7 @@ class CompiledPath:
                 if self._upstream[i]:
                     raise PathNotFound
                 return
-            for index in _array_indexes(token, len(model)):  # type: ignore[arg-type]
+            for index in _array_indexes(token, len(model)):
                 self._walk(i + 1, model[index], root, context, out)
         elif kind is Wildcard:
             if isinstance(model, dict):
@@ -564,7 +566,7 @@ class CompiledPath:
         elif kind is Scan:
             self._scan(i + 1, model, root, context, out)
         elif kind is FilterStep:
-            predicate = token.predicate  # type: ignore[union-attr]
+            predicate = token.predicate
             if isinstance(model, dict):
                 if _accept(predicate, model, root, context):
                     self._walk(i + 1, model, root, context, out)
@@ -573,9 +575,9 @@ class CompiledPath:
                     if _accept(predicate, element, root, context):
                         self._walk(i + 1, element, root, context, out)
             elif self._upstream[i]:
-                raise SoftEvaluationError(f"the filter {token.text} cannot be applied to a primitive value")  # type: ignore[union-attr]
+                raise SoftEvaluationError(f"the filter {token.text} cannot be applied to a primitive value")
         else:
-            out.append(_call_function(token.name, model))  # type: ignore[union-attr]
+            out.append(_call_function(token.name, model))
 
     def _property(
         self,
@@ -623,20 +625,21 @@ class CompiledPath:
                             self._walk(target + 1, element, root, context, out)
                 stack.extend(reversed(node))
 
-    def _scan_matches(self, token: Token, index: int, node: Any, root: Any, context: EvalContext) -> bool:
+    def _scan_matches(self, token: Any, index: int, node: Any, root: Any, context: EvalContext) -> bool:
+        """Does the scan's target `token` (a Token, dispatched on its exact type) apply to `node`?"""
         kind = type(token)
         if kind is Property:
             if not isinstance(node, dict):
                 return False
             if not _token_definite(token, self._leaf[index]):
                 return True
-            return all(name in node for name in token.names)  # type: ignore[union-attr]
+            return all(name in node for name in token.names)
         if kind is Index or kind is Slice:
             return isinstance(node, (list, tuple))
         if kind is Wildcard:
             return True
         if kind is FilterStep:
-            return _accept(token.predicate, node, root, context)  # type: ignore[union-attr]
+            return _accept(token.predicate, node, root, context)
         return False
 
 

@@ -96,14 +96,15 @@ def _queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0
     if dlq_url:
         redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": max_receive}
         attributes["RedrivePolicy"] = json.dumps(redrive)
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     # create_queue keeps an existing queue's attributes; make them match this run's settings.
     sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
     return url
 
 
 def _arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
 
 
 def create_resources(

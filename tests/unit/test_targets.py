@@ -186,7 +186,7 @@ def test_mail_is_sent_with_a_readable_subject_and_both_bodies(aws_env: None) -> 
 
 
 def test_mail_text_part_lists_the_key_fields_then_the_payload() -> None:
-    _, text, _ = targets._mail(EVENT, BODY)
+    _, text, _ = targets.mail_parts(EVENT, BODY)
     assert text.startswith("Event: ICA_EXEC_002\nDescription: Analysis success\nProject: p1\n")
     assert text.rstrip().endswith('"status": "SUCCEEDED"\n  }\n}')
 
@@ -225,5 +225,5 @@ def test_access_denied_points_to_the_policy_templates(monkeypatch: pytest.Monkey
 
 
 def test_sqs_region_is_taken_from_the_queue_url() -> None:
-    assert aws_targets._region_of_queue("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
-    assert aws_targets._region_of_arn("arn:aws:sns:ap-southeast-2:123456789012:t") == "ap-southeast-2"
+    assert aws_targets.region_of_queue("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
+    assert aws_targets.region_of_arn("arn:aws:sns:ap-southeast-2:123456789012:t") == "ap-southeast-2"

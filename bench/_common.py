@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))  # tests.support: what the benchmarks share with the tests
 
-from tests.support import in_process  # noqa: E402
+from tests.support import in_process as herald_on_moto  # noqa: E402
 from tests.support.fake_aws import use_fake_aws  # noqa: E402
 from tests.support.processes import HeraldProcess, free_port  # noqa: E402
 
@@ -124,7 +124,7 @@ def diff(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- Herald in-process on moto -----------------------------------------------------------------------
-class Pump(in_process.Pump):
+class Pump(herald_on_moto.Pump):
     """Lambda's SQS event source mappings (tests/support's), timed per function."""
 
     def __init__(self, sqs: Any, res: Any) -> None:
@@ -135,7 +135,7 @@ class Pump(in_process.Pump):
         self.aws_clock: Any = None  # e.g. CallCounter.aws_seconds
         super().__init__(sqs, res, wrap=self._timed)
 
-    def _timed(self, name: str, handler: in_process.Handler) -> in_process.Handler:
+    def _timed(self, name: str, handler: herald_on_moto.Handler) -> herald_on_moto.Handler:
         def call(event: dict[str, Any], context: Any) -> Any:
             in_aws = self.aws_clock() if self.aws_clock else 0.0
             start = time.perf_counter()
@@ -174,7 +174,7 @@ def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
         from herald.logic.services import get_services, reset_services
 
         aws.reset_clients()
-        res = in_process.install_herald(aws.client, os.environ.__setitem__, retry_schedule)
+        res = herald_on_moto.install_herald(aws.client, os.environ.__setitem__, retry_schedule)
         os.environ[names.ENV_BROADCAST_TOPIC_ARN] = res.broadcast_topic_arn
         reset_settings()
         try:

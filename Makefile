@@ -11,12 +11,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c herald:stage=prod".
 CDK_ARGS ?=
 
-.PHONY: help install console run test unit e2e infra-tests browser-tests screenshots lint format bench soak fuzz synth deploy diff destroy clean
+.PHONY: help install console run test unit e2e infra-tests browser-tests screenshots lint format policies bench soak fuzz synth deploy diff destroy clean
 
 help:
 	@echo "make run    - start Herald on the embedded local runtime (moto on 127.0.0.1, no AWS)"
 	@echo "make test   - install what is needed and run every test"
 	@echo "make lint   - ruff check + format check"
+	@echo "make policies - copy the packaged target policy templates to policies/ (their source is the package)"
 	@echo "make bench  - benchmarks (numbers, not pass/fail)"
 	@echo "make fuzz   - schemathesis against a local herald dev (FUZZ_EXAMPLES=100)"
 	@echo "make soak   - the fault suite at full size (HERALD_SOAK=1)"
@@ -97,6 +98,11 @@ format: install
 # The fault suite at full size (e.g. 1000 events x 10 subscriptions through herald dev).
 soak: install
 	HERALD_SOAK=1 $(PY) -m pytest -n 2 --dist loadgroup tests/faults
+
+# The target templates' source is the package (`herald policy` reads them from a wheel too);
+# policies/ holds a copy beside the other templates, for users (tests/unit/test_policy.py checks it).
+policies:
+	cp functions/herald/policy_templates/target-*.json policies/
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

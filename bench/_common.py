@@ -1,7 +1,8 @@
 """Helpers the benchmarks share (not a benchmark itself: `make bench` runs bench_*.py only).
 
 - `in_process()`: Herald's table, queues and topics in moto, in this process, with the
-  environment the handlers read; `Pump` drives the queues like Lambda's event source mappings.
+  environment the handlers read (tests/support's, as the unit tests build it); `Pump` drives the
+  queues like Lambda's event source mappings and times each function.
 - `CallCounter`: counts boto3 calls per (service, operation) through botocore's events.
 - `start_counted_dev()`: `herald dev` in a subprocess whose boto3 calls are counted (this file run
   as a script wraps `herald.adapters.aws.client`; no Herald file is changed) on free ports.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,18 +27,17 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "functions"))
+sys.path.insert(0, str(ROOT))  # tests.support: what the benchmarks share with the tests
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support import in_process as herald_on_moto  # noqa: E402
+from tests.support.fake_aws import use_fake_aws  # noqa: E402
+from tests.support.processes import HeraldProcess, free_port  # noqa: E402
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], aligns: str | None = None) -> str:
@@ -125,49 +124,18 @@ def diff(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- Herald in-process on moto -----------------------------------------------------------------------
-def _env_for_handlers() -> None:
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-            "POWERTOOLS_SERVICE_NAME": "herald",
-            "LAMBDA_TASK_ROOT": str(ROOT / "functions"),
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.pop("AWS_PROFILE", None)
-
-
-class Pump:
-    """Lambda's SQS event source mappings, one poll at a time (see tests/faults/conftest.py)."""
+class Pump(herald_on_moto.Pump):
+    """Lambda's SQS event source mappings (tests/support's), timed per function."""
 
     def __init__(self, sqs: Any, res: Any) -> None:
-        from herald.dev.local.pollers import SqsPoller
-        from herald.handlers import bridge, deliver, reprocess
-        from herald.handlers import route as route_handler
-
         self.invocations: Counter[str] = Counter()
         self.records: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()  # wall time in each function
         self.own_seconds: Counter[str] = Counter()  # ... minus time inside AWS calls (aws_clock)
         self.aws_clock: Any = None  # e.g. CallCounter.aws_seconds
-        queues = {
-            "ingest": (res.ingest_queue_url, bridge.handler),
-            "filter": (res.events_queue_url, route_handler.handler),
-            "deliver": (res.deliveries_queue_url, deliver.handler),
-            "reprocess-events": (res.events_dlq_url, reprocess.handler),
-            "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),
-        }
-        self.pollers = {
-            name: SqsPoller(sqs, url, self._timed(name, handler), name, 10, wait_seconds=0)
-            for name, (url, handler) in queues.items()
-        }
+        super().__init__(sqs, res, wrap=self._timed)
 
-    def _timed(self, name: str, handler: Any) -> Any:
+    def _timed(self, name: str, handler: herald_on_moto.Handler) -> herald_on_moto.Handler:
         def call(event: dict[str, Any], context: Any) -> Any:
             in_aws = self.aws_clock() if self.aws_clock else 0.0
             start = time.perf_counter()
@@ -189,48 +157,26 @@ class Pump:
 
         return call
 
-    def drain(self, rounds: int = 10_000) -> None:
-        idle = 0
-        for _ in range(rounds):
-            n = sum(p.poll_once() for p in self.pollers.values())
-            idle = idle + 1 if n == 0 else 0
-            if idle == 2:
-                return
-        raise RuntimeError("queues did not drain")
+    def drain(self, rounds: int = 10_000) -> int:
+        return super().drain(rounds)
 
 
 @contextmanager
 def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
     """Herald on moto in this process; yields (services, resources)."""
-    _env_for_handlers()
+    use_fake_aws(os.environ.get("BENCH_LOG_LEVEL", "WARNING"))
     from moto import mock_aws
 
     with mock_aws():
         from herald import names
         from herald.adapters import aws
-        from herald.dev.local.resources import create_resources
-        from herald.domain.settings import Settings, parse_retry_schedule, reset_settings
+        from herald.domain.settings import reset_settings
         from herald.logic.services import get_services, reset_services
 
         aws.reset_clients()
-        schedule = parse_retry_schedule(retry_schedule)
-        res = create_resources(
-            aws.client("dynamodb"),
-            aws.client("sqs"),
-            Settings(retry_schedule=schedule),
-            sns=aws.client("sns"),
-            kms=aws.client("kms"),
-        )
-        os.environ.update(
-            {
-                **res.environment(),
-                names.ENV_BROADCAST_TOPIC_ARN: res.broadcast_topic_arn,
-                names.ENV_RETRY_SCHEDULE: retry_schedule,
-                names.ENV_ALLOW_PRIVATE_TARGETS: "1",
-            }
-        )
+        res = herald_on_moto.install_herald(aws.client, os.environ.__setitem__, retry_schedule)
+        os.environ[names.ENV_BROADCAST_TOPIC_ARN] = res.broadcast_topic_arn
         reset_settings()
-        reset_services()
         try:
             yield get_services(), res
         finally:
@@ -281,6 +227,17 @@ async def _run_app(app: Any, port: int) -> None:
         await asyncio.sleep(3600)
 
 
+def wait_for_port(port: int, seconds: float = 20.0) -> None:
+    """Until something accepts connections on 127.0.0.1:`port` (a receiver process started)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds:g} s")
+
+
 class LoopbackReceiver:
     """Answers 200 to every POST and records (webhook-id, correlationId, arrival time)."""
 
@@ -290,13 +247,7 @@ class LoopbackReceiver:
         self.proc = multiprocessing.Process(target=_serve_receiver, args=(self.port, child), daemon=True)
         self.proc.start()
         parent.recv()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("the receiver did not start")
+        wait_for_port(self.port)
 
     @property
     def url(self) -> str:
@@ -312,71 +263,42 @@ class LoopbackReceiver:
 
 
 # --- `herald dev` with its boto3 calls counted --------------------------------------------------------
-class CountedDev:
+class CountedDev(HeraldProcess):
+    """`herald dev` (this file as a script) with its boto3 calls counted into `counts_file`."""
+
     def __init__(self, workdir: Path, retry_schedule: str = "0,0") -> None:
-        self.port, self.moto_port = free_port(), free_port()
-        self.key = "bench-admin-key"
+        port, moto_port = free_port(), free_port()
         self.counts_file = workdir / "aws-calls.json"
         self.log = workdir / "herald-dev.log"
+        key = "bench-admin-key"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            {"HERALD_API_KEY": self.key, "PYTHONUNBUFFERED": "1", "HERALD_RETRY_SCHEDULE": retry_schedule}
-        )
+        env.update({"HERALD_API_KEY": key, "PYTHONUNBUFFERED": "1", "HERALD_RETRY_SCHEDULE": retry_schedule})
+        script = [sys.executable, str(Path(__file__).resolve()), "--counted-dev"]
         with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(Path(__file__).resolve()),
-                    "--counted-dev",
-                    str(self.port),
-                    str(self.moto_port),
-                    str(self.counts_file),
-                ],
+            process = subprocess.Popen(
+                [*script, str(port), str(moto_port), str(self.counts_file)],
                 cwd=workdir,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                text=True,
             )
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"herald dev exited early:\n{self.log.read_text()}")
-            try:
-                if self.call("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("herald dev did not come up within 60 s")
-            time.sleep(0.1)
+        super().__init__(f"http://127.0.0.1:{port}", key, process)
+        self.wait_until_up(output=self.log.read_text)
 
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        req.add_header("X-API-Key", self.key)
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
+    def call(
+        self, method: str, path: str, body: Any = None, key: str | None = None, timeout: float = 60.0
+    ) -> tuple[int, Any]:
+        return super().call(method, path, body, key, timeout)  # a loaded benchmark answers slowly
 
     def counts(self) -> dict[str, Any]:
         """The calls counted so far (the child rewrites the file every 0.2 s)."""
         time.sleep(0.5)
-        return json.loads(self.counts_file.read_text())
+        return dict(json.loads(self.counts_file.read_text()))
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        with suppress(subprocess.TimeoutExpired):  # killed: the numbers are already out
+            super().stop()
 
 
 def _counted_dev_main(port: int, moto_port: int, counts_file: Path) -> int:

@@ -20,24 +20,14 @@ import asyncio
 import json
 import multiprocessing
 import os
-import socket
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))
+from _common import free_port, wait_for_port
 
 BODY = json.dumps(
     {"eventCode": "ICA_EXEC_002", "payload": {"status": "SUCCEEDED", "pad": "x" * 800}}
 ).encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _receiver(port: int, slow_path_delay: float) -> None:
@@ -52,16 +42,6 @@ def _receiver(port: int, slow_path_delay: float) -> None:
     app = web.Application()
     app.router.add_post("/{tail:.*}", hook)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("receiver did not start")
 
 
 def raw_aiohttp(url: str, n: int, concurrency: int = 50) -> float:
@@ -179,11 +159,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", "4000")))
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     proc = multiprocessing.Process(target=_receiver, args=(port, 2.0), daemon=True)
     proc.start()
     try:
-        _wait(port)
+        wait_for_port(port)
         url = f"http://127.0.0.1:{port}/hook"
         raw_aiohttp(url, 500)  # warm up
         n = args.requests

@@ -56,7 +56,7 @@ QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_PROJECT_RE = re.compile(names.PROJECT_ID_PATTERN)
 
 # How the ingest queue, its DLQ and the ingest topic are encrypted at rest.
 # - "kms": a dedicated customer-managed key whose policy lets the producer accounts use it through
@@ -406,7 +406,10 @@ def _capacity(key: str, value: Any) -> int:
 
 _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     KEY_STAGE: ("stage", _stage),
-    KEY_RETENTION_DAYS: ("retention_days", lambda k, v: _int(k, v, minimum=1, maximum=3650)),
+    KEY_RETENTION_DAYS: (
+        "retention_days",
+        lambda k, v: _int(k, v, minimum=names.MIN_RETENTION_DAYS, maximum=names.MAX_RETENTION_DAYS),
+    ),
     KEY_RETRY_SCHEDULE: ("retry_schedule", lambda k, v: parse_retry_schedule(v, k)),
     KEY_SES_SENDER: ("ses_sender", _ses_sender),
     KEY_PRODUCER_ACCOUNT_IDS: ("producer_account_ids", lambda k, v: parse_account_ids(v, k)),
@@ -420,7 +423,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     ),
     KEY_STALL_AFTER_SECONDS: (
         "stall_after_seconds",
-        lambda k, v: _int(k, v, minimum=MIN_STALL_AFTER_SECONDS, maximum=86400),
+        lambda k, v: _int(k, v, minimum=MIN_STALL_AFTER_SECONDS, maximum=names.MAX_STALL_AFTER_SECONDS),
     ),
     KEY_ALARM_EMAIL: ("alarm_email", _email),
     KEY_INGEST_ENCRYPTION: ("ingest_encryption", _choice(INGEST_ENCRYPTIONS)),

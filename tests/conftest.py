@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-# Before anything imports boto3: fake credentials and a region, and no endpoint leaking in.
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_SERVICE_NAME": "herald",
-        # Handlers run as in Lambda (Powertools keeps the async batch's event loop between calls).
-        "LAMBDA_TASK_ROOT": str(Path(__file__).resolve().parents[1] / "functions"),
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+from herald.dev.receiver import WebhookHandler, WebhookServer
+from tests.support.fake_aws import use_fake_aws
+
+use_fake_aws()  # before anything imports boto3
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,11 +45,8 @@ def running_receiver() -> Iterator[Receiver]:
     rec = Receiver(url="")
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    class Handler(WebhookHandler):
+        def receive(self, body: bytes) -> None:
             with lock:
                 rec.requests.append(
                     {
@@ -74,19 +57,10 @@ def running_receiver() -> Iterator[Receiver]:
                     }
                 )
                 status = rec.statuses.pop(0) if rec.statuses else 200
-            self.send_response(status)
-            if status in (429, 503) and rec.retry_after is not None:
-                self.send_header("Retry-After", rec.retry_after)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            retry_after = status in (429, 503) and rec.retry_after is not None
+            self.answer(status, b"ok", {"Retry-After": str(rec.retry_after)} if retry_after else None)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with serving(server) as url:
+    with serving(WebhookServer(("127.0.0.1", 0), Handler)) as url:
         rec.url = url
         yield rec
 

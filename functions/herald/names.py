@@ -30,11 +30,11 @@ EVENTS_QUEUE_NAME = "herald-events"
 EVENTS_DLQ_NAME = "herald-events-dlq"
 DELIVERIES_QUEUE_NAME = "herald-deliveries"
 DELIVERIES_DLQ_NAME = "herald-deliveries-dlq"
-# The bridge in: producers (ICA, cross-account) send to the ingest queue, or publish to the ingest
-# topic, which is subscribed to the ingest queue; the ingest function consumes the queue.
 # Subscriptions with `ordered: true`: a FIFO queue, one message group per subscription.
 ORDERED_DELIVERIES_QUEUE_NAME = "herald-deliveries-ordered.fifo"
 ORDERED_DELIVERIES_DLQ_NAME = "herald-deliveries-ordered-dlq.fifo"
+# The bridge in: producers (ICA, cross-account) send to the ingest queue, or publish to the ingest
+# topic, which is subscribed to the ingest queue; the ingest function consumes the queue.
 INGEST_QUEUE_NAME = "herald-ingest"
 INGEST_DLQ_NAME = "herald-ingest-dlq"
 INGEST_TOPIC_NAME = "herald-ingest"
@@ -79,6 +79,15 @@ ENV_CIRCUIT_COOLDOWN_SECONDS = "HERALD_CIRCUIT_COOLDOWN_SECONDS"
 ENV_DISABLE_AFTER_SECONDS = "HERALD_DISABLE_AFTER_SECONDS"
 # Project for bridged ICA events whose payload names none (see the ingest function).
 ENV_INGEST_DEFAULT_PROJECT = "HERALD_INGEST_DEFAULT_PROJECT"
+
+# --- Values both sides check: the runtime's models and settings, and infra/config.py's context keys --
+# A project id (the API's paths, events' projectId, the ingest and One Codex default projects).
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+# Days an event and its notifications are kept (HERALD_RETENTION_DAYS, herald:retentionDays).
+MIN_RETENTION_DAYS = 1
+MAX_RETENTION_DAYS = 3650
+# A notification not settled this long after its event is reported stalled (at most a day).
+MAX_STALL_AFTER_SECONDS = 86400
 
 # --- Defaults ------------------------------------------------------------------------------------
 # Seconds between attempts after the immediate first one (Svix-like, ~27.6 h in all).

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import serving
-from tests.e2e.conftest import Herald, start_herald, stop_herald
+from tests.e2e.conftest import Herald, start_herald
 
 CHROMIUM = Path(os.environ.get("HERALD_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 CHROMIUM_ARGS = [
@@ -108,7 +108,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Herald]:
     try:
         yield instance
     finally:
-        stop_herald(instance)
+        instance.stop()
 
 
 @pytest.fixture(scope="module")

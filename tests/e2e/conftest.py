@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,38 +15,18 @@ from typing import Any
 
 import pytest
 
+from tests.support.processes import HeraldProcess, free_port
+
 API_KEY = "e2e-admin-key"
 ONECODEX_SECRET = "e2e-onecodex-secret"
 # Three attempts, no waiting: retries and exhaustion happen within a test.
 RETRY_SCHEDULE = "0,0"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
-class Herald:
-    url: str
+class Herald(HeraldProcess):
     aws_endpoint: str
-    key: str
-    process: subprocess.Popen[str]
     workdir: Path
-
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        req.add_header("X-API-Key", key if key is not None else self.key)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
 
     def boto3(self, service: str) -> Any:
         import boto3
@@ -127,33 +102,19 @@ def start_herald(
     finally:
         if log:
             out.close()  # type: ignore[union-attr]
-    instance = make(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", api_key, proc, workdir)
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            output = log.read_text() if log else (proc.stdout.read() if proc.stdout else "")
-            raise RuntimeError(f"herald dev exited early:\n{output}")
-        try:
-            # Up as a user sees it: answering, and its URL and key written (just before its banner).
-            if instance.call("GET", "/health")[0] == 200 and (workdir / ".herald" / "dev-url").exists():
-                return instance
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_herald(instance)
-            raise RuntimeError("herald dev did not come up within 60 s")
-        time.sleep(0.1)
-
-
-def stop_herald(instance: Herald) -> None:
-    """Ctrl-C, as a user stops it; killed if it does not stop within 30 s."""
-    instance.process.send_signal(signal.SIGINT)
-    try:
-        instance.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        instance.process.kill()
-        instance.process.wait(timeout=10)
-        raise
+    instance = make(
+        url=f"http://127.0.0.1:{port}",
+        key=api_key,
+        process=proc,
+        aws_endpoint=f"http://127.0.0.1:{moto_port}",
+        workdir=workdir,
+    )
+    instance.wait_until_up(
+        output=lambda: log.read_text() if log else (proc.stdout.read() if proc.stdout else ""),
+        # Up as a user sees it: answering, and its URL and key written (just before its banner).
+        ready=lambda: (workdir / ".herald" / "dev-url").exists(),
+    )
+    return instance
 
 
 @contextmanager
@@ -164,7 +125,7 @@ def launched_herald(
     try:
         yield instance
     finally:
-        stop_herald(instance)
+        instance.stop()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Herald, free_port, launched_herald
+from tests.e2e.conftest import Herald, launched_herald
+from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
 from herald.adapters import aws
-from herald.dev.local.pollers import SqsPoller
 from herald.dev.local.resources import LocalResources
 from herald.domain.settings import reset_settings
-from herald.handlers import bridge, deliver, reprocess
-from herald.handlers import route as route_handler
 from herald.logic.services import Services, get_services, reset_services
 from tests.faults.support import Dev, FaultReceiver, Injector, fault_receiver, start_dev, stop_dev
+from tests.support import in_process
 from tests.unit.conftest import install_resources
 
 API_KEY = "faults-admin-key"
@@ -24,18 +22,26 @@ ONECODEX_SECRET = "faults-onecodex-secret"
 
 
 # --- in-process: moto, the real handlers, pollers driven by hand --------------------------------
-@dataclass
-class Pump:
-    """Lambda's SQS event source mappings, one poll at a time, on the test's thread.
+class Pump(in_process.Pump):
+    """The event source mappings on the test's thread, every invocation recorded.
 
     The queues' visibility timeout is 0 here: a record the handler failed comes back at the next
     poll, as it would once its visibility timeout expired; redrive to the DLQ is SQS's (moto's).
     """
 
-    pollers: dict[str, SqsPoller]
-    errors: list[tuple[str, BaseException]] = field(default_factory=list)
-    # (function, Lambda event, handler result) of every invocation, in order.
-    calls: list[tuple[str, dict[str, Any], Any]] = field(default_factory=list)
+    def __init__(self, sqs: Any, res: LocalResources) -> None:
+        self.errors: list[tuple[str, BaseException]] = []
+        # (function, Lambda event, handler result) of every invocation, in order.
+        self.calls: list[tuple[str, dict[str, Any], Any]] = []
+        super().__init__(sqs, res, wrap=self._recorded, on_error=lambda f, e: self.errors.append((f, e)))
+
+    def _recorded(self, name: str, handler: in_process.Handler) -> in_process.Handler:
+        def call(event: dict[str, Any], context: Any) -> Any:
+            result = handler(event, context)
+            self.calls.append((name, event, result))
+            return result
+
+        return call
 
     def failures(self, name: str) -> list[list[str]]:
         """The bodies of the records each invocation of `name` reported as batch item failures."""
@@ -51,21 +57,10 @@ class Pump:
         """One poll of one queue. Like the event source mapping, a failing poll (e.g. the delete
         after the handler) is recorded in `errors`, not raised."""
         try:
-            return self.pollers[name].poll_once()
+            return super().once(name)
         except Exception as exc:
             self.errors.append((name, exc))
             return 1
-
-    def drain(self, rounds: int = 60) -> int:
-        """Poll every queue until two rounds in a row find nothing; returns the records handled."""
-        handled = idle = 0
-        for _ in range(rounds):
-            n = sum(self.once(name) for name in self.pollers)
-            handled += n
-            idle = idle + 1 if n == 0 else 0
-            if idle == 2:
-                return handled
-        raise AssertionError(f"queues still busy after {rounds} rounds")
 
 
 @dataclass
@@ -84,15 +79,6 @@ class World:
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def _recorded(pump: Pump, name: str, handler: Any) -> Any:
-    def call(event: dict[str, Any], context: Any) -> Any:
-        result = handler(event, context)
-        pump.calls.append((name, event, result))
-        return result
-
-    return call
-
-
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     # The process's boto3 clients are kept between tests, as a warm Lambda keeps them (moto
@@ -101,29 +87,11 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         res = install_resources(monkeypatch, aws.client)
         svc = get_services()  # the very object the handlers use: faults injected here reach them
         sqs = svc.queues.sqs
-        queues = {
-            "ingest": (res.ingest_queue_url, bridge.handler),
-            "filter": (res.events_queue_url, route_handler.handler),
-            "deliver": (res.deliveries_queue_url, deliver.handler),
-            "reprocess-events": (res.events_dlq_url, reprocess.handler),
-            "reprocess-deliveries": (res.deliveries_dlq_url, reprocess.handler),
-            "reprocess-ingest": (res.ingest_dlq_url, reprocess.handler),
-        }
-        pump = Pump({})
-        for name, (url, handler) in queues.items():
+        for url, _ in in_process.lambda_functions(res).values():
             sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
-            pump.pollers[name] = SqsPoller(
-                sqs,
-                url,
-                _recorded(pump, name, handler),
-                name,
-                10,
-                wait_seconds=0,
-                on_error=lambda f, e: pump.errors.append((f, e)),
-            )
         ddb_faults, sqs_faults = Injector(svc.store.ddb), Injector(sqs)
         try:
-            yield World(svc, res, pump, ddb_faults, sqs_faults)
+            yield World(svc, res, Pump(sqs, res), ddb_faults, sqs_faults)
         finally:
             ddb_faults.remove()
             sqs_faults.remove()

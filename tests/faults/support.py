@@ -18,14 +18,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from herald.dev.receiver import WebhookHandler, WebhookServer
 from tests.conftest import serving
-from tests.e2e.conftest import Herald, free_port, start_herald, stop_herald
+from tests.e2e.conftest import Herald, start_herald
+from tests.support.processes import free_port
 
 # HERALD_SOAK=1 scales the load tests up (`make soak`); the default fits CI.
 SOAK = os.environ.get("HERALD_SOAK", "").strip() not in ("", "0")
@@ -81,7 +82,8 @@ class FaultReceiver:
             out.setdefault(r.webhook_id, []).append(r)
         return out
 
-    def _next(self, webhook_id: str, path: str, body: bytes) -> tuple[Action, int]:
+    def decide(self, webhook_id: str, path: str, body: bytes) -> tuple[Action, int]:
+        """The action for this request, and how many earlier requests had its webhook-id."""
         with self.lock:
             attempt = sum(1 for r in self.requests if r.webhook_id == webhook_id)
             if self.actions:
@@ -101,17 +103,10 @@ def _is_ok(action: Action) -> bool:
 def fault_receiver() -> Iterator[FaultReceiver]:
     rec = FaultReceiver()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    class Handler(WebhookHandler):
+        def receive(self, body: bytes) -> None:
             webhook_id = self.headers.get("webhook-id", "")
-            action, attempt = rec._next(webhook_id, self.path, body)
+            action, attempt = rec.decide(webhook_id, self.path, body)
             seen = Seen(self.path, dict(self.headers.items()), body, action, webhook_id, attempt)
             with rec.lock:
                 rec.requests.append(seen)
@@ -129,18 +124,11 @@ def fault_receiver() -> Iterator[FaultReceiver]:
                 action = 200
             assert isinstance(action, int)
             try:
-                self.send_response(action)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                self.answer(action, b"ok")
             except OSError:
                 self.close_connection = True
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
+    class Server(WebhookServer):
         block_on_close = False  # a hanging handler must not hold up the test's teardown
 
         def handle_error(self, request: Any, client_address: Any) -> None:
@@ -287,10 +275,10 @@ def start_dev(workdir: Path, env_extra: dict[str, str], api_key: str) -> Dev:
         env,
         api_key=api_key,
         log=log,
-        make=lambda *args: Dev(*args, log=log),
+        make=lambda **fields: Dev(**fields, log=log),
     )
 
 
 def stop_dev(dev: Dev) -> None:
     with suppress(subprocess.TimeoutExpired):  # killed: the suite goes on
-        stop_herald(dev)
+        dev.stop()

@@ -343,3 +343,25 @@ def test_the_one_codex_project_is_the_key_else_the_ingest_default_else_left_to_t
         {cfg.KEY_INGEST_DEFAULT_PROJECT: "lab", cfg.KEY_ONECODEX_PROJECT: "oc"}
     )
     assert both.onecodex_env == {names.ENV_ONECODEX_PROJECT: "oc"}
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "variable", "value"),
+    [
+        (cfg.KEY_RETENTION_DAYS, "retention_days", names.ENV_RETENTION_DAYS, names.MIN_RETENTION_DAYS),
+        (cfg.KEY_RETENTION_DAYS, "retention_days", names.ENV_RETENTION_DAYS, names.MAX_RETENTION_DAYS),
+        (
+            cfg.KEY_STALL_AFTER_SECONDS,
+            "stall_after_seconds",
+            names.ENV_STALL_AFTER_SECONDS,
+            names.MAX_STALL_AFTER_SECONDS,
+        ),
+    ],
+)
+def test_the_bounds_cdk_accepts_are_read_back_by_the_runtime(
+    key: str, field: str, variable: str, value: int
+) -> None:
+    from herald.domain.settings import settings_from_env
+
+    config = HeraldConfig.from_mapping({key: value})
+    assert getattr(settings_from_env({variable: str(getattr(config, field))}), field) == value

@@ -11,11 +11,9 @@ from moto import mock_aws
 
 from herald import names
 from herald.adapters import aws
-from herald.api import auth
-from herald.dev.local.resources import LocalResources, create_resources
-from herald.domain.settings import Settings, reset_settings
-from herald.logic import endpoint_health
-from herald.logic.services import Services, build_services, reset_services
+from herald.dev.local.resources import LocalResources
+from herald.logic.services import Services, build_services
+from tests.support.in_process import install_herald
 
 SCHEDULE = "0,0"  # three attempts, no waiting
 
@@ -29,27 +27,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def install_resources(monkeypatch: pytest.MonkeyPatch, client: Callable[[str], Any]) -> LocalResources:
-    """Herald's table, queues, topics and secrets key in moto, and the environment naming them."""
-    res = create_resources(
-        client("dynamodb"),
-        client("sqs"),
-        Settings(retry_schedule=(0, 0)),
-        sns=client("sns"),
-        kms=client("kms"),
+    """Herald's table, queues, topics and secrets key in moto, and the environment naming them
+    (undone after the test); a receiver that does not answer within 2 s has failed."""
+    return install_herald(
+        client, monkeypatch.setenv, SCHEDULE, extra_env={names.ENV_HTTP_TIMEOUT_SECONDS: "2"}
     )
-    for var, value in {
-        **res.environment(),
-        names.ENV_RETRY_SCHEDULE: SCHEDULE,
-        names.ENV_HTTP_TIMEOUT_SECONDS: "2",
-        # Loopback receivers and made-up hosts: the SSRF check has its own tests.
-        names.ENV_ALLOW_PRIVATE_TARGETS: "1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    reset_settings()
-    reset_services()
-    auth.clear_cache()
-    endpoint_health.forget()  # channel health cached by an earlier test's process state
-    return res
 
 
 @pytest.fixture

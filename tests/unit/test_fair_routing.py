@@ -39,7 +39,7 @@ class FakeCosts:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = 0.0
         self.evaluated: list[str] = []
-        monkeypatch.setattr(routing, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(clock, "monotonic", lambda: self.now)
         monkeypatch.setattr(routing, "compile_filter", self.compile)
 
     def compile(self, expression: str) -> Any:

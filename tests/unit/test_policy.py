@@ -105,11 +105,12 @@ def test_bad_kind_account_and_role() -> None:
         policy.render_policy("sqs", QUEUE, HERALD, role_arn=f"arn:aws-cn:iam::{HERALD}:role/x")
 
 
-def test_packaged_templates_are_the_repository_policies() -> None:
+def test_the_repository_policies_are_written_from_the_packaged_templates() -> None:
     packaged = sorted((REPO / "functions" / "herald" / "policy_templates").glob("*.json"))
     assert [p.name for p in packaged] == sorted(policy.TEMPLATES.values())
     for path in packaged:
-        assert path.read_bytes() == (REPO / "policies" / path.name).read_bytes(), path.name
+        written = (REPO / "policies" / path.name).read_bytes()
+        assert written == path.read_bytes(), f"policies/{path.name} is out of date: run `make policies`"
 
 
 def test_cli_prints_the_policy_with_an_explicit_account() -> None:

@@ -8,14 +8,14 @@ import boto3
 import pytest
 
 from herald.dev.local.pollers import SqsPoller
-from herald.dev.local.resources import _queue
+from herald.dev.local.resources import ensure_queue
 
 
 @pytest.fixture
 def queues(aws_env: None) -> tuple[Any, str, str]:
     sqs = boto3.client("sqs")
-    dlq = _queue(sqs, "t-dlq")
-    main = _queue(sqs, "t-main", dlq, max_receive=2)
+    dlq = ensure_queue(sqs, "t-dlq")
+    main = ensure_queue(sqs, "t-main", dlq, max_receive=2)
     return sqs, main, dlq
 
 

@@ -231,7 +231,7 @@ class _SlowFilters:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = 0.0
         self.evaluated = 0
-        monkeypatch.setattr(routing, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(clock, "monotonic", lambda: self.now)
         monkeypatch.setattr(routing, "compile_filter", lambda expression: self)
 
     def evaluate(self, payload: dict) -> MatchResult:

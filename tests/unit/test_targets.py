@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from moto.ses.models import ses_backends
 
 from herald import signing, targets
 from herald.adapters import aws
+from herald.dev.receiver import WebhookHandler, WebhookServer
 from herald.domain.models import Channel, ChannelType, Event
 from herald.domain.settings import Settings
 from herald.targets import aws_targets, http
@@ -41,9 +41,8 @@ def _channel(type_: ChannelType, address: str, **extra: Any) -> Channel:
 
 
 class _Server:
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+    def __init__(self, handler: type[WebhookHandler]) -> None:
+        self.httpd = WebhookServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
@@ -55,21 +54,10 @@ class _Server:
 def _server(
     status: int = 200, delay: float = 0.0, body: bytes = b"ok", headers: dict | None = None
 ) -> _Server:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    class Handler(WebhookHandler):
+        def receive(self, _: bytes) -> None:
             time.sleep(delay)
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.answer(status, body, headers)
 
     return _Server(Handler)
 
@@ -108,18 +96,10 @@ def test_http_response_excerpt_is_capped() -> None:
 def test_rotation_window_signs_with_both_secrets_then_only_the_new() -> None:
     captured: list[dict] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
+    class Handler(WebhookHandler):
+        def receive(self, _: bytes) -> None:
             captured.append(dict(self.headers.items()))
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.answer(204, b"")
 
     server = _Server(Handler)
     old = signing.generate_secret()
@@ -186,7 +166,7 @@ def test_mail_is_sent_with_a_readable_subject_and_both_bodies(aws_env: None) -> 
 
 
 def test_mail_text_part_lists_the_key_fields_then_the_payload() -> None:
-    _, text, _ = targets._mail(EVENT, BODY)
+    _, text, _ = targets.mail_parts(EVENT, BODY)
     assert text.startswith("Event: ICA_EXEC_002\nDescription: Analysis success\nProject: p1\n")
     assert text.rstrip().endswith('"status": "SUCCEEDED"\n  }\n}')
 
@@ -225,5 +205,5 @@ def test_access_denied_points_to_the_policy_templates(monkeypatch: pytest.Monkey
 
 
 def test_sqs_region_is_taken_from_the_queue_url() -> None:
-    assert aws_targets._region_of_queue("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
-    assert aws_targets._region_of_arn("arn:aws:sns:ap-southeast-2:123456789012:t") == "ap-southeast-2"
+    assert aws_targets.region_of_queue("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
+    assert aws_targets.region_of_arn("arn:aws:sns:ap-southeast-2:123456789012:t") == "ap-southeast-2"

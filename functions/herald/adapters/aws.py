@@ -18,7 +18,9 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"}, max_pool_conne
 
 @cache
 def client(service: str, region: str | None = None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+    # boto3's stubs type a client by its service's literal name; callers here name the service.
+    session: Any = boto3.session.Session()
+    return session.client(service, region_name=region, config=_CONFIG)
 
 
 def reset_clients() -> None:

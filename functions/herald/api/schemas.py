@@ -25,7 +25,6 @@ from pydantic import (
 
 from herald.domain.models import (
     EVENT_CODE_PATTERN,
-    PROJECT_ID_PATTERN,
     Attempt,
     ChannelType,
     DeliveryCycle,
@@ -34,6 +33,7 @@ from herald.domain.models import (
     NotificationStatus,
     PayloadFormat,
 )
+from herald.names import PROJECT_ID_PATTERN
 
 # Event codes, custom ones included: 1 to 20 characters of A-Z a-z 0-9 _ . - starting with a letter
 # or digit. Covers ICA's (ICA_EXEC_002, ICA_CUSTOM_123) and One Codex's (analysis.failed).

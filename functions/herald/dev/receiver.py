@@ -7,10 +7,45 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from herald import signing
+
+
+class WebhookHandler(BaseHTTPRequestHandler):
+    """One connection to a loopback webhook receiver: each POST's body is read whole, then
+    :meth:`receive` answers it. `herald receive` and the fault tests' misbehaving receiver share it."""
+
+    protocol_version = "HTTP/1.1"  # Herald's sender keeps connections alive
+
+    def setup(self) -> None:
+        super().setup()
+        # Small answers on a kept-alive connection would otherwise wait for the delayed ACK (~40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_POST(self) -> None:
+        self.receive(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def receive(self, body: bytes) -> None:
+        """Answer one delivery (a subclass's)."""
+        raise NotImplementedError
+
+    def answer(self, status: int, reply: bytes, headers: Mapping[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # a receiver prints what it received its own way
+
+
+class WebhookServer(ThreadingHTTPServer):
+    daemon_threads = True  # a delivery being answered does not keep the process alive
 
 
 def make_server(
@@ -20,19 +55,12 @@ def make_server(
     out: TextIO = sys.stdout,
     fail_first: int = 0,
     status: int = 200,
-) -> ThreadingHTTPServer:
+) -> WebhookServer:
     counter = {"n": 0}
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    class Handler(WebhookHandler):
+        def receive(self, body: bytes) -> None:
             with lock:
                 counter["n"] += 1
                 n = counter["n"]
@@ -54,18 +82,9 @@ def make_server(
                 flush=True,
             )
             reply = json.dumps({"received": code < 300}).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            self.answer(code, reply, {"Content-Type": "application/json"})
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    return WebhookServer((host, port), Handler)
 
 
 def serve(host: str, port: int, secret: str | None, fail_first: int, status: int) -> int:

@@ -10,6 +10,11 @@ def now() -> float:
     return time.time()
 
 
+def monotonic() -> float:
+    """Seconds on a clock that never goes back, for measuring how long work took."""
+    return time.monotonic()
+
+
 def utc_iso(ts: float | None = None) -> str:
     """RFC 3339 / ISO 8601 in UTC with milliseconds, as ICA's `timestamp`: 2022-10-06T07:51:09.128Z."""
     moment = datetime.fromtimestamp(now() if ts is None else ts, tz=UTC)

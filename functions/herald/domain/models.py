@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Event codes: ICA's (ICA_EXEC_002), custom (ICA_CUSTOM_123) and One Codex's (analysis.failed).
 EVENT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$"
-PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 
 
 class ChannelType(StrEnum):

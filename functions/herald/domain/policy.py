@@ -1,8 +1,9 @@
 """Resource policies users add to their SQS/SNS targets so Herald may deliver to them.
 
 `herald policy sqs|sns --arn ARN [--account ID]` prints the filled-in policy (cli.py wires it to
-`cli_main`). The templates ship inside the package (`herald/policy_templates/`, identical to the
-repository's `policies/`, which a test checks), so the CLI works from a wheel as well as a checkout.
+`cli_main`). The templates' source is inside the package (`herald/policy_templates/`), so the CLI
+works from a wheel as well as a checkout; `make policies` copies them to the repository's
+`policies/`, beside the other templates users apply.
 
 Like ICA's own instructions, the principal is Herald's account root; given Herald's deliver role
 (the stack's `DeliverRoleArn` output), the policy is narrowed to that role with `aws:PrincipalArn`
@@ -16,7 +17,7 @@ import re
 import sys
 from importlib import resources
 from string import Template
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 Kind = Literal["sqs", "sns"]
 
@@ -180,7 +181,7 @@ def cli_main(
             )
             return 2
     try:
-        policy = render_policy(kind, arn, account)  # type: ignore[arg-type]
+        policy = render_policy(cast(Kind, kind), arn, account)  # a Kind: checked against TEMPLATES above
     except ValueError as exc:
         print(f"herald policy: {exc}", file=err)
         return 2

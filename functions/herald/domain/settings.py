@@ -24,7 +24,9 @@ class Settings(BaseModel):
     deliveries_queue_url: str = ""
     ordered_deliveries_queue_url: str = ""
     retry_schedule: tuple[int, ...] = names.DEFAULT_RETRY_SCHEDULE
-    retention_days: int = Field(default=names.DEFAULT_RETENTION_DAYS, ge=1, le=3650)
+    retention_days: int = Field(
+        default=names.DEFAULT_RETENTION_DAYS, ge=names.MIN_RETENTION_DAYS, le=names.MAX_RETENTION_DAYS
+    )
     api_base_url: str = ""
     allow_private_targets: bool = False
     http_timeout_seconds: float = Field(default=names.DEFAULT_HTTP_TIMEOUT_SECONDS, gt=0, le=900)
@@ -36,7 +38,9 @@ class Settings(BaseModel):
     onecodex_secret: str = Field(default="", repr=False)
     onecodex_secret_arn: str = ""
     onecodex_project: str = ""
-    stall_after_seconds: int = Field(default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=86400)
+    stall_after_seconds: int = Field(
+        default=names.DEFAULT_STALL_AFTER_SECONDS, ge=1, le=names.MAX_STALL_AFTER_SECONDS
+    )
     ingest_default_project: str = ""
     circuit_failure_rate: float = Field(default=names.DEFAULT_CIRCUIT_FAILURE_RATE, gt=0, le=1)
     circuit_min_attempts: int = Field(default=names.DEFAULT_CIRCUIT_MIN_ATTEMPTS, ge=1)

@@ -43,7 +43,7 @@ def java_equal(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is b
     if ka is int and kb is int:
-        return a == b
+        return bool(a == b)
     if ka is float and kb is float:
         # Double.equals compares bits: NaN equals NaN, 0.0 differs from -0.0.
         return (a == b and str(a) == str(b)) or (a != a and b != b)
@@ -58,18 +58,22 @@ def java_equal(a: Any, b: Any) -> bool:
 
 def node_equals(left: Any, right: Any) -> bool:
     """``left.equals(right)`` for two value nodes."""
+    # Type checks by `type() is` (exact Java node classes, and fast); mypy does not narrow on them.
     kind = type(left)
     if kind is str:
         other = type(right)
         if other is str:
-            return left == right
+            same: bool = left == right
+            return same
         if other is Decimal:
-            return left == str(right)  # StringNode vs NumberNode: compare with the number's text
+            same = left == str(right)  # StringNode vs NumberNode: compare with the number's text
+            return same
         return False
     if kind is Decimal:
         other = type(right)
         if other is Decimal:
-            return left == right  # BigDecimal.compareTo: 1 == 1.0
+            same = left == right  # BigDecimal.compareTo: 1 == 1.0
+            return same
         if other is str:
             number = parse_big_decimal(right)
             return number is not None and left == number
@@ -124,7 +128,8 @@ def _ordering(left: Any, right: Any) -> int | None:
     kl, kr = type(left), type(right)
     if kl is Decimal:
         if kr is Decimal:
-            return (left > right) - (left < right)
+            order: int = (left > right) - (left < right)
+            return order
         if kr is str:
             return compare_strings(str(left), right)
         return None
@@ -162,7 +167,7 @@ def value_list(node: Any) -> list[Any] | None:
     if kind is list:
         return [element_node(item, is_path) for item in node]
     if kind is JsonLiteral:
-        elements = node.elements
+        elements: list[Any] | FilterEvaluationError | None = node.elements
         if isinstance(elements, FilterEvaluationError):
             raise elements
         return elements
@@ -179,7 +184,8 @@ def regex_input(node: Any) -> str:
     """The text ``=~`` matches: strings, number text, ``true``/``false``; otherwise ``""``."""
     kind = type(node)
     if kind is str:
-        return node
+        text: str = node
+        return text
     if kind is Decimal:
         return str(node)
     if kind is bool:
@@ -195,7 +201,8 @@ def regex_matches(left: Any, right: Any) -> bool:
     if is_json(subject) and isinstance(json_value(subject), list):
         elements = value_list(subject) or []
         return any(pattern.full_match(regex_input(element)) for element in elements)
-    return pattern.full_match(regex_input(subject))
+    matched: bool = pattern.full_match(regex_input(subject))
+    return matched
 
 
 def is_in(left: Any, right: Any) -> bool:

@@ -32,8 +32,9 @@ from .compare import OPERATORS
 from .errors import FilterEvaluationError, FilterSyntaxError
 from .javatext import parse_big_decimal, unescape
 from .jsonliteral import JsonLiteralError, parse_json_literal
-from .paths import NestedCompiler, compile_path, is_path, matching_close
+from .paths import NestedCompiler, compile_path, is_path
 from .regexes import RegexDialectError, compile_java_pattern
+from .scanner import CharacterIndex, is_digit
 from .syntax import And, Comparison, Exists, Literal, Node, Not, Operand, Or, PathOperand
 from .values import JsonLiteral, element_node
 
@@ -47,21 +48,19 @@ _WORD_OPERATORS = ("IN", "NIN", "SUBSETOF", "ANYOF", "NONEOF", "SIZE", "EMPTY", 
 _VALUE = "a value: a path ($... or @...), a 'string', a number, true, false, null, [...], {...} or /regex/"
 
 
-class FilterParser:
+class FilterParser(CharacterIndex):
     """Parses ``expression[lo:hi + 1]``, a ``[?(...)]`` filter, into a :data:`~.syntax.Node`."""
 
     def __init__(self, expression: str, lo: int, hi: int, depth: int, nested: NestedCompiler) -> None:
-        self.s = expression
+        super().__init__(expression, lo, hi)
         self.lo = lo
-        self.pos = lo
-        self.end = hi  # inclusive
         self.depth = depth
         self.nested = nested
 
     def error(self, message: str, position: int, expected: str) -> FilterSyntaxError:
         return FilterSyntaxError(message, expression=self.s, position=position, expected=expected)
 
-    # -- scanning helpers (CharacterIndex) ---------------------------------------------------------
+    # -- scanning helpers (besides CharacterIndex's) ---------------------------------------------------
 
     def cur(self) -> str:
         return self.s[self.pos] if self.pos <= self.end else ""
@@ -83,20 +82,6 @@ class FilterParser:
         if self.cur() != ch:
             raise self.error(f"expected '{ch}' {context}", self.pos, f"'{ch}'")
         self.pos += 1
-
-    def next_unescaped(self, index: int, ch: str) -> int:
-        index += 1
-        escaped = False
-        while index <= self.end:
-            c = self.s[index]
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == ch:
-                return index
-            index += 1
-        return -1
 
     def enter(self, position: int) -> None:
         self.depth += 1
@@ -249,7 +234,7 @@ class FilterParser:
         self.pos += 1
         while self.pos <= self.end:
             if s[self.pos] == "[":
-                close = matching_close(s, self.pos, self.end, "[", "]", False, self._path_bracket_error)
+                close = self.matching_close(self.pos, "[", "]", skip_regex=False)
                 if close == -1:
                     raise self.error("unclosed '[' in a path", self.pos, "']'")
                 self.pos = close + 1
@@ -262,9 +247,6 @@ class FilterParser:
         text = s[begin : self.pos]
         path = compile_path(self.s, text, begin, self.nested, self.depth)
         return PathOperand(path, previous != "!", begin)
-
-    def _path_bracket_error(self, message: str, at: int, expected: str) -> FilterSyntaxError:
-        return self.error(message, at, expected)
 
     def _previous_significant(self, index: int) -> str:
         index -= 1
@@ -325,7 +307,7 @@ class FilterParser:
 
     def _number(self) -> Any:
         start = self.pos
-        while self.pos <= self.end and (_is_digit(self.s[self.pos]) or self.s[self.pos] in "-.eE"):
+        while self.pos <= self.end and (is_digit(self.s[self.pos]) or self.s[self.pos] in "-.eE"):
             self.pos += 1
         text = self.s[start : self.pos]
         if not text:
@@ -340,7 +322,7 @@ class FilterParser:
     def _json(self, opening: str) -> JsonLiteral:
         start = self.pos
         closing = "]" if opening == "[" else "}"
-        close = matching_close(self.s, start, self.end, opening, closing, False, self._path_bracket_error)
+        close = self.matching_close(start, opening, closing, skip_regex=False)
         if close == -1:
             raise self.error("unclosed JSON literal", start, f"'{closing}'")
         text = self.s[start : close + 1]
@@ -379,7 +361,3 @@ def make_json_literal(text: str, value: Any) -> JsonLiteral:
         except FilterEvaluationError as exc:
             elements = exc
     return JsonLiteral(text, value, elements)
-
-
-def _is_digit(ch: str) -> bool:
-    return ch.isdecimal() and ch <= "\uffff"

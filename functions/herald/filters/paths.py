@@ -41,9 +41,10 @@ from .errors import (
     SoftEvaluationError,
 )
 from .javatext import java_trim, unescape
+from .scanner import CharacterIndex, is_digit
 from .values import MISSING, UNDEFINED, node_of
 
-Predicate = Callable[[Any, Any, "EvalContext"], bool]
+Predicate = Callable[[Any, Any, "EvalContext | None"], bool]
 """A compiled filter: ``predicate(item, root, context) -> bool``."""
 NestedCompiler = Callable[[str, str, int, int], Predicate]
 """Compiles a nested ``[?(...)]``: ``(expression, criteria_text, offset, depth) -> Predicate``."""
@@ -127,60 +128,38 @@ Token = Property | Index | Slice | Wildcard | Scan | FilterStep | Function
 # -- parsing ------------------------------------------------------------------------------------
 
 
-class _PathParser:
+class _PathParser(CharacterIndex):
     """Jayway's ``PathCompiler`` over ``text`` (positions reported relative to ``expression``)."""
 
     def __init__(
         self, expression: str, text: str, base: int, nested: NestedCompiler | None, depth: int
     ) -> None:
+        super().__init__(text, 0, len(text) - 1)
         self.expression = expression
-        self.s = text
         self.base = base
         self.nested = nested
         self.depth = depth
-        self.pos = 0
-        self.end = len(text) - 1  # inclusive, like CharacterIndex.endPosition
         self.tokens: list[Token] = []
 
     # CharacterIndex helpers; reads outside the path count as a space.
     def char(self, index: int) -> str:
         return self.s[index] if 0 <= index <= self.end else " "
 
-    def fail(self, message: str, at: int | None = None, expected: str = "a valid path") -> FilterSyntaxError:
-        local = self.pos if at is None else at
+    def error(self, message: str, position: int, expected: str) -> FilterSyntaxError:
         return FilterSyntaxError(
             f"invalid path {self.s!r}: {message}",
             expression=self.expression,
-            position=self.base + max(0, local),
+            position=self.base + max(0, position),
             expected=expected,
         )
 
-    def next_significant(self, index: int) -> int:
-        index += 1
-        while index <= self.end and self.s[index] == " ":
-            index += 1
-        return index if index <= self.end else -1
+    def fail(self, message: str, at: int | None = None, expected: str = "a valid path") -> FilterSyntaxError:
+        """:meth:`error` at ``at`` or, by default, at the cursor."""
+        return self.error(message, self.pos if at is None else at, expected)
 
     def next_significant_is(self, index: int, ch: str) -> bool:
         found = self.next_significant(index)
         return found != -1 and self.s[found] == ch
-
-    def next_unescaped(self, index: int, ch: str) -> int:
-        index += 1
-        escaped = False
-        while index <= self.end:
-            c = self.s[index]
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == ch:
-                return index
-            index += 1
-        return -1
-
-    def matching_close(self, start: int, open_ch: str, close_ch: str, skip_regex: bool) -> int:
-        return matching_close(self.s, start, self.end, open_ch, close_ch, skip_regex, self.fail)
 
     def parse(self) -> list[Token]:
         s = self.s
@@ -329,14 +308,14 @@ class _PathParser:
         if self.char(self.pos) != "[":
             return False
         nxt = self.char(self.next_significant(self.pos))
-        if not (_is_digit(nxt) or nxt in "-:"):
+        if not (is_digit(nxt) or nxt in "-:"):
             return False
         begin = self.pos + 1
         close = s.find("]", begin, self.end + 1)
         if close == -1:
             return False
         body = java_trim(s[begin:close])
-        if body == "*" or not all(_is_digit(c) or c in ",-: " for c in body):
+        if body == "*" or not all(is_digit(c) or c in ",-: " for c in body):
             return False
         if ":" in body:
             self.tokens.append(self._slice(body, begin))
@@ -425,65 +404,6 @@ class _PathParser:
                     )
 
 
-def matching_close(
-    s: str,
-    start: int,
-    end: int,
-    open_ch: str,
-    close_ch: str,
-    skip_regex: bool,
-    fail: Callable[..., FilterSyntaxError],
-) -> int:
-    """``CharacterIndex.indexOfMatchingCloseChar`` (quoted strings skipped; -1 if never closed)."""
-    opened = 1
-    read = start + 1
-    while read <= end:
-        c = s[read]
-        if c in "'\"":
-            read = _next_unescaped(s, read, end, c)
-            if read == -1:
-                raise fail(f"no closing {c} for a quoted string", start, c)
-            read += 1
-            if read > end:
-                return -1
-            c = s[read]
-        if skip_regex and c == "/":
-            read = _next_unescaped(s, read, end, "/")
-            if read == -1:
-                raise fail("no closing / for a regex", start, "/")
-            read += 1
-            if read > end:
-                return -1
-            c = s[read]
-        if c == open_ch:
-            opened += 1
-        if c == close_ch:
-            opened -= 1
-            if opened == 0:
-                return read
-        read += 1
-    return -1
-
-
-def _next_unescaped(s: str, index: int, end: int, ch: str) -> int:
-    index += 1
-    escaped = False
-    while index <= end:
-        c = s[index]
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == ch:
-            return index
-        index += 1
-    return -1
-
-
-def _is_digit(ch: str) -> bool:
-    return len(ch) == 1 and ch.isdecimal() and ch <= "\uffff"
-
-
 def _token_definite(token: Token, leaf: bool) -> bool:
     if isinstance(token, Property):
         return len(token.names) == 1 or leaf
@@ -556,12 +476,16 @@ class CompiledPath:
         """A direct lookup returning the raw value or MISSING, when the path allows one."""
         return self._getter
 
-    def value(self, item: Any, root: Any, context: EvalContext) -> Any:
-        """The node Jayway compares: the value, UNDEFINED, or (indefinite paths) the result list."""
+    def value(self, item: Any, root: Any, context: EvalContext | None) -> Any:
+        """The node Jayway compares: the value, UNDEFINED, or (indefinite paths) the result list.
+
+        ``context`` may be None only for a path with a :attr:`simple_getter` (which never uses it).
+        """
         start = root if self.from_root else item
         if self._getter is not None:
             raw = self._getter(start)
             return UNDEFINED if raw is MISSING else node_of(raw)
+        assert context is not None, "a path that walks needs an EvalContext"
         results: list[Any] = []
         try:
             self._walk(0, start, root, context, results)
@@ -571,7 +495,7 @@ class CompiledPath:
             return node_of(results[-1]) if results else UNDEFINED
         return results
 
-    def exists(self, item: Any, root: Any, context: EvalContext) -> bool:
+    def exists(self, item: Any, root: Any, context: EvalContext | None) -> bool:
         """The bare-path test ``[?(@.x)]``: evaluated with REQUIRE_PROPERTIES.
 
         Jayway evaluates it from the current item even for a ``$`` path (``PathNode.evaluate``
@@ -580,6 +504,7 @@ class CompiledPath:
         start = item
         if self._getter is not None:
             return self._getter(start) is not MISSING
+        assert context is not None, "a path that walks needs an EvalContext"
         results: list[Any] = []
         try:
             self._walk(0, start, root, context.strict(), results)
@@ -597,14 +522,16 @@ class CompiledPath:
         if i == len(tokens):
             out.append(model)
             return
-        token = tokens[i]
+        # Dispatched on `kind` (one type() call, compared by identity); mypy does not narrow
+        # through it, hence Any.
+        token: Any = tokens[i]
         kind = type(token)
         if kind is Property:
             if not isinstance(model, dict):
                 if self._upstream[i]:
                     raise PathNotFound
                 return
-            names = token.names  # type: ignore[union-attr]
+            names = token.names
             if len(names) == 1:
                 self._property(i, names[0], model, root, context, out, True)
             elif self._leaf[i]:
@@ -623,7 +550,7 @@ class CompiledPath:
                 if self._upstream[i]:
                     raise PathNotFound
                 return
-            for index in _array_indexes(token, len(model)):  # type: ignore[arg-type]
+            for index in _array_indexes(token, len(model)):
                 self._walk(i + 1, model[index], root, context, out)
         elif kind is Wildcard:
             if isinstance(model, dict):
@@ -639,7 +566,7 @@ class CompiledPath:
         elif kind is Scan:
             self._scan(i + 1, model, root, context, out)
         elif kind is FilterStep:
-            predicate = token.predicate  # type: ignore[union-attr]
+            predicate = token.predicate
             if isinstance(model, dict):
                 if _accept(predicate, model, root, context):
                     self._walk(i + 1, model, root, context, out)
@@ -648,9 +575,9 @@ class CompiledPath:
                     if _accept(predicate, element, root, context):
                         self._walk(i + 1, element, root, context, out)
             elif self._upstream[i]:
-                raise SoftEvaluationError(f"the filter {token.text} cannot be applied to a primitive value")  # type: ignore[union-attr]
+                raise SoftEvaluationError(f"the filter {token.text} cannot be applied to a primitive value")
         else:
-            out.append(_call_function(token.name, model))  # type: ignore[union-attr]
+            out.append(_call_function(token.name, model))
 
     def _property(
         self,
@@ -698,20 +625,21 @@ class CompiledPath:
                             self._walk(target + 1, element, root, context, out)
                 stack.extend(reversed(node))
 
-    def _scan_matches(self, token: Token, index: int, node: Any, root: Any, context: EvalContext) -> bool:
+    def _scan_matches(self, token: Any, index: int, node: Any, root: Any, context: EvalContext) -> bool:
+        """Does the scan's target `token` (a Token, dispatched on its exact type) apply to `node`?"""
         kind = type(token)
         if kind is Property:
             if not isinstance(node, dict):
                 return False
             if not _token_definite(token, self._leaf[index]):
                 return True
-            return all(name in node for name in token.names)  # type: ignore[union-attr]
+            return all(name in node for name in token.names)
         if kind is Index or kind is Slice:
             return isinstance(node, (list, tuple))
         if kind is Wildcard:
             return True
         if kind is FilterStep:
-            return _accept(token.predicate, node, root, context)  # type: ignore[union-attr]
+            return _accept(token.predicate, node, root, context)
         return False
 
 

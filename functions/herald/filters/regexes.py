@@ -392,7 +392,9 @@ class _Translator:
         """``(?idmsux-idmsux)`` changes the enclosing group; ``(?flags:X)`` opens a group."""
         src, start = self.src, self.pos
         i = start + 2
-        on, off, negate = [], [], False
+        on: list[str] = []
+        off: list[str] = []
+        negate = False
         while i < len(src) and (src[i] in _JAVA_FLAGS or (src[i] == "-" and not negate)):
             if src[i] == "-":
                 negate = True

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald.domain import jsontext
-from herald.domain.models import EVENT_CODE_PATTERN, PROJECT_ID_PATTERN
+from herald.domain.models import EVENT_CODE_PATTERN
 from herald.logic import accept
 from herald.logic.services import Services
+from herald.names import PROJECT_ID_PATTERN
 
 
 class BridgeError(ValueError):

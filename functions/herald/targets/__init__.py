@@ -43,13 +43,14 @@ async def send(
             notification_id,
             channel.awsRegion,
         )
-    subject, text, html = _mail(event, body)
+    subject, text, html = mail_parts(event, body)
     return await asyncio.to_thread(
         aws_targets.send_mail, channel.address, settings.ses_sender, subject, text, html, channel.awsRegion
     )
 
 
-def _mail(event: Event, body: bytes) -> tuple[str, str, str]:
+def mail_parts(event: Event, body: bytes) -> tuple[str, str, str]:
+    """A mail delivery's subject, plain-text part and HTML part."""
     subject = f"[Herald] {event.eventCode}: {event.description} (project {event.projectId})"
     pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     fields = [

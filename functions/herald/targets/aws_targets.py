@@ -17,14 +17,16 @@ _POLICY_HINT = (
 )
 
 
-def _region_of_queue(url: str) -> str | None:
+def region_of_queue(url: str) -> str | None:
+    """The region in an SQS queue URL (a queue is addressed in its own region), or None."""
     # https://sqs.eu-west-1.amazonaws.com/123456789012/name
     host = url.split("/")[2] if "://" in url else ""
     parts = host.split(".")
     return parts[1] if len(parts) > 3 and parts[0] == "sqs" else None
 
 
-def _region_of_arn(arn: str) -> str | None:
+def region_of_arn(arn: str) -> str | None:
+    """The region field of an ARN, or None."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 5 and parts[3] else None
 
@@ -63,9 +65,9 @@ def send_message(
     kwargs = _message(kind, address, body, attributes, group_id, dedup_id)
     try:
         if kind == "sqs":
-            aws.client("sqs", _region_of_queue(address) or region).send_message(**kwargs)
+            aws.client("sqs", region_of_queue(address) or region).send_message(**kwargs)
         else:
-            aws.client("sns", _region_of_arn(address) or region).publish(**kwargs)
+            aws.client("sns", region_of_arn(address) or region).publish(**kwargs)
     except (ClientError, BotoCoreError) as exc:
         return _aws_failure(exc, started, kind, "sqs:SendMessage" if kind == "sqs" else "sns:Publish")
     return Outcome(success=True, duration_ms=_ms(started))

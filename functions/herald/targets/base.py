@@ -16,7 +16,3 @@ class Outcome:
     retry_after: int | None = None
     # False when retrying cannot help (e.g. the payload is too large for the target).
     retryable: bool = True
-
-
-class TargetError(Exception):
-    """A target refused the delivery in a way worth explaining to the user."""

@@ -39,8 +39,9 @@ from herald.api.errors import ApiError, invalid, not_found
 from herald.api.routes import subscriptions
 from herald.dal import channel_stats
 from herald.domain import catalog, clock, policy
-from herald.domain.models import PROJECT_ID_PATTERN, ApiKey, NotificationStatus
+from herald.domain.models import ApiKey, NotificationStatus
 from herald.logic import accept, console_sessions, sample_events
+from herald.names import PROJECT_ID_PATTERN
 
 router = Router()
 TAG = ["Console"]

@@ -47,7 +47,8 @@ def _partition_first(table_class: Any) -> None:
     def partition_items(self: Any) -> list[Any]:
         hash_key = getattr(_reading, "hash_key", None)
         if hash_key is None:
-            return all_items(self)
+            items: list[Any] = all_items(self)
+            return items
         if hash_key is _INDEX:
             if not self.range_key_attr:
                 return list(self.items.values())
@@ -76,7 +77,8 @@ def _partition_first(table_class: Any) -> None:
 def _retention_read_alone(backend_class: Any, unix_time: Callable[[], float]) -> None:
     def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
         retention_period = int(self.get_queue(queue_name).message_retention_period)
-        return retention_period + message.sent_timestamp / 1000 > unix_time()
+        valid: bool = retention_period + message.sent_timestamp / 1000 > unix_time()
+        return valid
 
     backend_class.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
 
@@ -112,7 +114,7 @@ def apply() -> bool:
     if not expected:
         logger.warning("moto's internals have changed: running its server without Herald's speed-ups")
         return False
-    backends.list_of_moto_modules = _cached_module_list(backends.list_of_moto_modules)  # type: ignore[assignment]
+    backends.list_of_moto_modules = _cached_module_list(backends.list_of_moto_modules)
     _partition_first(Table)
     _retention_read_alone(SQSBackend, unix_time)
     return True

@@ -86,7 +86,9 @@ def create_table(ddb: Any, table_name: str) -> None:
     )
 
 
-def _queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0) -> str:
+def ensure_queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0) -> str:
+    """The queue `name` with this runtime's attributes (and a redrive to `dlq_url` after
+    `max_receive` receives), made or updated; its URL."""
     attributes = {
         "VisibilityTimeout": str(LOCAL_VISIBILITY_SECONDS),
         "MessageRetentionPeriod": str(RETENTION_SECONDS),
@@ -96,25 +98,26 @@ def _queue(sqs: Any, name: str, dlq_url: str | None = None, max_receive: int = 0
     if dlq_url:
         redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": max_receive}
         attributes["RedrivePolicy"] = json.dumps(redrive)
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     # create_queue keeps an existing queue's attributes; make them match this run's settings.
     sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
     return url
 
 
 def _arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
 
 
 def create_resources(
     ddb: Any, sqs: Any, settings: Settings, sns: Any | None = None, kms: Any | None = None
 ) -> LocalResources:
     create_table(ddb, settings.table_name)
-    events_dlq = _queue(sqs, names.EVENTS_DLQ_NAME)
-    deliveries_dlq = _queue(sqs, names.DELIVERIES_DLQ_NAME)
-    ordered_dlq = _queue(sqs, names.ORDERED_DELIVERIES_DLQ_NAME)
-    ingest_dlq = _queue(sqs, names.INGEST_DLQ_NAME)
-    ingest_queue = _queue(sqs, names.INGEST_QUEUE_NAME, ingest_dlq, names.INGEST_MAX_RECEIVE_COUNT)
+    events_dlq = ensure_queue(sqs, names.EVENTS_DLQ_NAME)
+    deliveries_dlq = ensure_queue(sqs, names.DELIVERIES_DLQ_NAME)
+    ordered_dlq = ensure_queue(sqs, names.ORDERED_DELIVERIES_DLQ_NAME)
+    ingest_dlq = ensure_queue(sqs, names.INGEST_DLQ_NAME)
+    ingest_queue = ensure_queue(sqs, names.INGEST_QUEUE_NAME, ingest_dlq, names.INGEST_MAX_RECEIVE_COUNT)
     ingest_topic = broadcast_topic = secrets_key = ""
     if sns is not None:
         # As in AWS: the ingest topic feeds the ingest queue, so one function reads both.
@@ -127,13 +130,15 @@ def create_resources(
         secrets_key = kms.create_key(Description="Herald channel signing secrets")["KeyMetadata"]["KeyId"]
     return LocalResources(
         table_name=settings.table_name,
-        events_queue_url=_queue(sqs, names.EVENTS_QUEUE_NAME, events_dlq, names.EVENTS_MAX_RECEIVE_COUNT),
+        events_queue_url=ensure_queue(
+            sqs, names.EVENTS_QUEUE_NAME, events_dlq, names.EVENTS_MAX_RECEIVE_COUNT
+        ),
         events_dlq_url=events_dlq,
-        deliveries_queue_url=_queue(
+        deliveries_queue_url=ensure_queue(
             sqs, names.DELIVERIES_QUEUE_NAME, deliveries_dlq, names.max_receive_count(settings.retry_schedule)
         ),
         deliveries_dlq_url=deliveries_dlq,
-        ordered_deliveries_queue_url=_queue(
+        ordered_deliveries_queue_url=ensure_queue(
             sqs, names.ORDERED_DELIVERIES_QUEUE_NAME, ordered_dlq, names.ORDERED_MAX_RECEIVE_COUNT
         ),
         ordered_deliveries_dlq_url=ordered_dlq,

@@ -12,17 +12,21 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from herald.api.common import ProjectId, check_project, no_content, responses, services
-from herald.api.common import WebhookId as InboundWebhookId
-from herald.api.errors import conflict, not_found
+from herald.api.context import services
+from herald.api.errors import not_found
+from herald.api.params import ProjectId
+from herald.api.params import WebhookId as InboundWebhookId
+from herald.api.resolver import new_router
 from herald.api.schemas import InboundWebhookCreated, InboundWebhookIn, InboundWebhookList, InboundWebhookOut
+from herald.api.tenancy import check_project
+from herald.api.views import no_content, responses
 from herald.domain.models import InboundWebhook
 from herald.logic import inbound
 
-router = Router()
+router = new_router()
 TAG = ["Bridge"]
 BASE = "/api/projects/<project_id>/inboundWebhooks"
 
@@ -51,10 +55,7 @@ def create_inbound_webhook(
     project_id: ProjectId, body: Annotated[InboundWebhookIn, Body()]
 ) -> InboundWebhookCreated:
     check_project(project_id)
-    try:
-        hook, plain = inbound.create(services(), project_id, body.source, body.name, body.secret)
-    except inbound.TooManyInboundWebhooks as exc:
-        raise conflict(str(exc)) from None
+    hook, plain = inbound.create(services(), project_id, body.source, body.name, body.secret)
     return InboundWebhookCreated(**_out(hook).model_dump(), secret=None if body.secret else plain)
 
 
@@ -85,8 +86,8 @@ def get_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> 
     tags=TAG,
     responses=responses(400, 404, success=204, description="Deleted"),
 )
-def delete_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> None:
+def delete_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> Response[None]:
     _get(project_id, webhook_id)
     if not inbound.delete(services(), project_id, webhook_id):
         raise not_found(f"inbound webhook {webhook_id}")
-    return no_content()  # type: ignore[return-value]
+    return no_content()

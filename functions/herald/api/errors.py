@@ -136,7 +136,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     policy.CredentialsUnavailable: Answer(
         503, "unavailable", lambda exc: f"Herald's AWS account is unknown ({exc})"
     ),
-    # Failed notifications and test events: the deliveries queue refusing is worth a retry.
+    # Failed notifications and test events.
     failed_notifications.NotFailedError: Answer(409, "conflict"),
     failed_notifications.QueueUnavailableError: Answer(
         503, "unavailable", lambda _: "the deliveries queue did not accept the message; try again"
@@ -147,7 +147,7 @@ ANSWERS: dict[type[Exception], Answer] = {
         lambda _: "the deliveries queue did not accept the test event; try again",
         headers=RETRY_SOON,
     ),
-    # AWS unreachable after boto3's own retries: 503, never a 500 (throttling: see `_aws_refusal`).
+    # AWS unreachable after boto3's own retries: 503, never a 500 (throttled: TRANSIENT_AWS_CODES).
     BotoCoreError: Answer(
         503, "unavailable", lambda _: "Herald's storage is unreachable; retry shortly", headers=RETRY_SOON
     ),

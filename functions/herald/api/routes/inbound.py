@@ -23,12 +23,15 @@ from herald.api.resolver import new_router
 from herald.api.schemas import InboundWebhookCreated, InboundWebhookIn, InboundWebhookList, InboundWebhookOut
 from herald.api.tenancy import check_project
 from herald.api.views import no_content, responses
-from herald.domain.models import InboundWebhook
+from herald.domain.models import InboundSource, InboundWebhook
 from herald.logic import inbound
+from herald.names import ONECODEX_WEBHOOK_PATH
 
 router = new_router()
 TAG = ["Bridge"]
 BASE = "/api/projects/<project_id>/inboundWebhooks"
+# Where each platform posts (served by `routes.catalog`).
+WEBHOOK_PATHS = {InboundSource.ONECODEX: ONECODEX_WEBHOOK_PATH}
 
 
 def _out(hook: InboundWebhook) -> InboundWebhookOut:
@@ -37,7 +40,7 @@ def _out(hook: InboundWebhook) -> InboundWebhookOut:
         projectId=hook.projectId,
         source=hook.source,
         name=hook.name,
-        url=f"/webhooks/{hook.source.value}?project={quote(hook.projectId, safe='')}",
+        url=f"{WEBHOOK_PATHS[hook.source]}?project={quote(hook.projectId, safe='')}",
         createdAt=hook.createdAt,
     )
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from herald import names
 from infra import nag
 
 F = apigw.AccessLogField
@@ -105,7 +106,7 @@ class Api(Construct):
         for method in self.rest_api.methods:
             auth = (
                 "Authentication is in the api function: API keys (X-API-Key, stored hashed) for the "
-                "REST API, and One Codex's HMAC signature for POST /webhooks/onecodex, which must "
+                f"REST API, and One Codex's HMAC signature for POST {names.ONECODEX_WEBHOOK_PATH}, which must "
                 "stay reachable without a key. API Gateway authorizers would split this in two."
             )
             nag.acknowledge(method.node.default_child, "AwsSolutions-APIG4", auth)  # type: ignore[arg-type]
@@ -129,3 +130,8 @@ class Api(Construct):
     @property
     def url(self) -> str:
         return self.rest_api.url
+
+    @property
+    def onecodex_webhook_url(self) -> str:
+        """Where One Codex posts (the stage URL ends with `/`; the path is the api function's)."""
+        return f"{self.rest_api.url}{names.ONECODEX_WEBHOOK_PATH.lstrip('/')}"

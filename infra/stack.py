@@ -48,7 +48,6 @@ OUTPUT_ONECODEX_SECRET_ARN = "OneCodexSecretArn"
 OUTPUT_DASHBOARD_NAME = "DashboardName"
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 OUTPUT_CONSOLE_URL = "ConsoleUrl"
-ONECODEX_WEBHOOK_PATH = "webhooks/onecodex"
 
 
 class HeraldStack(Stack):
@@ -132,7 +131,7 @@ class HeraldStack(Stack):
         )
         out(
             OUTPUT_ONECODEX_WEBHOOK_URL,
-            f"{self.api.url}{ONECODEX_WEBHOOK_PATH}",
+            self.api.onecodex_webhook_url,
             "Webhook URL to enter in One Codex (POST, signed with the secret in OneCodexSecretArn)",
         )
         out(

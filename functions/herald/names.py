@@ -42,6 +42,11 @@ INGEST_TOPIC_NAME = "herald-ingest"
 # fan-out (eventCode and projectId attributes).
 BROADCAST_TOPIC_NAME = "herald-broadcast"
 
+# --- HTTP paths outside the API's own prefix ------------------------------------------------------
+# Where One Codex posts its signed webhooks: served by the API, printed by the stack as the URL
+# to enter in One Codex.
+ONECODEX_WEBHOOK_PATH = "/webhooks/onecodex"
+
 # --- Environment variables read by `herald.domain.settings` and set by CDK / `herald dev` ---------------
 ENV_TABLE_NAME = "HERALD_TABLE_NAME"
 ENV_EVENTS_QUEUE_URL = "HERALD_EVENTS_QUEUE_URL"

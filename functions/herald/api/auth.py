@@ -21,10 +21,6 @@ CACHE_MAX_ENTRIES = 1024
 _cache: OrderedDict[str, tuple[float, ApiKey | None]] = OrderedDict()
 _lock = threading.Lock()
 
-# Kept here for existing callers (`herald dev`, the CLI).
-hash_key = apikeys.hash_key
-new_key = apikeys.new_key
-
 
 def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     if not presented:

@@ -169,18 +169,10 @@ class SubscriptionIn(_Strict):
     )
 
 
-class CustomSubscriptionIn(_Strict):
+# The same, to one of the project's own codes: no wildcard, no reserved prefix. (A comment, not a
+# docstring: a docstring would become the schema's description.)
+class CustomSubscriptionIn(SubscriptionIn):
     eventCode: EventCode = Field(description="The project's custom event code (no wildcard).")
-    notificationChannelId: str = Field(min_length=1, max_length=64)
-    filterExpression: FilterExpression | None = None
-    payloadVersion: PayloadVersion | None = None
-    format: PayloadFormat | None = None
-    enabled: StrictBool = True
-    ordered: StrictBool = Field(
-        default=False,
-        description="Deliver in event order (per subscription): a failing delivery holds back the later "
-        "ones of this subscription until it succeeds or fails for good.",
-    )
 
 
 class SubscriptionPatch(_Strict):

@@ -18,8 +18,8 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from herald.api.auth import new_key
     from herald.dev.local.runtime import DevConfig, run
+    from herald.logic.apikeys import new_key
 
     key = args.api_key or os.environ.get(names.ENV_API_KEY) or new_key()
     config = DevConfig(

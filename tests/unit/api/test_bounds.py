@@ -176,7 +176,7 @@ def test_an_event_stored_too_deep_is_shown_cut_at_the_bound_not_a_500(
 def _every_route() -> list[tuple[str, str]]:
     """Every (method, path) the API serves, documented or not, with path parameters filled in."""
     routes = []
-    for route in api_app.app._static_routes + api_app.app._dynamic_routes:
+    for route in api_app.app.routes():
         path = route.path.replace("<project_id>", "p1")
         for name in ("channel_id", "subscription_id", "notification_id", "event_id", "key_id"):
             path = path.replace(f"<{name}>", "x1")

@@ -8,35 +8,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from herald.api import auth
-from herald.api.common import (
-    DEFAULT_LIMIT,
-    Cursor,
-    KeyId,
-    Limit,
-    cursor_error,
-    no_content,
-    principal,
-    responses,
-    services,
-)
-from herald.api.errors import ApiError, conflict, not_found
+from herald.api.context import principal, services
+from herald.api.errors import conflict, no_route, not_found
+from herald.api.params import DEFAULT_LIMIT, Cursor, KeyId, Limit
+from herald.api.resolver import new_router
 from herald.api.schemas import KeyCreated, KeyIn, KeyList, KeyOut
-from herald.dal.store import InvalidCursorError
+from herald.api.views import no_content, responses
 from herald.domain.models import ApiKey
 from herald.logic import apikeys
 
-router = Router()
+router = new_router()
 TAG = ["API keys"]
 
 
 def _require_admin() -> None:
     if not principal().admin:
         event = router.current_event
-        raise ApiError(404, "not_found", f"no route for {event.http_method} {event.path}")
+        raise no_route(event.http_method, event.path)  # to other keys, these routes do not exist
 
 
 def _out(key: ApiKey) -> KeyOut:
@@ -63,10 +55,7 @@ def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
 @router.get("/api/keys", summary="List API keys (admin)", tags=TAG, responses=responses(400, 404))
 def list_keys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     _require_admin()
-    try:
-        page = services().store.list_api_keys(limit, cursor)
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
+    page = services().store.list_api_keys(limit, cursor)
     return KeyList(items=[_out(k) for k in page.items], nextCursor=page.cursor)
 
 
@@ -79,7 +68,7 @@ def list_keys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     tags=TAG,
     responses=responses(400, 404, 409, success=204, description="Revoked"),
 )
-def revoke_key(key_id: KeyId) -> None:
+def revoke_key(key_id: KeyId) -> Response[None]:
     _require_admin()
     if key_id == principal().keyId:
         raise conflict("a key cannot revoke itself; revoke it with another admin key")
@@ -87,4 +76,4 @@ def revoke_key(key_id: KeyId) -> None:
     if record is None:
         raise not_found(f"key {key_id}")
     auth.forget(record.keyHash)
-    return no_content()  # type: ignore[return-value]
+    return no_content()

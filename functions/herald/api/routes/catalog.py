@@ -5,20 +5,21 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from herald.api.common import check_project, principal, responses, services
-from herald.api.errors import ApiError
-from herald.api.routes.events import accepted_out
-from herald.api.schemas import PROJECT_ID_PATTERN, EventAccepted
+from herald.api.context import principal, services
+from herald.api.errors import about
+from herald.api.resolver import new_router
+from herald.api.schemas import EventAccepted
+from herald.api.tenancy import check_project
+from herald.api.views import accepted_out, responses
 from herald.domain import catalog
+from herald.domain.models import PROJECT_ID_PATTERN
 from herald.logic import accept, onecodex, sample_events
+from herald.names import ONECODEX_WEBHOOK_PATH
 
-router = Router()
-WEBHOOK_PATH = "/webhooks/onecodex"
+router = new_router()
 
 
 class EventCodeOut(BaseModel):
@@ -77,7 +78,8 @@ def list_event_codes(
 
 
 @router.post(
-    WEBHOOK_PATH,
+    ONECODEX_WEBHOOK_PATH,
+    status_code=202,
     summary="One Codex webhooks in",
     description="Authenticated by its `X-OneCodex-Signature` (HMAC-SHA256 of `t.body`), not by an API key. "
     "`project` names the project (default: HERALD_ONECODEX_PROJECT, else HERALD_INGEST_DEFAULT_PROJECT, else "
@@ -93,24 +95,12 @@ def onecodex_webhook(
     project: Annotated[
         str | None, Query(pattern=PROJECT_ID_PATTERN, description="Project of the events.")
     ] = None,
-) -> Response[EventAccepted]:
-    from herald.api.app import app
-
+) -> EventAccepted:
     # The signed bytes as they came: never decoded to text before the signature is checked.
-    current = app.current_event
+    current = router.current_event
     raw = base64.b64decode(current.body or "") if current.is_base64_encoded else (current.body or "").encode()
     header = current.headers.get(onecodex.SIGNATURE_HEADER)
-    try:
+    # The payload is the webhook's `object`, inside a body the signature covers: named, not a field.
+    with about("object", accept.PayloadRefusedError, reported=False):
         accepted = onecodex.accept_webhook(services(), raw, header, project)
-    except onecodex.WebhookRejected as exc:
-        raise ApiError(401, "invalid_signature", str(exc)) from None
-    except onecodex.WebhookInvalid as exc:
-        raise ApiError(400, "invalid_request", str(exc)) from None
-    except accept.PayloadTooLargeError as exc:
-        raise ApiError(413, "payload_too_large", f"object: {exc}") from None
-    except accept.PayloadShapeError as exc:
-        raise ApiError(400, "invalid_request", f"object: {exc}") from None
-    except accept.EventConflictError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    body = accepted_out(accepted).model_dump(mode="json", by_alias=True)
-    return Response(202, content_types.APPLICATION_JSON, body)
+    return accepted_out(accepted)

@@ -3,35 +3,25 @@
 A channel belongs to projects: those of the key that created it, or those an admin names. Keys
 see the channels of their projects; a channel with no projects is visible to admin keys only.
 Changing one (PATCH, PUT, DELETE, rotating its secret) takes a key that covers every project it
-serves, its own and its subscriptions' (the tenancy rule, `common.check_may_change`): 403 else.
+serves, its own and its subscriptions' (the tenancy rule, `herald.api.tenancy`): 403 else.
 The signing secret is shown on create and on rotate, never again.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import ValidationError
 
 from herald import signing
-from herald.api.common import (
-    DEFAULT_LIMIT,
-    ChannelId,
-    Cursor,
-    Limit,
-    can_see_channel,
-    channel_out,
-    check_may_change,
-    cursor_error,
-    no_content,
-    principal,
-    responses,
-    services,
-    visible_channel,
-)
-from herald.api.errors import ApiError, conflict, describe_validation, invalid, not_found
+from herald.api.context import principal, services
+from herald.api.errors import conflict, invalid, not_found
+from herald.api.params import DEFAULT_LIMIT, ChannelId, Cursor, Limit
+from herald.api.resolver import new_router
 from herald.api.schemas import (
     ChannelHealthOut,
     ChannelIn,
@@ -40,13 +30,14 @@ from herald.api.schemas import (
     ChannelPatch,
     ChannelWithSecret,
 )
-from herald.dal.store import InvalidCursorError
+from herald.api.tenancy import can_see_channel, check_may_change, visible_channel
+from herald.api.views import no_content, responses
 from herald.domain import clock, ids, ssrf
 from herald.domain.circuit import ChannelHealth, CircuitState
 from herald.domain.models import Channel, ChannelType
 from herald.logic import endpoint_health
 
-router = Router()
+router = new_router()
 TAG = ["Channels"]
 # How long the previous secret keeps signing after a rotation (receivers switch over meanwhile).
 ROTATION_OVERLAP_SECONDS = 24 * 3600
@@ -68,10 +59,34 @@ def _check_target(kind: ChannelType, address: str) -> None:
     """An HTTP target must be a public address (no metadata service, no private network)."""
     if kind is not ChannelType.HTTP:
         return
-    try:
-        ssrf.check_url(address, services().settings.allow_private_targets)
-    except ssrf.UnsafeTargetError as exc:
-        raise invalid("address", str(exc)) from None
+    ssrf.check_url(address, services().settings.allow_private_targets)
+
+
+def channel_out(channel: Channel, now: float) -> ChannelOut:
+    key = principal()
+    expires = channel.previousSecretExpiresAt
+    return ChannelOut(
+        id=channel.id,
+        type=channel.type,
+        address=channel.address,
+        awsRegion=channel.awsRegion,
+        enabled=channel.enabled,
+        timeoutSeconds=channel.timeoutSeconds,
+        format=channel.format,
+        # Never name a project the key has no access to.
+        projects=list(channel.projects) if key.admin else sorted(set(channel.projects) & set(key.projects)),
+        createdAt=channel.createdAt,
+        previousSecretExpiresAt=_iso(expires)
+        if channel.previousSecret and expires and expires > now
+        else None,
+        rateLimitPerSecond=channel.rateLimitPerSecond,
+        disabledReason=channel.disabledReason,
+        disabledAt=channel.disabledAt,
+    )
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _secret_view(channel: Channel, now: float, secret: str) -> ChannelWithSecret:
@@ -91,7 +106,7 @@ def served_projects(channel: Channel) -> set[str]:
 
 
 def _changeable(channel_id: str) -> Channel:
-    """The channel, if this key may change it (the tenancy rule, see common.check_may_change)."""
+    """The channel, if this key may change it (the tenancy rule, see `herald.api.tenancy`)."""
     channel = _channel_or_404(channel_id)
     if not principal().admin:
         check_may_change(f"channel {channel_id}", served_projects(channel))
@@ -137,10 +152,7 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
 @router.get("/api/notificationChannels", summary="List channels", tags=TAG, responses=responses(400))
 def list_channels(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> ChannelList:
     key = principal()
-    try:
-        page = services().store.list_channels_page(limit, cursor, visible=lambda c: can_see_channel(key, c))
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
+    page = services().store.list_channels_page(limit, cursor, visible=lambda c: can_see_channel(key, c))
     now = clock.now()
     return ChannelList(items=[channel_out(c, now) for c in page.items], nextCursor=page.cursor)
 
@@ -231,9 +243,8 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     current.update({k: v for k, v in changes.items() if k != "projects"})
     try:
         valid = ChannelIn.model_validate(current)
-    except ValidationError as exc:
-        message, field = describe_validation(list(exc.errors()))
-        raise ApiError(400, "invalid_request", message, field) from None
+    except ValidationError as exc:  # the changed channel is invalid: the request is (400 naming the field)
+        raise RequestValidationError(exc.errors()) from None
     if (valid.type, valid.address) != (channel.type, channel.address):
         _check_target(valid.type, valid.address)
     update = valid.model_dump(exclude={"projects"})
@@ -288,7 +299,7 @@ def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> Ch
     tags=TAG,
     responses=responses(400, 403, 404, 409, success=204, description="Deleted"),
 )
-def delete_channel(channel_id: ChannelId) -> None:
+def delete_channel(channel_id: ChannelId) -> Response[None]:
     _changeable(channel_id)
     store = services().store
     used_by = store.count_channel_subscriptions(channel_id)
@@ -298,7 +309,7 @@ def delete_channel(channel_id: ChannelId) -> None:
             "another channel (PATCH notificationChannelId), first"
         )
     store.delete_channel(channel_id)
-    return no_content()  # type: ignore[return-value]
+    return no_content()
 
 
 @router.post(

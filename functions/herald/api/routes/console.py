@@ -14,56 +14,34 @@ from __future__ import annotations
 
 import json
 import re
-from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from herald.api.common import (
-    ChannelId,
-    ProjectId,
-    SubscriptionId,
-    check_project,
-    no_content,
-    parse_time,
-    principal,
-    responses,
-    services,
-    visible_channel,
-)
+from herald.api import project_subscriptions
+from herald.api.context import base_path, console_store, current_session, principal, services
 from herald.api.errors import ApiError, invalid, not_found
-from herald.api.routes import subscriptions
+from herald.api.params import ChannelId, ProjectId, SubscriptionId, parse_time
+from herald.api.resolver import new_router
+from herald.api.tenancy import check_project, visible_channel
+from herald.api.views import no_content, responses
 from herald.dal import channel_stats
 from herald.domain import catalog, clock, policy
 from herald.domain.models import ApiKey, NotificationStatus
 from herald.logic import accept, console_sessions, sample_events
 from herald.names import PROJECT_ID_PATTERN
 
-router = Router()
+router = new_router()
 TAG = ["Console"]
 SESSIONS_PATH = "/api/consoleSessions"
-# The session behind the current request (None: an API key, or no credentials).
-_session: ContextVar[console_sessions.Session | None] = ContextVar("herald_console_session", default=None)
 # At most this many open notifications are counted per subscription and request.
 MAX_COUNTED = 10_000
 STEPS = (60, 300, 900, 3600)
 MAX_POINTS = 1500
-
-
-def set_session(session: console_sessions.Session | None) -> None:
-    _session.set(session)
-
-
-def current_session() -> console_sessions.Session | None:
-    return _session.get()
-
-
-def console_store() -> console_sessions.ConsoleStore:
-    return console_sessions.ConsoleStore(services().store)
 
 
 class _Strict(BaseModel):
@@ -121,15 +99,14 @@ def _identity(key: ApiKey, session: console_sessions.Session | None) -> dict[str
 
 def _console_url() -> str:
     """This API's console, as the caller reached it (the stage prefix included)."""
-    from herald.api.app import _base_path, app  # the resolver's current request
-
     configured = services().settings.api_base_url.rstrip("/")
     if configured:
         return f"{configured}/console/"
-    headers = app.current_event.headers
+    event = router.current_event
+    headers = event.headers
     host = headers.get("Host") or headers.get("host") or "localhost"
     scheme = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "http"
-    return f"{scheme}://{host}{_base_path()}/console/"
+    return f"{scheme}://{host}{base_path(event)}/console/"
 
 
 def _key_not_session(what: str) -> ApiKey:
@@ -173,10 +150,7 @@ def create_console_link(body: Annotated[ConsoleLinkIn, Body()]) -> ConsoleLinkOu
 def open_console_session(body: Annotated[ConsoleSessionIn, Body()]) -> ConsoleSessionOut:
     store = console_store()
     if body.link is not None:
-        try:
-            token, session = console_sessions.exchange_link(store, body.link)
-        except console_sessions.SessionError as exc:
-            raise ApiError(401, "invalid_link", str(exc), "link") from None
+        token, session = console_sessions.exchange_link(store, body.link)
     else:
         try:
             key = _key_not_session("console sessions")
@@ -209,13 +183,13 @@ def current_console_session() -> ConsoleIdentity:
     tags=TAG,
     responses=responses(400, success=204, description="Ended"),
 )
-def end_console_session() -> None:
+def end_console_session() -> Response[None]:
     principal()
     session = current_session()
     if session is None:
         raise invalid("Authorization", "this request carries no console session to end")
     console_sessions.end_session(console_store(), session)
-    return no_content()  # type: ignore[return-value]
+    return no_content()
 
 
 # --- subscription counts and test events --------------------------------------------------------
@@ -239,7 +213,7 @@ class NotificationCountsOut(BaseModel):
     responses=responses(400, 404),
 )
 def notification_counts(project_id: ProjectId, subscription_id: SubscriptionId) -> NotificationCountsOut:
-    subscriptions.get(project_id, subscription_id)
+    project_subscriptions.get(project_id, subscription_id)
     counts, complete = _open_counts(subscription_id)
     return NotificationCountsOut(
         subscriptionId=subscription_id,
@@ -310,7 +284,7 @@ class TestEventOut(BaseModel):
 def send_test_event(
     project_id: ProjectId, subscription_id: SubscriptionId, body: Annotated[TestEventIn, Body()]
 ) -> TestEventOut:
-    sub = subscriptions.get(project_id, subscription_id)
+    sub = project_subscriptions.get(project_id, subscription_id)
     code = body.eventCode or sub.eventCode
     if code == "*":
         raise invalid("eventCode", "this subscription is to every code (*): name the test event's eventCode")
@@ -327,15 +301,7 @@ def send_test_event(
                 f"payload: {size} bytes; the limit is {accept.MAX_PAYLOAD_BYTES}",
                 "payload",
             )
-    try:
-        event, notification = sample_events.send_test_event(services(), sub, code, body.payload)
-    except sample_events.QueueUnavailableError:
-        raise ApiError(
-            503,
-            "unavailable",
-            "the deliveries queue did not accept the test event; try again",
-            headers={"Retry-After": "1"},
-        ) from None
+    event, notification = sample_events.send_test_event(services(), sub, code, body.payload)
     return TestEventOut(
         id=event.id, uri=f"/v1/events/{event.id}", notificationId=notification.id, eventCode=code
     )
@@ -461,15 +427,12 @@ def target_policy(
     address: Annotated[str, Query(min_length=1, max_length=512, description="Queue URL or ARN; topic ARN.")],
 ) -> TargetPolicyOut:
     principal()
-    kind = type.lower()
+    kind: policy.Kind = "sqs" if type == "SQS" else "sns"
     arn = queue_arn(address.strip(), _default_region()) if kind == "sqs" else address.strip()
+    account = _herald_account()
     try:
-        account = _herald_account()
-    except policy.CredentialsUnavailable as exc:
-        raise ApiError(503, "unavailable", f"Herald's AWS account is unknown ({exc})") from None
-    try:
-        rendered = policy.render_policy(kind, arn, account)  # type: ignore[arg-type]
-    except ValueError as exc:
+        rendered = policy.render_policy(kind, arn, account)
+    except ValueError as exc:  # render_policy names what is wrong with the address's ARN
         raise invalid("address", str(exc)) from None
     return TargetPolicyOut(type=type, arn=arn, accountId=account, policy=rendered)
 

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from herald.api.common import (
-    DEFAULT_LIMIT,
-    Cursor,
-    Limit,
-    ProjectId,
-    SubscriptionId,
-    check_project,
-    cursor_error,
-    no_content,
-    responses,
-    services,
-)
-from herald.api.errors import ApiError, invalid, not_found
-from herald.api.routes import subscriptions
+from herald.api import project_subscriptions
+from herald.api.context import services
+from herald.api.errors import about, invalid, not_found
+from herald.api.params import DEFAULT_LIMIT, Cursor, Limit, ProjectId, SubscriptionId
+from herald.api.resolver import new_router
 from herald.api.schemas import (
     CustomEventCodeList,
     CustomEventCodeOut,
@@ -34,11 +25,12 @@ from herald.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
-from herald.dal.store import InvalidCursorError
+from herald.api.tenancy import check_project
+from herald.api.views import no_content, responses, subscription_out
 from herald.domain import catalog
 from herald.logic import accept, custom_events
 
-router = Router()
+router = new_router()
 TAG = ["Custom events"]
 
 
@@ -51,17 +43,13 @@ TAG = ["Custom events"]
     tags=TAG,
     responses=responses(400, 404, 413, success=204, description="Accepted"),
 )
-def post_custom_event(project_id: ProjectId, body: Annotated[CustomEventIn, Body()]) -> None:
+def post_custom_event(project_id: ProjectId, body: Annotated[CustomEventIn, Body()]) -> Response[None]:
     check_project(project_id)
     if catalog.lookup(body.code) is not None:
         raise invalid("code", f"{body.code} is a system event code; custom codes must differ from it")
-    try:
+    with about("content", accept.PayloadRefusedError):
         custom_events.post(services(), project_id, body.code, body.content)
-    except accept.PayloadTooLargeError as exc:
-        raise ApiError(413, "payload_too_large", f"content: {exc}", "content") from None
-    except accept.PayloadShapeError as exc:
-        raise ApiError(400, "invalid_request", f"content: {exc}", "content") from None
-    return no_content()  # type: ignore[return-value]
+    return no_content()
 
 
 @router.get(
@@ -74,10 +62,7 @@ def list_custom_codes(
     project_id: ProjectId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> CustomEventCodeList:
     check_project(project_id)
-    try:
-        page = services().store.list_custom_codes_page(project_id, limit, cursor)
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
+    page = services().store.list_custom_codes_page(project_id, limit, cursor)
     return CustomEventCodeList(
         items=[CustomEventCodeOut.model_validate(c.model_dump()) for c in page.items], nextCursor=page.cursor
     )
@@ -93,9 +78,9 @@ def list_custom_codes(
 def create_custom_subscription(
     project_id: ProjectId, body: Annotated[CustomSubscriptionIn, Body()]
 ) -> SubscriptionOut:
-    sub = subscriptions.create(project_id, body, custom=True)
+    sub = project_subscriptions.create(project_id, body, custom=True)
     custom_events.record_code(services(), project_id, body.eventCode)
-    return subscriptions.out(sub)
+    return subscription_out(sub)
 
 
 @router.get(
@@ -107,7 +92,7 @@ def create_custom_subscription(
 def list_custom_subscriptions(
     project_id: ProjectId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> SubscriptionList:
-    return subscriptions.listing(project_id, limit, cursor, custom=True)
+    return project_subscriptions.page(project_id, limit, cursor, custom=True)
 
 
 @router.get(
@@ -118,7 +103,7 @@ def list_custom_subscriptions(
     responses=responses(400, 404),
 )
 def get_custom_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> SubscriptionOut:
-    sub = subscriptions.get(project_id, subscription_id)
+    sub = project_subscriptions.get(project_id, subscription_id)
     if not sub.custom:
         raise not_found(f"custom subscription {subscription_id}")
-    return subscriptions.out(sub)
+    return subscription_out(sub)

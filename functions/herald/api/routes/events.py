@@ -9,39 +9,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald.api.common import (
-    DEFAULT_LIMIT,
-    Cursor,
-    EventId,
-    Limit,
-    ProjectId,
-    check_project,
-    cursor_error,
-    parse_time,
-    principal,
-    responses,
-    services,
-)
-from herald.api.errors import ApiError, invalid, not_found
-from herald.api.schemas import (
+from herald.api.context import principal, services
+from herald.api.errors import about, invalid, not_found
+from herald.api.params import DEFAULT_LIMIT, Cursor, EventId, Limit, ProjectId, parse_time
+from herald.api.resolver import new_router
+from herald.api.schemas import EventAccepted, EventIn, EventList, EventOut, NotificationOut
+from herald.api.tenancy import check_project
+from herald.api.views import accepted_out, responses
+from herald.domain import clock, jsontext, limits, versions
+from herald.domain.models import (
     EVENT_CODE_PATTERN,
     PROJECT_ID_PATTERN,
-    DuplicateOut,
-    EventAccepted,
-    EventIn,
-    EventList,
-    EventOut,
-    NotificationOut,
+    Event,
+    Notification,
+    NotificationStatus,
 )
-from herald.dal.store import InvalidCursorError
-from herald.domain import clock, jsontext, limits, versions
-from herald.domain.models import Event, Notification, NotificationStatus
 from herald.logic import accept
 
-router = Router()
+router = new_router()
 TAG = ["Events"]
 
 
@@ -80,29 +67,6 @@ def event_out(event: Event, notifications: list[Notification] | None = None) -> 
     )
 
 
-def accepted_out(accepted: accept.Acceptance) -> EventAccepted:
-    """The 202 answer of every entrance that accepts events: the event, and if the post was
-    recognised as one Herald already holds, which one and why (`duplicateOf`)."""
-    event, duplicate = accepted.event, accepted.duplicate
-    uri = f"/v1/events/{event.id}"
-    return EventAccepted(
-        id=event.id,
-        uri=uri,
-        status=event.status,
-        created=accepted.created,
-        duplicateOf=None
-        if duplicate is None
-        else DuplicateOut(
-            id=event.id,
-            uri=uri,
-            rule=duplicate.rule,
-            matched=duplicate.matched,
-            acceptedAt=clock.utc_iso(event.createdAt),
-            message=duplicate.message,
-        ),
-    )
-
-
 @router.post(
     "/api/projects/<project_id>/events",
     status_code=202,
@@ -117,7 +81,7 @@ def accepted_out(accepted: accept.Acceptance) -> EventAccepted:
 )
 def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> EventAccepted:
     check_project(project_id)
-    try:
+    with about("payload", accept.PayloadRefusedError), about("id", accept.EventConflictError):
         accepted = accept.accept(
             services(),
             project_id,
@@ -127,12 +91,6 @@ def post_event(project_id: ProjectId, body: Annotated[EventIn, Body()]) -> Event
             description=body.description,
             payload_version=body.payloadVersion,
         )
-    except accept.PayloadTooLargeError as exc:
-        raise ApiError(413, "payload_too_large", f"payload: {exc}", "payload") from None
-    except accept.PayloadShapeError as exc:
-        raise ApiError(400, "invalid_request", f"payload: {exc}", "payload") from None
-    except accept.EventConflictError as exc:
-        raise ApiError(409, "conflict", str(exc), "id") from None
     return accepted_out(accepted)
 
 
@@ -181,19 +139,16 @@ def list_events(
         check_project(project)
     since_ts = parse_time("since", since) if since is not None else None
     until_ts = parse_time("until", until) if until is not None else None
-    try:
-        page = services().store.list_events(
-            project,
-            limit,
-            cursor,
-            since=since_ts,
-            until=until_ts,
-            event_code=event_type,
-            status=status,
-            now=clock.now(),
-        )
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
+    page = services().store.list_events(
+        project,
+        limit,
+        cursor,
+        since=since_ts,
+        until=until_ts,
+        event_code=event_type,
+        status=status,
+        now=clock.now(),
+    )
     return EventList(items=[event_out(e) for e in page.items], nextCursor=page.cursor)
 
 

@@ -9,31 +9,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from herald.api.common import (
+from herald.api import project_subscriptions
+from herald.api.context import services
+from herald.api.errors import conflict, not_found
+from herald.api.params import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     NotificationId,
     ProjectId,
     SubscriptionId,
-    cursor_error,
-    no_content,
     parse_time,
-    responses,
-    services,
     sortable_utc,
 )
-from herald.api.errors import ApiError, conflict, not_found
-from herald.api.routes import subscriptions
+from herald.api.resolver import new_router
 from herald.api.schemas import NotificationList, NotificationOut, ReprocessOut, ReprocessSinceIn
-from herald.dal.store import InvalidCursorError
+from herald.api.views import no_content, responses
 from herald.domain.models import Notification, NotificationStatus
 from herald.logic import failed_notifications
 
-router = Router()
+router = new_router()
 TAG = ["Failed notifications"]
 BASE = "/api/projects/<project_id>/notificationSubscriptions/<subscription_id>/failedNotifications"
 
@@ -43,15 +41,11 @@ def _out(n: Notification) -> NotificationOut:
 
 
 def _open(project_id: str, subscription_id: str, notification_id: str) -> Notification:
-    subscriptions.get(project_id, subscription_id)
+    project_subscriptions.get(project_id, subscription_id)
     n = services().store.find_open_notification(subscription_id, notification_id)
     if n is None:
         raise not_found(f"failed notification {notification_id}")
     return n
-
-
-def _unavailable() -> ApiError:
-    return ApiError(503, "unavailable", "the deliveries queue did not accept the message; try again")
 
 
 @router.get(
@@ -67,11 +61,8 @@ def list_failed(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> NotificationList:
-    subscriptions.get(project_id, subscription_id)
-    try:
-        page = services().store.list_failed_notifications(subscription_id, limit, cursor)
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
+    project_subscriptions.get(project_id, subscription_id)
+    page = services().store.list_failed_notifications(subscription_id, limit, cursor)
     return NotificationList(items=[_out(n) for n in page.items], nextCursor=page.cursor)
 
 
@@ -103,12 +94,7 @@ def reprocess_failed(
     project_id: ProjectId, subscription_id: SubscriptionId, notification_id: NotificationId
 ) -> NotificationOut:
     n = _open(project_id, subscription_id, notification_id)
-    try:
-        restarted = failed_notifications.reprocess_one(services(), n)
-    except failed_notifications.NotFailedError as exc:
-        raise conflict(str(exc)) from None
-    except failed_notifications.QueueUnavailableError:
-        raise _unavailable() from None
+    restarted = failed_notifications.reprocess_one(services(), n)
     if not restarted:
         raise conflict(f"notification {notification_id} changed meanwhile; read it again")
     current = services().store.get_notification(n.eventId, n.subscriptionId)
@@ -127,15 +113,12 @@ def reprocess_failed(
 )
 def delete_failed(
     project_id: ProjectId, subscription_id: SubscriptionId, notification_id: NotificationId
-) -> None:
+) -> Response[None]:
     n = _open(project_id, subscription_id, notification_id)
-    try:
-        deleted = failed_notifications.delete(services(), n)
-    except failed_notifications.NotFailedError as exc:
-        raise conflict(str(exc)) from None
+    deleted = failed_notifications.delete(services(), n)
     if not deleted:
         raise conflict(f"notification {notification_id} changed meanwhile; read it again")
-    return no_content()  # type: ignore[return-value]
+    return no_content()
 
 
 @router.post(
@@ -150,10 +133,7 @@ def delete_failed(
 def reprocess_since(
     project_id: ProjectId, subscription_id: SubscriptionId, body: Annotated[ReprocessSinceIn, Body()]
 ) -> ReprocessOut:
-    subscriptions.get(project_id, subscription_id)
+    project_subscriptions.get(project_id, subscription_id)
     since_iso = sortable_utc(parse_time("since", body.since))
-    try:
-        restarted, more = failed_notifications.reprocess_since(services(), subscription_id, since_iso)
-    except failed_notifications.QueueUnavailableError:
-        raise _unavailable() from None
+    restarted, more = failed_notifications.reprocess_since(services(), subscription_id, since_iso)
     return ReprocessOut(reprocessed=len(restarted), notificationIds=[n.id for n in restarted], more=more)

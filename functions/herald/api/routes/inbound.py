@@ -12,19 +12,26 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from herald.api.common import ProjectId, check_project, no_content, responses, services
-from herald.api.common import WebhookId as InboundWebhookId
-from herald.api.errors import conflict, not_found
+from herald.api.context import services
+from herald.api.errors import not_found
+from herald.api.params import ProjectId
+from herald.api.params import WebhookId as InboundWebhookId
+from herald.api.resolver import new_router
 from herald.api.schemas import InboundWebhookCreated, InboundWebhookIn, InboundWebhookList, InboundWebhookOut
-from herald.domain.models import InboundWebhook
+from herald.api.tenancy import check_project
+from herald.api.views import no_content, responses
+from herald.domain.models import InboundSource, InboundWebhook
 from herald.logic import inbound
+from herald.names import ONECODEX_WEBHOOK_PATH
 
-router = Router()
+router = new_router()
 TAG = ["Bridge"]
 BASE = "/api/projects/<project_id>/inboundWebhooks"
+# Where each platform posts (served by `routes.catalog`).
+WEBHOOK_PATHS = {InboundSource.ONECODEX: ONECODEX_WEBHOOK_PATH}
 
 
 def _out(hook: InboundWebhook) -> InboundWebhookOut:
@@ -33,7 +40,7 @@ def _out(hook: InboundWebhook) -> InboundWebhookOut:
         projectId=hook.projectId,
         source=hook.source,
         name=hook.name,
-        url=f"/webhooks/{hook.source.value}?project={quote(hook.projectId, safe='')}",
+        url=f"{WEBHOOK_PATHS[hook.source]}?project={quote(hook.projectId, safe='')}",
         createdAt=hook.createdAt,
     )
 
@@ -51,10 +58,7 @@ def create_inbound_webhook(
     project_id: ProjectId, body: Annotated[InboundWebhookIn, Body()]
 ) -> InboundWebhookCreated:
     check_project(project_id)
-    try:
-        hook, plain = inbound.create(services(), project_id, body.source, body.name, body.secret)
-    except inbound.TooManyInboundWebhooks as exc:
-        raise conflict(str(exc)) from None
+    hook, plain = inbound.create(services(), project_id, body.source, body.name, body.secret)
     return InboundWebhookCreated(**_out(hook).model_dump(), secret=None if body.secret else plain)
 
 
@@ -85,8 +89,8 @@ def get_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> 
     tags=TAG,
     responses=responses(400, 404, success=204, description="Deleted"),
 )
-def delete_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> None:
+def delete_inbound_webhook(project_id: ProjectId, webhook_id: InboundWebhookId) -> Response[None]:
     _get(project_id, webhook_id)
     if not inbound.delete(services(), project_id, webhook_id):
         raise not_found(f"inbound webhook {webhook_id}")
-    return no_content()  # type: ignore[return-value]
+    return no_content()

@@ -9,135 +9,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from herald.api.common import (
-    DEFAULT_LIMIT,
-    Cursor,
-    Limit,
-    ProjectId,
-    SubscriptionId,
-    check_project,
-    cursor_error,
-    no_content,
-    responses,
-    services,
-    visible_channel,
-)
-from herald.api.errors import ApiError, conflict, invalid, not_found
+from herald.api import project_subscriptions
+from herald.api.context import services
+from herald.api.errors import conflict, not_found
+from herald.api.params import DEFAULT_LIMIT, Cursor, Limit, ProjectId, SubscriptionId
+from herald.api.resolver import new_router
 from herald.api.schemas import (
     ID_PATTERN,
-    CustomSubscriptionIn,
     SubscriptionIn,
     SubscriptionList,
     SubscriptionOut,
     SubscriptionPatch,
 )
-from herald.dal.store import InvalidCursorError
-from herald.domain import catalog, clock, ids
+from herald.api.views import no_content, responses, subscription_out
+from herald.domain import clock
 from herald.domain.models import NotificationStatus, Subscription
 
-router = Router()
+router = new_router()
 TAG = ["Subscriptions"]
 BASE = "/api/projects/<project_id>/notificationSubscriptions"
-
-
-def out(sub: Subscription) -> SubscriptionOut:
-    return SubscriptionOut.model_validate(sub.model_dump())
-
-
-def check_filter(expression: str | None) -> None:
-    if not expression:
-        return
-    # Here, not at import: the filter engine (and `regex`) is ~20 ms of the API's cold start that
-    # only requests carrying a filter need.
-    from herald.filters import FilterSyntaxError, compile_filter
-
-    try:
-        compile_filter(expression)
-    except FilterSyntaxError as exc:
-        raise ApiError(
-            400, "invalid_filter", f"filterExpression: {exc}\n{exc.caret()}", "filterExpression"
-        ) from None
-
-
-def check_event_code(project_id: str, code: str, custom: bool) -> None:
-    """System codes come from the catalog, custom ones are the project's own: never the same."""
-    if custom:
-        if catalog.lookup(code) is not None:
-            raise invalid("eventCode", f"{code} is a system event code; custom codes must differ from it")
-        return
-    if code == "*" or catalog.lookup(code) is not None:
-        return
-    if services().store.get_custom_code(project_id, code) is not None:
-        return
-    near = catalog.nearest(code)
-    hint = f"; did you mean {' or '.join(near)}?" if near else ""
-    raise invalid(
-        "eventCode",
-        f"unknown event code {code!r}{hint} (GET /api/eventCodes lists them; a custom code is created with "
-        "customNotificationSubscriptions or customEvents)",
-    )
-
-
-def check_channel(channel_id: str) -> None:
-    """A key subscribes only with channels it can see."""
-    if visible_channel(channel_id) is None:
-        raise invalid("notificationChannelId", "no channel with this id")
-
-
-def create(project_id: str, body: SubscriptionIn | CustomSubscriptionIn, custom: bool) -> Subscription:
-    check_project(project_id)
-    check_event_code(project_id, body.eventCode, custom)
-    check_channel(body.notificationChannelId)
-    check_filter(body.filterExpression)
-    sub = Subscription(
-        id=ids.new_id(),
-        projectId=project_id,
-        eventCode=body.eventCode,
-        notificationChannelId=body.notificationChannelId,
-        filterExpression=body.filterExpression or None,
-        payloadVersion=body.payloadVersion,
-        format=body.format,
-        enabled=body.enabled,
-        ordered=body.ordered,
-        custom=custom,
-        createdAt=clock.utc_iso(),
-    )
-    services().store.put_subscription(sub)
-    return sub
-
-
-def get(project_id: str, subscription_id: str) -> Subscription:
-    check_project(project_id)
-    sub = services().store.get_subscription(project_id, subscription_id)
-    if sub is None:
-        raise not_found(f"subscription {subscription_id}")
-    return sub
-
-
-def listing(
-    project_id: str, limit: int, cursor: str | None, custom: bool | None = None, **filters: object
-) -> SubscriptionList:
-    check_project(project_id)
-    try:
-        page = services().store.list_subscriptions_page(
-            project_id,
-            limit,
-            cursor,
-            custom=custom,
-            **filters,  # type: ignore[arg-type]
-        )
-    except InvalidCursorError as exc:
-        raise cursor_error(exc) from None
-    return SubscriptionList(items=[out(s) for s in page.items], nextCursor=page.cursor)
 
 
 def _save(sub: Subscription) -> SubscriptionOut:
     if not services().store.replace_subscription(sub):
         raise not_found(f"subscription {sub.id}")
-    return out(sub)
+    return subscription_out(sub)
 
 
 @router.post(
@@ -148,7 +47,7 @@ def _save(sub: Subscription) -> SubscriptionOut:
     responses=responses(400, 404, success=201, description="Created"),
 )
 def create_subscription(project_id: ProjectId, body: Annotated[SubscriptionIn, Body()]) -> SubscriptionOut:
-    return out(create(project_id, body, custom=False))
+    return subscription_out(project_subscriptions.create(project_id, body, custom=False))
 
 
 @router.get(
@@ -173,7 +72,7 @@ def list_subscriptions(
         bool | None, Query(description="Only enabled (true) or disabled (false) ones.")
     ] = None,
 ) -> SubscriptionList:
-    return listing(
+    return project_subscriptions.page(
         project_id,
         limit,
         cursor,
@@ -187,7 +86,7 @@ def list_subscriptions(
     f"{BASE}/<subscription_id>", summary="Get a subscription", tags=TAG, responses=responses(400, 404)
 )
 def get_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> SubscriptionOut:
-    return out(get(project_id, subscription_id))
+    return subscription_out(project_subscriptions.get(project_id, subscription_id))
 
 
 @router.patch(
@@ -200,12 +99,12 @@ def get_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> 
 def patch_subscription(
     project_id: ProjectId, subscription_id: SubscriptionId, body: Annotated[SubscriptionPatch, Body()]
 ) -> SubscriptionOut:
-    sub = get(project_id, subscription_id)
+    sub = project_subscriptions.get(project_id, subscription_id)
     changes = body.model_dump(include=body.model_fields_set)
     if "notificationChannelId" in changes:
-        check_channel(changes["notificationChannelId"])
+        project_subscriptions.check_channel(changes["notificationChannelId"])
     if "filterExpression" in changes:
-        check_filter(changes["filterExpression"])
+        project_subscriptions.check_filter(changes["filterExpression"])
         changes["filterExpression"] = changes["filterExpression"] or None
         if changes["filterExpression"] != sub.filterExpression:
             changes["filterStrikes"] = 0  # a new filter starts with a clean record
@@ -219,7 +118,7 @@ _FRESH_START = {"disabledReason": None, "disabledAt": None, "filterStrikes": 0}
 
 
 def _set_enabled(project_id: str, subscription_id: str, enabled: bool) -> SubscriptionOut:
-    sub = get(project_id, subscription_id)
+    sub = project_subscriptions.get(project_id, subscription_id)
     update: dict[str, object] = {"enabled": enabled, "updatedAt": clock.utc_iso()}
     if enabled and not sub.enabled:
         update.update(_FRESH_START)
@@ -283,11 +182,11 @@ def _blocking_message(
     tags=TAG,
     responses=responses(400, 404, 409, success=204, description="Deleted"),
 )
-def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> None:
-    sub = get(project_id, subscription_id)
+def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> Response[None]:
+    sub = project_subscriptions.get(project_id, subscription_id)
     store = services().store
     counts = store.open_notification_counts(subscription_id)
     if any(counts.values()):
         raise conflict(_blocking_message(project_id, subscription_id, sub.notificationChannelId, counts))
     store.delete_subscription(project_id, subscription_id)
-    return no_content()  # type: ignore[return-value]
+    return no_content()

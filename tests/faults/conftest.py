@@ -121,7 +121,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 wait_seconds=0,
                 on_error=lambda f, e: pump.errors.append((f, e)),
             )
-        ddb_faults, sqs_faults = Injector(svc.store.ddb), Injector(sqs)
+        ddb_faults, sqs_faults = Injector(svc.table.ddb), Injector(sqs)
         try:
             yield World(svc, res, pump, ddb_faults, sqs_faults)
         finally:

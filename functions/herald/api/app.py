@@ -73,7 +73,7 @@ def _gate(event: dict[str, Any]) -> Response | None:
         return None
     body = event.get("body") or ""
     presented = _header(event, "X-API-Key")
-    key = auth.authenticate(services().store, presented)
+    key = auth.authenticate(services().api_keys, presented)
     bearer = None if presented else console_sessions.bearer(_header(event, "Authorization"))
     if bearer is not None:  # a console session: the access of the key that opened it
         session = console_sessions.authenticate(console.console_store(), bearer)

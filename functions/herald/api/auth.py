@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from herald.dal.store import Store
+from herald.dal.apikeys import ApiKeyStore
 from herald.domain.models import ApiKey
 from herald.logic import apikeys
 
@@ -26,7 +26,7 @@ hash_key = apikeys.hash_key
 new_key = apikeys.new_key
 
 
-def authenticate(store: Store, presented: str | None) -> ApiKey | None:
+def authenticate(store: ApiKeyStore, presented: str | None) -> ApiKey | None:
     if not presented:
         return None
     digest = apikeys.hash_key(presented)
@@ -35,7 +35,7 @@ def authenticate(store: Store, presented: str | None) -> ApiKey | None:
         cached = _cache.get(digest)
         if cached and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-    key = store.get_api_key(digest)
+    key = store.get(digest)
     with _lock:
         _cache[digest] = (now, key)
         _cache.move_to_end(digest)
@@ -44,7 +44,7 @@ def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     return key
 
 
-def register_key(store: Store, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
+def register_key(store: ApiKeyStore, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
     record = apikeys.register(store, key, projects, admin, name)
     forget(record.keyHash)
     return record

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from herald.api.errors import ApiError, invalid, not_found
 from herald.api.schemas import ID_PATTERN, PROJECT_ID_PATTERN, ChannelOut, ErrorOut
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain import clock
 from herald.domain.models import ApiKey, Channel
 from herald.logic.services import Services, get_services
@@ -84,7 +84,7 @@ def can_see_channel(key: ApiKey, channel: Channel) -> bool:
 
 
 def visible_channel(channel_id: str) -> Channel | None:
-    channel = services().store.get_channel(channel_id)
+    channel = services().channels.get(channel_id)
     if channel is None or not can_see_channel(principal(), channel):
         return None
     return channel

@@ -25,7 +25,7 @@ from herald.api.common import (
 )
 from herald.api.errors import ApiError, conflict, not_found
 from herald.api.schemas import KeyCreated, KeyIn, KeyList, KeyOut
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain.models import ApiKey
 from herald.logic import apikeys
 
@@ -55,7 +55,7 @@ def _out(key: ApiKey) -> KeyOut:
 )
 def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
     _require_admin()
-    secret, record = apikeys.create(services().store, body.projects, body.admin, body.name)
+    secret, record = apikeys.create(services().api_keys, body.projects, body.admin, body.name)
     auth.forget(record.keyHash)
     return KeyCreated(**_out(record).model_dump(), key=secret)
 
@@ -64,7 +64,7 @@ def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
 def list_keys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     _require_admin()
     try:
-        page = services().store.list_api_keys(limit, cursor)
+        page = services().api_keys.list_page(limit, cursor)
     except InvalidCursorError as exc:
         raise cursor_error(exc) from None
     return KeyList(items=[_out(k) for k in page.items], nextCursor=page.cursor)
@@ -83,7 +83,7 @@ def revoke_key(key_id: KeyId) -> None:
     _require_admin()
     if key_id == principal().keyId:
         raise conflict("a key cannot revoke itself; revoke it with another admin key")
-    record = apikeys.revoke(services().store, key_id)
+    record = apikeys.revoke(services().api_keys, key_id)
     if record is None:
         raise not_found(f"key {key_id}")
     auth.forget(record.keyHash)

@@ -55,7 +55,7 @@ def list_event_codes(
         check_project(project)
         cursor: str | None = None
         while True:
-            page = services().store.list_custom_codes_page(project, 100, cursor)
+            page = services().custom_codes.list_page(project, 100, cursor)
             custom.extend(c.code for c in page.items)
             cursor = page.cursor
             if not cursor:

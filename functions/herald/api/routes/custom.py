@@ -34,7 +34,7 @@ from herald.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain import catalog
 from herald.logic import accept, custom_events
 
@@ -75,7 +75,7 @@ def list_custom_codes(
 ) -> CustomEventCodeList:
     check_project(project_id)
     try:
-        page = services().store.list_custom_codes_page(project_id, limit, cursor)
+        page = services().custom_codes.list_page(project_id, limit, cursor)
     except InvalidCursorError as exc:
         raise cursor_error(exc) from None
     return CustomEventCodeList(

@@ -36,7 +36,7 @@ from herald.api.schemas import (
     EventOut,
     NotificationOut,
 )
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain import clock, jsontext, limits, versions
 from herald.domain.models import Event, Notification, NotificationStatus
 from herald.logic import accept
@@ -182,7 +182,7 @@ def list_events(
     since_ts = parse_time("since", since) if since is not None else None
     until_ts = parse_time("until", until) if until is not None else None
     try:
-        page = services().store.list_events(
+        page = services().events.list_page(
             project,
             limit,
             cursor,
@@ -204,7 +204,7 @@ def list_events(
     responses=responses(400, 404),
 )
 def get_event(event_id: EventId) -> EventOut:
-    event, notifications = services().store.get_event_with_notifications(event_id)
+    event, notifications = services().events.get_with_notifications(event_id)
     if event is None or not principal().can_access(event.projectId):
         raise not_found(f"event {event_id}")
     return event_out(event, notifications)

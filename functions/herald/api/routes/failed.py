@@ -29,7 +29,7 @@ from herald.api.common import (
 from herald.api.errors import ApiError, conflict, not_found
 from herald.api.routes import subscriptions
 from herald.api.schemas import NotificationList, NotificationOut, ReprocessOut, ReprocessSinceIn
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain.models import Notification, NotificationStatus
 from herald.logic import failed_notifications
 
@@ -44,7 +44,7 @@ def _out(n: Notification) -> NotificationOut:
 
 def _open(project_id: str, subscription_id: str, notification_id: str) -> Notification:
     subscriptions.get(project_id, subscription_id)
-    n = services().store.find_open_notification(subscription_id, notification_id)
+    n = services().notifications.find_open(subscription_id, notification_id)
     if n is None:
         raise not_found(f"failed notification {notification_id}")
     return n
@@ -69,7 +69,7 @@ def list_failed(
 ) -> NotificationList:
     subscriptions.get(project_id, subscription_id)
     try:
-        page = services().store.list_failed_notifications(subscription_id, limit, cursor)
+        page = services().notifications.list_failed(subscription_id, limit, cursor)
     except InvalidCursorError as exc:
         raise cursor_error(exc) from None
     return NotificationList(items=[_out(n) for n in page.items], nextCursor=page.cursor)
@@ -111,7 +111,7 @@ def reprocess_failed(
         raise _unavailable() from None
     if not restarted:
         raise conflict(f"notification {notification_id} changed meanwhile; read it again")
-    current = services().store.get_notification(n.eventId, n.subscriptionId)
+    current = services().notifications.get(n.eventId, n.subscriptionId)
     if current is None:
         raise not_found(f"failed notification {notification_id}")
     return _out(current)

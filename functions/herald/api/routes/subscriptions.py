@@ -34,7 +34,7 @@ from herald.api.schemas import (
     SubscriptionOut,
     SubscriptionPatch,
 )
-from herald.dal.store import InvalidCursorError
+from herald.dal.codec import InvalidCursorError
 from herald.domain import catalog, clock, ids
 from herald.domain.models import NotificationStatus, Subscription
 
@@ -70,7 +70,7 @@ def check_event_code(project_id: str, code: str, custom: bool) -> None:
         return
     if code == "*" or catalog.lookup(code) is not None:
         return
-    if services().store.get_custom_code(project_id, code) is not None:
+    if services().custom_codes.get(project_id, code) is not None:
         return
     near = catalog.nearest(code)
     hint = f"; did you mean {' or '.join(near)}?" if near else ""
@@ -105,13 +105,13 @@ def create(project_id: str, body: SubscriptionIn | CustomSubscriptionIn, custom:
         custom=custom,
         createdAt=clock.utc_iso(),
     )
-    services().store.put_subscription(sub)
+    services().subscriptions.put(sub)
     return sub
 
 
 def get(project_id: str, subscription_id: str) -> Subscription:
     check_project(project_id)
-    sub = services().store.get_subscription(project_id, subscription_id)
+    sub = services().subscriptions.get(project_id, subscription_id)
     if sub is None:
         raise not_found(f"subscription {subscription_id}")
     return sub
@@ -122,7 +122,7 @@ def listing(
 ) -> SubscriptionList:
     check_project(project_id)
     try:
-        page = services().store.list_subscriptions_page(
+        page = services().subscriptions.list_page(
             project_id,
             limit,
             cursor,
@@ -135,7 +135,7 @@ def listing(
 
 
 def _save(sub: Subscription) -> SubscriptionOut:
-    if not services().store.replace_subscription(sub):
+    if not services().subscriptions.replace(sub):
         raise not_found(f"subscription {sub.id}")
     return out(sub)
 
@@ -285,9 +285,8 @@ def _blocking_message(
 )
 def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> None:
     sub = get(project_id, subscription_id)
-    store = services().store
-    counts = store.open_notification_counts(subscription_id)
+    counts = services().notifications.open_counts(subscription_id)
     if any(counts.values()):
         raise conflict(_blocking_message(project_id, subscription_id, sub.notificationChannelId, counts))
-    store.delete_subscription(project_id, subscription_id)
+    services().subscriptions.delete(project_id, subscription_id)
     return no_content()  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from herald.logic.services import Services
 
 
 def test_a_cursor_round_trips_its_state() -> None:
-    state = {"k": {"pk": "EVENT#e1", "sk": "LISTING"}}
+    state = {"k": layout.event_listing("e1")}
 
     assert unpack_cursor(pack_cursor(state)) == state
 
@@ -22,7 +22,7 @@ def test_a_cursor_this_api_did_not_make_is_an_invalid_cursor_error(cursor: str) 
 
 
 def test_a_cursor_of_another_list_is_refused_before_dynamodb_sees_it(services: Services) -> None:
-    foreign = pack_cursor({"k": {"pk": "PROJECT#p2", "sk": "SUBSCRIPTION#s1"}})
+    foreign = pack_cursor({"k": layout.subscription("p2", "s1")})
 
     with pytest.raises(InvalidCursorError, match="does not belong"):
         services.subscriptions.list_page("p1", 10, foreign)

@@ -167,7 +167,7 @@ class _Herald:
         reset_settings()
         reset_services()
         self.services = get_services()
-        auth.register_key(self.services.store, self.KEY, projects=[], admin=True, name="bench")
+        auth.register_key(self.services.api_keys, self.KEY, projects=[], admin=True, name="bench")
         channel = self.call(
             "POST", "/api/notificationChannels", {"type": "HTTP", "address": self.receiver.url}
         )

@@ -232,7 +232,7 @@ def _write_label(op: str, key: dict[str, Any], request: dict[str, Any]) -> str:
             return "DynamoDB PutItem event (ingest)"
         if "routed" in expr:
             return "DynamoDB UpdateItem event routed (route)"
-        return "DynamoDB UpdateItem event status (refresh_event_status)"
+        return "DynamoDB UpdateItem event status (events.refresh_status)"
     if sk == "LISTING":
         return f"DynamoDB {op} event list entry (ingest)"
     if sk.startswith("NOTIFICATION#"):
@@ -315,9 +315,8 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
     from herald.handlers import api
 
     with in_process("5,300,1800") as (services, res):
-        store = services.store
         key = "bench-key"
-        auth.register_key(store, key, projects=[], admin=True, name="bench")
+        auth.register_key(services.api_keys, key, projects=[], admin=True, name="bench")
         channel_id = ids.new_id()
         channel = Channel(
             id=channel_id,
@@ -326,9 +325,9 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
             secret=services.secrets.seal(signing.generate_secret(), channel_id),  # as the API stores it
             createdAt=clock.utc_iso(),
         )
-        store.put_channel(channel)
+        services.channels.put(channel)
         for _ in range(subscribers):
-            store.put_subscription(
+            services.subscriptions.put(
                 Subscription(
                     id=ids.new_id(),
                     projectId="p",
@@ -379,7 +378,7 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
         raw = boto3.client("dynamodb", region_name="us-east-1")
         meter = Meter(
             raw,
-            store.table,
+            services.table.name,
             {
                 "events queue": res.events_queue_url,
                 "deliveries queue": res.deliveries_queue_url,
@@ -428,7 +427,7 @@ def _run(label: str, events: int, subscribers: int, door: str, receiver: Loopbac
             function = "reprocess" if name.startswith("reprocess") else name
             own[function] += seconds
         # Storage: what stays for 30 days, per event (measured on the last event).
-        stored, event_bytes, stored_events = _stored_bytes(raw, store.table)
+        stored, event_bytes, stored_events = _stored_bytes(raw, services.table.name)
         storage = stored / stored_events
         for client in clients:
             client.meta.events.unregister("before-call", meter.before)

@@ -74,7 +74,6 @@ def main() -> None:
         from herald.handlers import route as route_handler
         from herald.logic import accept
 
-        store = services.store
         channel = Channel(
             id=ids.new_id(),
             type=ChannelType.HTTP,
@@ -82,10 +81,10 @@ def main() -> None:
             secret="whsec_x",
             createdAt=clock.utc_iso(),
         )
-        store.put_channel(channel)
+        services.channels.put(channel)
 
         def subscribe(project: str, expression: str | None) -> None:
-            store.put_subscription(
+            services.subscriptions.put(
                 Subscription(
                     id=ids.new_id(),
                     projectId=project,
@@ -146,9 +145,9 @@ def main() -> None:
             )
             budget_failed = 0
             for event_id, _ in evil:
-                _, notifications = store.get_event_with_notifications(event_id)
+                _, notifications = services.events.get_with_notifications(event_id)
                 budget_failed += sum(1 for n in notifications if "budget" in (n.lastError or ""))
-            quarantined = sum(1 for s in store.list_subscriptions("evil") if not s.enabled)
+            quarantined = sum(1 for s in services.subscriptions.list_all("evil") if not s.enabled)
             rows.append(
                 [
                     batch,

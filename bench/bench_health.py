@@ -321,7 +321,7 @@ def make_channel(services: Any, url: str, rate: int | None = None) -> Any:
         createdAt=clock.utc_iso(),
         rateLimitPerSecond=rate,
     )
-    services.store.put_channel(channel)
+    services.channels.put(channel)
     return channel
 
 
@@ -329,7 +329,7 @@ def subscribe(services: Any, channel_id: str) -> None:
     from herald.domain import clock, ids
     from herald.domain.models import Subscription
 
-    services.store.put_subscription(
+    services.subscriptions.put(
         Subscription(
             id=ids.new_id(),
             projectId="p",
@@ -494,7 +494,7 @@ def dead_endpoint(
         result.duplicates = len(arrivals) - result.healthy
         result.seconds = (times[-1] - start) if times else 0.0
         if dead_channel is not None:
-            health = endpoint_health.health_store(services).get(dead_channel.id, consistent=True)
+            health = services.channel_health.get(dead_channel.id, consistent=True)
             if health is not None and health.openedAt is not None:
                 result.opened_after = health.openedAt - start
                 later = [t for t in times if t > health.openedAt]

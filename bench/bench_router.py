@@ -128,17 +128,6 @@ def matching_part() -> list[list[Any]]:
     return rows
 
 
-def _load_subscriptions(services: Any, subs: list[Any]) -> None:
-    """Writes subscription items the way Store.put_subscription does, 25 to a BatchWriteItem."""
-    from herald.dal.store import _to_ddb
-
-    store = services.store
-    items = [_to_ddb(store._subscription_item(s)) for s in subs]
-    for start in range(0, len(items), 25):
-        chunk = items[start : start + 25]
-        store.ddb.batch_write_item(RequestItems={store.table: [{"PutRequest": {"Item": i}} for i in chunk]})
-
-
 def route_part(events: int) -> tuple[list[list[Any]], dict[str, float]]:
     from herald import signing
     from herald.domain import clock
@@ -160,7 +149,7 @@ def route_part(events: int) -> tuple[list[list[Any]], dict[str, float]]:
                 secret=signing.generate_secret(),
                 createdAt=clock.utc_iso(),
             )
-            services.store.put_channel(channel)
+            services.channels.put(channel)
             codes = _codes()
             if fixed:
                 subs = _subscriptions(2, [EVENT_CODE], wildcard_share=0)
@@ -169,9 +158,9 @@ def route_part(events: int) -> tuple[list[list[Any]], dict[str, float]]:
                     s.id = f"sub-{i:05d}"
             else:
                 subs = _subscriptions(size, codes)
-            _load_subscriptions(services, subs)
+            services.subscriptions.put_many(subs)
             counter = CallCounter()
-            for client in (services.store.ddb, services.queues.sqs):
+            for client in (services.table.ddb, services.queues.sqs):
                 counter.attach(client)
             from herald.adapters import aws
 

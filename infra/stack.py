@@ -27,7 +27,6 @@ from infra.ingest import IngestBridge
 from infra.messaging import Messaging
 from infra.observability import Observability, WatchedQueue
 from infra.secrets import Secrets
-from infra.storage import INDEXES as STORAGE_INDEXES
 from infra.storage import Storage
 
 # Output logical ids are an interface (scripts, docs and tests look them up): never rename them.
@@ -114,7 +113,7 @@ class HeraldStack(Stack):
             ],
             rest_api=self.api.rest_api,
             table=self.storage.table,
-            table_indexes=[index for index, _pk, _sk in STORAGE_INDEXES],
+            table_indexes=[index for index, _pk, _sk in names.TABLE_INDEXES],
             table_provisioned=config.table_capacity is not None,
             key=self.storage.key,
             alarm_email=config.alarm_email,

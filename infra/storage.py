@@ -17,10 +17,6 @@ from infra.config import TableCapacity
 
 # Auto scaling keeps consumed capacity at this share of the provisioned capacity (AWS's default).
 TARGET_UTILIZATION_PERCENT = 70
-INDEXES = (
-    (names.GSI1_NAME, names.GSI1_PARTITION_KEY, names.GSI1_SORT_KEY),
-    (names.GSI2_NAME, names.GSI2_PARTITION_KEY, names.GSI2_SORT_KEY),
-)
 
 
 class Storage(Construct):
@@ -49,8 +45,8 @@ class Storage(Construct):
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=_string(names.TABLE_PARTITION_KEY),
-            sort_key=_string(names.TABLE_SORT_KEY),
+            partition_key=_string(names.TABLE_KEY[0]),
+            sort_key=_string(names.TABLE_KEY[1]),
             billing_mode=(
                 dynamodb.BillingMode.PROVISIONED if capacity else dynamodb.BillingMode.PAY_PER_REQUEST
             ),
@@ -65,7 +61,7 @@ class Storage(Construct):
             deletion_protection=prod,
             removal_policy=removal,
         )
-        for index, pk, sk in INDEXES:
+        for index, pk, sk in names.TABLE_INDEXES:
             self.table.add_global_secondary_index(
                 index_name=index,
                 partition_key=_string(pk),
@@ -91,7 +87,7 @@ class Storage(Construct):
             table.auto_scale_read_capacity(min_capacity=capacity.min_read, max_capacity=capacity.max_read),
             table.auto_scale_write_capacity(min_capacity=capacity.min_write, max_capacity=capacity.max_write),
         ]
-        for index, _pk, _sk in INDEXES:
+        for index, _pk, _sk in names.TABLE_INDEXES:
             scaled.append(
                 table.auto_scale_global_secondary_index_read_capacity(
                     index, min_capacity=capacity.min_read, max_capacity=capacity.max_read

@@ -22,6 +22,16 @@ GSI1_SORT_KEY = "gsi1sk"
 GSI2_NAME = "gsi2"
 GSI2_PARTITION_KEY = "gsi2pk"
 GSI2_SORT_KEY = "gsi2sk"
+# The table's schema as data, the one definition that `infra/storage.py` (CDK), the local runtime
+# and the tests' fixtures (`herald.dev.local.resources.create_table`) build the table from: the
+# key (partition, sort), each global secondary index (name, partition, sort; every key a string,
+# every index projecting ALL) and the TTL attribute.
+TABLE_KEY = (TABLE_PARTITION_KEY, TABLE_SORT_KEY)
+TABLE_INDEXES = (
+    (GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY),
+    (GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+)
+TABLE_KEY_ATTRIBUTES = (*TABLE_KEY, *(key for _, pk, sk in TABLE_INDEXES for key in (pk, sk)))
 
 # --- Logical resource names (the local runtime uses them verbatim; CDK lets CloudFormation name
 # the real resources and passes them to the functions through the environment variables below).

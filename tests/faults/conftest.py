@@ -89,7 +89,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         sqs = svc.queues.sqs
         for url, _ in in_process.lambda_functions(res).values():
             sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
-        ddb_faults, sqs_faults = Injector(svc.store.ddb), Injector(sqs)
+        ddb_faults, sqs_faults = Injector(svc.table.ddb), Injector(sqs)
         try:
             yield World(svc, res, Pump(sqs, res), ddb_faults, sqs_faults)
         finally:

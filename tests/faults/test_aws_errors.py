@@ -52,7 +52,7 @@ def _settled(world: World, event_ids: list[str]) -> dict[str, list[Any]]:
     """Every event and notification ended success or failed, and no queue holds anything."""
     out = {}
     for event_id in event_ids:
-        event, notifications = world.services.store.get_event_with_notifications(event_id, consistent=True)
+        event, notifications = world.services.events.get_with_notifications(event_id, consistent=True)
         assert event is not None
         assert event.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED), event
         for n in notifications:
@@ -65,8 +65,7 @@ def _settled(world: World, event_ids: list[str]) -> dict[str, list[Any]]:
 
 
 def _subscribed(world: World, url: str, subscribers: int = 1) -> list[Any]:
-    store = world.services.store
-    return [subscription(store, channel(store, url).id) for _ in range(subscribers)]
+    return [subscription(world.services, channel(world.services, url).id) for _ in range(subscribers)]
 
 
 def _report(faulty: FaultReceiver, record_property: Callable[[str, object], None], what: str) -> int:
@@ -122,7 +121,7 @@ def test_throttling_while_routing_fails_the_route_record_and_a_retry_routes_it(
 
     assert world.pump.once("filter") == 1
     assert [len(b) for b in world.pump.failures("filter")] == [1]
-    assert world.services.store.get_event(event.id, consistent=True).status == NotificationStatus.PENDING
+    assert world.services.events.get(event.id, consistent=True).status == NotificationStatus.PENDING
 
     world.pump.drain()
 
@@ -169,7 +168,7 @@ def test_a_short_burst_of_transient_errors_is_absorbed_by_the_sdks_retries(
             left["n"] -= 1
             raise EndpointConnectionError(endpoint_url=request.url)
 
-    with _before_send(world.services.store.ddb, "UpdateItem", refuse):
+    with _before_send(world.services.table.ddb, "UpdateItem", refuse):
         world.pump.drain()
 
     assert left["n"] == 0
@@ -194,7 +193,7 @@ def test_an_attempt_write_applied_but_answered_500_is_recorded_once(
         body = b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal error"}'
         return AWSResponse(request.url, 500, {"x-amzn-ErrorType": "InternalServerError"}, _Raw(body))
 
-    with _before_send(world.services.store.ddb, "UpdateItem", lose_the_answer):
+    with _before_send(world.services.table.ddb, "UpdateItem", lose_the_answer):
         world.pump.drain()
 
     assert left["n"] == 0
@@ -217,7 +216,7 @@ def test_a_failed_send_to_the_deliveries_queue_fails_the_route_and_the_event_sta
     assert world.pump.once("filter") == 1
 
     assert [len(b) for b in world.pump.failures("filter")] == [1]
-    stored, notifications = world.services.store.get_event_with_notifications(event.id, consistent=True)
+    stored, notifications = world.services.events.get_with_notifications(event.id, consistent=True)
     assert (stored.status, stored.routed) == (NotificationStatus.PENDING, False)
     assert [(n.status, n.attempts) for n in notifications] == [(NotificationStatus.PENDING, [])] * 3
     assert world.queue_depth(deliveries) == 0
@@ -313,7 +312,7 @@ ADMIN = "faults-admin"
 def test_an_event_the_api_could_not_queue_is_queued_by_the_clients_retry_with_its_id(
     world: World, faulty: FaultReceiver
 ) -> None:
-    auth.register_key(world.services.store, ADMIN, projects=[], admin=True, name="admin")
+    auth.register_key(world.services.api_keys, ADMIN, projects=[], admin=True, name="admin")
     client = Client(ADMIN)
     _subscribed(world, faulty.url)
     events_queue = world.res.events_queue_url
@@ -324,7 +323,7 @@ def test_an_event_the_api_could_not_queue_is_queued_by_the_clients_retry_with_it
 
     status, first = client.call("POST", "/api/projects/p1/events", body)
     assert (status, first["error"]["code"]) == (503, "unavailable")
-    [stored] = world.services.store.list_events("p1", 10, None, now=time.time()).items
+    [stored] = world.services.events.list_page("p1", 10, None, now=time.time()).items
     assert stored.status == NotificationStatus.FAILED  # visible meanwhile, never silently pending
 
     status, second = client.call("POST", "/api/projects/p1/events", body)
@@ -339,7 +338,7 @@ def test_an_event_the_api_could_not_queue_is_queued_by_the_clients_retry_with_it
 def test_an_event_stored_but_never_queued_is_eventually_routed(
     world: World, faulty: FaultReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    auth.register_key(world.services.store, ADMIN, projects=[], admin=True, name="admin")
+    auth.register_key(world.services.api_keys, ADMIN, projects=[], admin=True, name="admin")
     _subscribed(world, faulty.url)
     events_queue = world.res.events_queue_url
     world.sqs.fail(
@@ -349,7 +348,7 @@ def test_an_event_stored_but_never_queued_is_eventually_routed(
         "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": ANALYSIS}
     )
     assert status == 503
-    [stored] = world.services.store.list_events("p1", 10, None, now=time.time()).items
+    [stored] = world.services.events.list_page("p1", 10, None, now=time.time()).items
     assert stored.status == NotificationStatus.FAILED  # posted without an id: no repost will queue it
 
     later = time.time() + 3600  # an hour on: whatever grace period a sweeper gives has passed

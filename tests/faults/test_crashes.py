@@ -28,15 +28,14 @@ class Crash(RuntimeError):
 def _fan_out(world: World, url: str, subscribers: int = 3) -> tuple[str, list[Any]]:
     """One event, `subscribers` subscriptions (each its own channel), routed: the deliveries queue
     holds one message per notification."""
-    store = world.services.store
-    subs = [subscription(store, channel(store, url).id) for _ in range(subscribers)]
+    subs = [subscription(world.services, channel(world.services, url).id) for _ in range(subscribers)]
     event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert world.pump.once("filter") == 1
     return event.id, subs
 
 
 def _notifications(world: World, event_id: str) -> dict[str, Any]:
-    event, notifications = world.services.store.get_event_with_notifications(event_id, consistent=True)
+    event, notifications = world.services.events.get_with_notifications(event_id, consistent=True)
     assert event is not None
     return {"event": event, **{n.subscriptionId: n for n in notifications}}
 
@@ -139,9 +138,8 @@ def test_a_crash_after_the_send_every_time_ends_failed_although_the_receiver_has
 def test_a_routing_crash_for_one_event_leaves_the_others_of_the_batch_routed(
     world: World, faulty: FaultReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = world.services.store
     for project in ("p1", "p2", "p3"):
-        subscription(store, channel(store, faulty.url).id, project=project)
+        subscription(world.services, channel(world.services, faulty.url).id, project=project)
     events = {
         p: accept.accept_event(world.services, p, "ICA_EXEC_002", ANALYSIS)[0].id for p in ("p1", "p2", "p3")
     }
@@ -159,20 +157,19 @@ def test_a_routing_crash_for_one_event_leaves_the_others_of_the_batch_routed(
 
     [failed] = world.pump.failures("filter")
     assert [RouteEvent.model_validate_json(b).eventId for b in failed] == [events["p2"]]
-    assert store.get_event(events["p2"], consistent=True).status == NotificationStatus.PENDING
+    assert world.services.events.get(events["p2"], consistent=True).status == NotificationStatus.PENDING
 
     world.pump.drain()
 
     for event_id in events.values():
-        assert store.get_event(event_id, consistent=True).status == NotificationStatus.SUCCESS
+        assert world.services.events.get(event_id, consistent=True).status == NotificationStatus.SUCCESS
     assert sorted(faulty.answered_ok().values()) == [1, 1, 1]
 
 
 def test_an_event_whose_routing_crashes_every_time_ends_failed_through_the_dlq(
     world: World, faulty: FaultReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = world.services.store
-    subscription(store, channel(store, faulty.url).id)
+    subscription(world.services, channel(world.services, faulty.url).id)
     event, _ = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS)
 
     def route(services: Any, event_id: str, lookup: Any = None) -> int:
@@ -182,13 +179,13 @@ def test_an_event_whose_routing_crashes_every_time_ends_failed_through_the_dlq(
     world.pump.drain()
 
     assert sum(len(b) for b in world.pump.failures("filter")) == 5  # EVENTS_MAX_RECEIVE_COUNT
-    stored = store.get_event(event.id, consistent=True)
+    stored = world.services.events.get(event.id, consistent=True)
     assert stored.status == NotificationStatus.FAILED
     assert stored.routingError is not None
     assert stored.routingError.startswith("routing failed ")
     assert stored.routingError.endswith(" times; see the filter function's logs")
     assert faulty.requests == []
-    status = world.services.store.get_event_with_notifications(event.id)[1]
+    status = world.services.events.get_with_notifications(event.id)[1]
     assert status == []
 
 
@@ -221,5 +218,5 @@ def test_the_routing_failure_reason_counts_the_routings_that_were_tried(
     world.pump.drain()
 
     assert sum(len(b) for b in world.pump.failures("filter")) == 5
-    stored = world.services.store.get_event(event.id, consistent=True)
+    stored = world.services.events.get(event.id, consistent=True)
     assert stored.routingError == "routing failed 5 times; see the filter function's logs"

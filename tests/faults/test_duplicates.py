@@ -36,7 +36,7 @@ SECRET = "dup-onecodex-secret"
 
 
 def _api(world: World, project: str) -> None:
-    auth.register_key(world.services.store, ADMIN, projects=[], admin=True, name="admin")
+    auth.register_key(world.services.api_keys, ADMIN, projects=[], admin=True, name="admin")
     body = {"eventCode": "ICA_EXEC_002", "payload": ANALYSIS, "id": "run-42"}
     status, accepted = Client(ADMIN).call("POST", f"/api/projects/{project}/events", body)
     assert status == 202, accepted
@@ -96,15 +96,14 @@ def test_the_same_event_ingested_again_after_routing_is_delivered_once(
     world: World, faulty: FaultReceiver, onecodex_secret: None, door: str
 ) -> None:
     code, ingest_once = DOORS[door]
-    store = world.services.store
-    subscription(store, channel(store, faulty.url).id, code=code)
+    subscription(world.services, channel(world.services, faulty.url).id, code=code)
 
     ingest_once(world, "p1")
     world.pump.drain()
     ingest_once(world, "p1")
     world.pump.drain()
 
-    assert len(store.list_events("p1", 10, None, now=time.time()).items) == 1
+    assert len(world.services.events.list_page("p1", 10, None, now=time.time()).items) == 1
     assert list(faulty.answered_ok().values()) == [1]
 
 
@@ -113,15 +112,14 @@ def test_the_same_event_ingested_twice_before_routing_is_delivered_once(
     world: World, faulty: FaultReceiver, onecodex_secret: None, door: str
 ) -> None:
     code, ingest_once = DOORS[door]
-    store = world.services.store
-    subscription(store, channel(store, faulty.url).id, code=code)
+    subscription(world.services, channel(world.services, faulty.url).id, code=code)
 
     ingest_once(world, "p1")
     ingest_once(world, "p1")
     world.pump.drain()
 
-    [event] = store.list_events("p1", 10, None, now=time.time()).items
-    [notification] = store.get_event_with_notifications(event.id)[1]
+    [event] = world.services.events.list_page("p1", 10, None, now=time.time()).items
+    [notification] = world.services.events.get_with_notifications(event.id)[1]
     assert notification.status == "success"
     assert faulty.answered_ok() == {notification.id: 1}
 
@@ -130,8 +128,7 @@ def test_two_copies_of_one_event_in_the_events_queue_make_one_notification(
     world: World, faulty: FaultReceiver
 ) -> None:
     """What holds today despite the double routing: one event, one notification, delivered."""
-    store = world.services.store
-    subscription(store, channel(store, faulty.url).id)
+    subscription(world.services, channel(world.services, faulty.url).id)
     first, created = accept.accept_event(world.services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="x-1")
     again, created_again = accept.accept_event(
         world.services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="x-1"
@@ -140,7 +137,7 @@ def test_two_copies_of_one_event_in_the_events_queue_make_one_notification(
 
     world.pump.drain()
 
-    stored, notifications = store.get_event_with_notifications(first.id, consistent=True)
+    stored, notifications = world.services.events.get_with_notifications(first.id, consistent=True)
     assert stored.status == "success"
     assert len(notifications) == 1 and notifications[0].status == "success"
     assert set(faulty.answered_ok()) == {notifications[0].id}

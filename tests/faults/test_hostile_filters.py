@@ -100,17 +100,16 @@ def test_many_hostile_filters_spend_the_events_routing_budget_and_the_rest_fail_
     monkeypatch.setenv(names.ENV_ROUTING_BUDGET_SECONDS, str(ROUTING_BUDGET_SECONDS))
     reset_settings()
     services = build_services(get_settings())
-    store = services.store
-    ch = channel(store, "http://127.0.0.1:9/never-matched")
+    ch = channel(services, "http://127.0.0.1:9/never-matched")
     hostile = {
-        subscription(store, ch.id, project="p-evil", code="*", filterExpression=CATASTROPHIC).id
+        subscription(services, ch.id, project="p-evil", code="*", filterExpression=CATASTROPHIC).id
         for _ in range(HOSTILE_SUBSCRIPTIONS)
     }
     event, _ = accept.accept_event(services, "p-evil", "ICA_EXEC_002", PAYLOAD)
 
     assert routing.route_event(services, event.id) == 0
 
-    stored, notifications = store.get_event_with_notifications(event.id, consistent=True)
+    stored, notifications = services.events.get_with_notifications(event.id, consistent=True)
     evaluated_at_most = math.ceil(ROUTING_BUDGET_SECONDS / REGEX_TIMEOUT_SECONDS)
     assert len(notifications) >= HOSTILE_SUBSCRIPTIONS - evaluated_at_most
     assert {n.subscriptionId for n in notifications} <= hostile

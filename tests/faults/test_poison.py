@@ -59,8 +59,8 @@ def _urls(world: World, queue: str) -> tuple[str, str]:
 def test_a_poison_message_ends_quarantined_and_its_batch_goes_through(
     world: World, faulty: FaultReceiver, queue: str, poison: str
 ) -> None:
-    store, sqs = world.services.store, world.services.queues.sqs
-    subscription(store, channel(store, faulty.url).id)
+    sqs = world.services.queues.sqs
+    subscription(world.services, channel(world.services, faulty.url).id)
     url, dlq = _urls(world, queue)
     function, reprocess, max_receives = QUEUES[queue]
     body, reason = POISONS[poison]
@@ -84,10 +84,12 @@ def test_a_poison_message_ends_quarantined_and_its_batch_goes_through(
 
     failed = [b for batch in world.pump.failures(function) for b in batch]
     assert failed == [body] * max_receives
-    [good] = store.list_events("p1", 10, None, now=time.time()).items
+    [good] = world.services.events.list_page("p1", 10, None, now=time.time()).items
     assert good.status == "success"
     assert len(faulty.answered_ok()) == 1
-    [quarantined] = store.list_events(dead_letters.QUARANTINE_PROJECT, 10, None, now=time.time()).items
+    [quarantined] = world.services.events.list_page(
+        dead_letters.QUARANTINE_PROJECT, 10, None, now=time.time()
+    ).items
     assert (quarantined.eventCode, quarantined.status) == ("HERALD_UNROUTABLE", "failed")
     assert quarantined.payload == {"body": body, "truncated": False}
     assert quarantined.routingError == reason
@@ -96,7 +98,7 @@ def test_a_poison_message_ends_quarantined_and_its_batch_goes_through(
         assert world.queue_depth(queue_url) == 0
 
     # Visible through the events API to admin keys.
-    auth.register_key(store, ADMIN, projects=[], admin=True, name="admin")
+    auth.register_key(world.services.api_keys, ADMIN, projects=[], admin=True, name="admin")
     status, listed = Client(ADMIN).call("GET", f"/v1/events?project={dead_letters.QUARANTINE_PROJECT}")
     assert status == 200
     assert [(e["id"], e["status"], e["error"]) for e in listed["items"]] == [

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from herald import signing
-from herald.dal.store import Store
 from herald.domain import clock, ids
 from herald.domain.models import Channel, ChannelType, Subscription
+from herald.logic.services import Services
 
 ANALYSIS = {"id": "0c2ed19d", "status": "SUCCEEDED", "pipeline": {"code": "CopyToolDev"}}
 
 
-def channel(store: Store, address: str, type_: ChannelType = ChannelType.HTTP, **extra: Any) -> Channel:
+def channel(services: Services, address: str, type_: ChannelType = ChannelType.HTTP, **extra: Any) -> Channel:
     ch = Channel(
         id=ids.new_id(),
         type=type_,
@@ -21,12 +21,12 @@ def channel(store: Store, address: str, type_: ChannelType = ChannelType.HTTP, *
         createdAt=clock.utc_iso(),
         **extra,
     )
-    store.put_channel(ch)
+    services.channels.put(ch)
     return ch
 
 
 def subscription(
-    store: Store, channel_id: str, project: str = "p1", code: str = "ICA_EXEC_002", **extra: Any
+    services: Services, channel_id: str, project: str = "p1", code: str = "ICA_EXEC_002", **extra: Any
 ) -> Subscription:
     sub = Subscription(
         id=ids.new_id(),
@@ -36,5 +36,5 @@ def subscription(
         createdAt=clock.utc_iso(),
         **extra,
     )
-    store.put_subscription(sub)
+    services.subscriptions.put(sub)
     return sub

@@ -16,8 +16,8 @@ from tests.unit.builders import ANALYSIS, channel, subscription
 
 
 def _routed(services: Services, address: str, **channel_extra: object) -> tuple[DeliverNotification, str]:
-    ch = channel(services.store, address, **channel_extra)
-    subscription(services.store, ch.id, payloadVersion="V4")
+    ch = channel(services, address, **channel_extra)
+    subscription(services, ch.id, payloadVersion="V4")
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, description="Analysis success")
     routing.route_event(services, event.id)
     body = services.queues.sqs.receive_message(QueueUrl=services.queues.deliveries_url)["Messages"][0]["Body"]
@@ -33,7 +33,7 @@ def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Rec
     assert decision.latency_ms is not None and decision.latency_ms >= 0
     request = receiver.requests[0]
     envelope = Webhook(secret).verify(request["body"], request["headers"])
-    event = services.store.get_event(message.eventId)
+    event = services.events.get(message.eventId)
     assert envelope == {
         "correlationId": event.correlationId,
         "timestamp": event.timestamp,
@@ -49,7 +49,7 @@ def test_success_posts_the_ica_envelope_signed(services: Services, receiver: Rec
 def test_success_is_recorded_with_its_attempt(services: Services, receiver: Receiver) -> None:
     message, _ = _routed(services, receiver.url)
     run(delivery.deliver(services, message, receive_count=1))
-    event, notifications = services.store.get_event_with_notifications(message.eventId)
+    event, notifications = services.events.get_with_notifications(message.eventId)
     assert event.status == "success"
     [n] = notifications
     assert n.status == "success"
@@ -63,7 +63,7 @@ def test_failure_schedules_the_next_attempt(services: Services, receiver: Receiv
     decision = run(delivery.deliver(services, message, receive_count=1))
 
     assert decision == delivery.Decision("retry", retry_in=0)
-    event, [n] = services.store.get_event_with_notifications(message.eventId)
+    event, [n] = services.events.get_with_notifications(message.eventId)
     assert (event.status, n.status, n.lastError) == ("retryable", "retryable", "HTTP 500")
 
 
@@ -74,14 +74,14 @@ def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
     message, _ = _routed(services, receiver.url)
     decisions = [run(delivery.deliver(services, message, receive_count=n)) for n in (1, 2, 3)]
     assert decisions[-1] == delivery.Decision("failed", exhausted=True)
-    event, [n] = services.store.get_event_with_notifications(message.eventId)
+    event, [n] = services.events.get_with_notifications(message.eventId)
     assert (event.status, n.status, len(n.attempts)) == ("failed", "failed", 3)
 
 
 def test_connection_refused_is_a_failed_attempt_with_a_reason(services: Services) -> None:
     message, _ = _routed(services, "http://127.0.0.1:9/hook")
     run(delivery.deliver(services, message, receive_count=1))
-    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    _, [n] = services.events.get_with_notifications(message.eventId)
     assert n.attempts[0].error == "connection refused or unreachable"
     assert n.attempts[0].httpStatus is None
 
@@ -90,7 +90,7 @@ def test_redirect_is_a_failure_not_followed(services: Services, receiver: Receiv
     receiver.statuses = [302]
     message, _ = _routed(services, receiver.url)
     run(delivery.deliver(services, message, receive_count=1))
-    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    _, [n] = services.events.get_with_notifications(message.eventId)
     assert (n.attempts[0].httpStatus, n.status) == (302, "retryable")
     assert len(receiver.requests) == 1
 
@@ -120,23 +120,23 @@ def test_missing_sqs_target_fails_with_a_reason_that_says_what_to_check(services
     url = services.queues.events_url.rsplit("/", 1)[0] + "/no-such-queue"
     message, _ = _routed(services, url, type_=ChannelType.SQS)
     run(delivery.deliver(services, message, receive_count=1))
-    _, [n] = services.store.get_event_with_notifications(message.eventId)
+    _, [n] = services.events.get_with_notifications(message.eventId)
     assert "check the SQS address exists" in (n.lastError or "")
 
 
 def test_concurrent_deliveries_of_one_event_leave_it_success(services: Services, receiver: Receiver) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    ch = channel(services.store, receiver.url)
+    ch = channel(services, receiver.url)
     for _ in range(6):
-        subscription(services.store, ch.id)
+        subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
-    _, notifications = services.store.get_event_with_notifications(event.id)
+    _, notifications = services.events.get_with_notifications(event.id)
     messages = [
         DeliverNotification(eventId=event.id, subscriptionId=n.subscriptionId, notificationId=n.id)
         for n in notifications
     ]
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda m: run(delivery.deliver(services, m, 1)), messages))
-    assert services.store.get_event(event.id).status == "success"
+    assert services.events.get(event.id).status == "success"

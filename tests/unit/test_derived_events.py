@@ -11,7 +11,7 @@ from herald.logic.services import Services
 
 
 def _events(services: Services, project: str) -> list:
-    return services.store.list_events(project, 50, None, now=time.time()).items
+    return services.events.list_page(project, 50, None, now=time.time()).items
 
 
 @pytest.mark.parametrize(

@@ -64,17 +64,17 @@ def _reconfigured(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Servi
 
 def _watch_operations(services: Services, project: str = "p1") -> None:
     """Project p1 subscribes a channel of its own to Herald's operational events."""
-    ops = channel(services.store, "http://127.0.0.1:9/ops")
+    ops = channel(services, "http://127.0.0.1:9/ops")
     for code in operational.CODES:
-        subscription(services.store, ops.id, project=project, code=code)
+        subscription(services, ops.id, project=project, code=code)
 
 
 def _notify(
     services: Services, ch: Channel, n: int = 1, code: str = "ICA_EXEC_002"
 ) -> list[DeliverNotification]:
     """`n` events to a subscription of `ch`; the delivery messages routing queued for them."""
-    if not any(s.notificationChannelId == ch.id for s in services.store.list_subscriptions("p1")):
-        subscription(services.store, ch.id, code=code)
+    if not any(s.notificationChannelId == ch.id for s in services.subscriptions.list_all("p1")):
+        subscription(services, ch.id, code=code)
     messages = []
     for i in range(n):
         event, _ = accept.accept_event(services, "p1", code, {**ANALYSIS, "id": f"a{i}-{ids.new_id()}"})
@@ -93,7 +93,7 @@ def _deliver(services: Services, message: DeliverNotification) -> delivery.Decis
 
 
 def _health(services: Services, ch: Channel) -> object:
-    return endpoint_health.health_store(services).get(ch.id, consistent=True)
+    return services.channel_health.get(ch.id, consistent=True)
 
 
 def _operational_events(services: Services, code: str) -> list[dict]:
@@ -106,14 +106,14 @@ def _operational_events(services: Services, code: str) -> list[dict]:
         if not batch:
             return found
         for m in batch:
-            event = services.store.get_event(RouteEvent.model_validate_json(m["Body"]).eventId)
+            event = services.events.get(RouteEvent.model_validate_json(m["Body"]).eventId)
             if event and event.eventCode == code:
                 found.append(event.payload)
 
 
 def _open_circuit(services: Services, receiver: Receiver) -> tuple[Channel, list[DeliverNotification]]:
     receiver.statuses = [500] * 3
-    ch = channel(services.store, receiver.url)
+    ch = channel(services, receiver.url)
     messages = _notify(services, ch, 4)
     for m in messages[:3]:
         assert _deliver(services, m).outcome == "retry"
@@ -140,7 +140,7 @@ def test_an_open_circuit_defers_deliveries_without_sending_or_using_an_attempt(
     assert (decision.outcome, decision.deferred, decision.retry_in) == ("deferred", True, 60)
     assert "circuit is open" in decision.reason
     assert len(receiver.requests) == 3
-    n = svc.store.get_notification(messages[3].eventId, messages[3].subscriptionId)
+    n = svc.notifications.get(messages[3].eventId, messages[3].subscriptionId)
     assert (n.status, n.attempts) == (NotificationStatus.PENDING, [])
 
 
@@ -162,7 +162,7 @@ def test_a_mostly_failing_window_opens_the_circuit(
 ) -> None:
     services = _reconfigured(monkeypatch, {names.ENV_CIRCUIT_CONSECUTIVE_FAILURES: "100"})
     receiver.statuses = [500, 500, 200] * 3 + [500]  # 7 of 10 fail, never 3 in a row
-    ch = channel(services.store, receiver.url)
+    ch = channel(services, receiver.url)
     messages = _notify(services, ch, 11)
 
     for m in messages[:10]:
@@ -177,8 +177,8 @@ def test_other_channels_are_untouched_by_an_open_circuit(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
     _open_circuit(svc, receiver)
-    healthy = channel(svc.store, receiver.url + "/other")
-    sub = subscription(svc.store, healthy.id, code="ICA_EXEC_001")
+    healthy = channel(svc, receiver.url + "/other")
+    sub = subscription(svc, healthy.id, code="ICA_EXEC_001")
     event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_001", {**ANALYSIS, "status": "FAILED"})
     routing.route_event(svc, event.id)
     message = DeliverNotification(
@@ -231,7 +231,7 @@ def test_a_failed_probe_opens_the_circuit_for_another_cool_down(
 def test_a_healthy_channel_s_successes_write_no_health(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     for m in _notify(svc, ch, 3):
         assert _deliver(svc, m).outcome == "delivered"
 
@@ -242,15 +242,15 @@ def test_410_gone_disables_the_channel_and_fails_the_notification_at_once(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
     receiver.statuses = [410]
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     first, _ = _notify(svc, ch, 2)
 
     decision = _deliver(svc, first)
 
     assert decision.outcome == "failed"
-    stored = svc.store.get_channel(ch.id)
+    stored = svc.channels.get(ch.id)
     assert (stored.enabled, stored.disabledReason) == (False, "the receiver answered 410 Gone")
-    n = svc.store.get_notification(first.eventId, first.subscriptionId)
+    n = svc.notifications.get(first.eventId, first.subscriptionId)
     assert (n.status, [a.httpStatus for a in n.attempts]) == (NotificationStatus.FAILED, [410])
     [payload] = _operational_events(svc, operational.CHANNEL_DISABLED)
     assert (payload["channelId"], payload["reason"]) == (ch.id, "the receiver answered 410 Gone")
@@ -260,13 +260,13 @@ def test_deliveries_to_a_disabled_channel_are_kept_failed_without_an_attempt(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
     receiver.statuses = [410]
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     first, second = _notify(svc, ch, 2)
     _deliver(svc, first)
 
     assert _deliver(svc, second).outcome == "failed"
 
-    n = svc.store.get_notification(second.eventId, second.subscriptionId)
+    n = svc.notifications.get(second.eventId, second.subscriptionId)
     assert (n.status, n.attempts) == (NotificationStatus.FAILED, [])
     assert n.lastError == "the channel is disabled (the receiver answered 410 Gone)"
     assert len(receiver.requests) == 1
@@ -281,7 +281,7 @@ def test_a_channel_failing_every_attempt_for_the_disable_period_is_disabled(
 
     _deliver(svc, messages[3])
 
-    stored = svc.store.get_channel(ch.id)
+    stored = svc.channels.get(ch.id)
     assert stored.enabled is False
     assert stored.disabledReason.startswith("every delivery failed since ")
     [payload] = _operational_events(svc, operational.CHANNEL_DISABLED)
@@ -292,7 +292,7 @@ def test_a_success_in_between_restarts_the_disable_period(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
     receiver.statuses = [500, 200, 500]
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     messages = _notify(svc, ch, 3)
     _deliver(svc, messages[0])
     fake_clock.advance(1800)
@@ -301,7 +301,7 @@ def test_a_success_in_between_restarts_the_disable_period(
 
     _deliver(svc, messages[2])
 
-    assert svc.store.get_channel(ch.id).enabled is True
+    assert svc.channels.get(ch.id).enabled is True
     assert _health(svc, ch).failingSince == T0 + 3600
 
 
@@ -309,7 +309,7 @@ def test_retry_after_pauses_the_whole_channel(
     svc: Services, receiver: Receiver, fake_clock: FakeClock
 ) -> None:
     receiver.statuses, receiver.retry_after = [429], "30"
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     first, second = _notify(svc, ch, 2)
 
     assert _deliver(svc, first).outcome == "retry"
@@ -329,7 +329,7 @@ def test_the_last_failed_attempt_emits_notification_exhausted(
         monkeypatch, {names.ENV_RETRY_SCHEDULE: "0"}
     )  # the same table: p1 still watches operations
     receiver.statuses = [500, 503]
-    ch = channel(services.store, receiver.url)
+    ch = channel(services, receiver.url)
     [message] = _notify(services, ch, 1)
 
     decisions = [_deliver(services, message) for _ in range(2)]
@@ -353,8 +353,8 @@ def test_no_exhausted_event_is_emitted_about_an_operational_event(
 ) -> None:
     services = _reconfigured(monkeypatch, {names.ENV_RETRY_SCHEDULE: ""})
     receiver.statuses = [500]
-    ch = channel(services.store, receiver.url)
-    sub = subscription(services.store, ch.id, code=operational.CHANNEL_FAILING)
+    ch = channel(services, receiver.url)
+    sub = subscription(services, ch.id, code=operational.CHANNEL_FAILING)
     event, _ = accept.accept_event(services, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
     _operational_events(services, "-")  # drain the routing message
     routing.route_event(services, event.id)
@@ -371,7 +371,7 @@ def test_deferrals_do_not_advance_the_retry_schedule(
 ) -> None:
     services = _reconfigured(monkeypatch, {names.ENV_RETRY_SCHEDULE: "7,9"})
     receiver.statuses, receiver.retry_after = [429, 500], "5"
-    ch = channel(services.store, receiver.url)
+    ch = channel(services, receiver.url)
     [message] = _notify(services, ch, 1)
 
     first = _deliver(services, message)  # attempt 1: 429, pauses the channel 5 s
@@ -382,7 +382,7 @@ def test_deferrals_do_not_advance_the_retry_schedule(
     assert (first.outcome, first.retry_in) == ("retry", 7)
     assert deferred.deferred
     assert (second.outcome, second.retry_in) == ("retry", 9)
-    n = services.store.get_notification(message.eventId, message.subscriptionId)
+    n = services.notifications.get(message.eventId, message.subscriptionId)
     assert [a.httpStatus for a in n.attempts] == [429, 500]
 
 
@@ -399,12 +399,12 @@ def test_a_project_that_does_not_subscribe_gets_no_operational_events(
 def test_a_wildcard_subscription_does_not_receive_operational_events(
     svc: Services, receiver: Receiver
 ) -> None:
-    everything = subscription(svc.store, channel(svc.store, receiver.url).id, code="*")
+    everything = subscription(svc, channel(svc, receiver.url).id, code="*")
     event, _ = accept.accept_event(svc, "p1", operational.CHANNEL_FAILING, {"channelId": "c"})
 
     routing.route_event(svc, event.id)
 
-    notified = {n.subscriptionId for n in svc.store.get_event_with_notifications(event.id)[1]}
+    notified = {n.subscriptionId for n in svc.events.get_with_notifications(event.id)[1]}
     assert everything.id not in notified
     assert len(notified) == 1  # the project's own subscription to herald.channel.failing
 
@@ -415,7 +415,7 @@ def test_deliveries_held_back_by_a_long_open_circuit_stay_away_longer(
     ch, messages = _open_circuit(svc, receiver)  # failing since T0
     fake_clock.advance(3000)
     # Opened again just now (as after a failed probe): its cool-down has 60 s to run.
-    assert endpoint_health.health_store(svc).open_circuit(ch.id, fake_clock.now, CircuitState.OPEN)
+    assert svc.channel_health.open_circuit(ch.id, fake_clock.now, CircuitState.OPEN)
     endpoint_health.forget()
 
     decision = _deliver(svc, messages[3])
@@ -428,7 +428,7 @@ def test_a_health_update_that_fails_does_not_fail_the_recorded_delivery(
     svc: Services, receiver: Receiver, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receiver.statuses = [500]
-    ch = channel(svc.store, receiver.url)
+    ch = channel(svc, receiver.url)
     [message] = _notify(svc, ch, 1)
 
     def throttled(*args: object, **kwargs: object) -> None:
@@ -438,5 +438,5 @@ def test_a_health_update_that_fails_does_not_fail_the_recorded_delivery(
     decision = _deliver(svc, message)
 
     assert decision.outcome == "retry"  # not a crash that would send it again at once
-    n = svc.store.get_notification(message.eventId, message.subscriptionId)
+    n = svc.notifications.get(message.eventId, message.subscriptionId)
     assert [a.httpStatus for a in n.attempts] == [500]

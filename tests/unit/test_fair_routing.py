@@ -94,13 +94,12 @@ def _post(svc: Services, project: str, payload: dict[str, Any] | None = None) ->
 
 
 def _hostile_world(svc: Services, n_hostile: int = 10) -> tuple[list[str], list[str]]:
-    ch = channel(svc.store, "http://127.0.0.1:9/never")
+    ch = channel(svc, "http://127.0.0.1:9/never")
     evil = [
-        subscription(svc.store, ch.id, project="evil", code="*", filterExpression=SLOW).id
-        for _ in range(n_hostile)
+        subscription(svc, ch.id, project="evil", code="*", filterExpression=SLOW).id for _ in range(n_hostile)
     ]
-    good = [subscription(svc.store, ch.id, project="good", code="*", filterExpression=CHEAP).id,
-            subscription(svc.store, ch.id, project="good", code="*").id]  # fmt: skip
+    good = [subscription(svc, ch.id, project="good", code="*", filterExpression=CHEAP).id,
+            subscription(svc, ch.id, project="good", code="*").id]  # fmt: skip
     return evil, good
 
 
@@ -117,7 +116,7 @@ def test_a_projects_filters_share_one_budget_for_the_whole_batch(
     # 2 s of budget at 1 s an evaluation: 2 evaluations for the batch, not 2 per event (10).
     assert costs.evaluated.count(SLOW) == 2
     for event_id, _ in evil_events:
-        stored, notifications = svc.store.get_event_with_notifications(event_id, consistent=True)
+        stored, notifications = svc.events.get_with_notifications(event_id, consistent=True)
         assert stored is not None and stored.status == NotificationStatus.FAILED
         assert all("routing budget" in (n.lastError or "") for n in notifications)
 
@@ -148,7 +147,7 @@ def test_another_projects_events_in_the_same_batch_are_routed_in_full(
     assert order == [evil_events[0][0], *(e for e, _ in good_events), *(e for e, _ in evil_events[1:])]
     assert costs.evaluated.count(CHEAP) == 5
     for event_id, _ in good_events:
-        _, notifications = svc.store.get_event_with_notifications(event_id, consistent=True)
+        _, notifications = svc.events.get_with_notifications(event_id, consistent=True)
         assert sorted(n.subscriptionId for n in notifications) == sorted(good)
         assert {n.status for n in notifications} == {NotificationStatus.PENDING}
 
@@ -175,7 +174,7 @@ def test_the_budget_failure_names_the_filters_that_spent_it(
 
     routing.route_event(svc, event_id)
 
-    _, notifications = svc.store.get_event_with_notifications(event_id, consistent=True)
+    _, notifications = svc.events.get_with_notifications(event_id, consistent=True)
     [reason] = {n.lastError for n in notifications}
     # Evaluated until 4.5 s were spent: five filters of one second each; the other five were not.
     spent = set(evil) - {n.subscriptionId for n in notifications}
@@ -190,13 +189,13 @@ def test_a_filter_that_keeps_hitting_its_bounds_is_quarantined_with_a_visible_re
     svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     costs = FakeCosts(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/never")
-    hostile = subscription(svc.store, ch.id, project="evil", code="*", filterExpression=SLOW)
-    watcher = subscription(svc.store, ch.id, project="evil", code="herald.subscription.disabled")
+    ch = channel(svc, "http://127.0.0.1:9/never")
+    hostile = subscription(svc, ch.id, project="evil", code="*", filterExpression=SLOW)
+    watcher = subscription(svc, ch.id, project="evil", code="herald.subscription.disabled")
 
     for batch in range(1, routing.QUARANTINE_AFTER_STRIKES + 2):
         _batch(svc, [(_post(svc, "evil"), "evil")])
-        stored = svc.store.get_subscription("evil", hostile.id)
+        stored = svc.subscriptions.get("evil", hostile.id)
         assert stored is not None
         assert stored.enabled is (batch < routing.QUARANTINE_AFTER_STRIKES), batch
 
@@ -206,24 +205,24 @@ def test_a_filter_that_keeps_hitting_its_bounds_is_quarantined_with_a_visible_re
         "its filter hit an evaluation bound 3 times in a row (last: regex /x/"
     )
     assert stored.disabledAt is not None
-    events = svc.store.list_events(
+    events = svc.events.list_page(
         "evil", 50, None, event_code="herald.subscription.disabled", now=clock.now()
     )
     [disabled] = events.items
     assert disabled.payload["subscriptionId"] == hostile.id
     assert disabled.payload["reason"] == stored.disabledReason
     routing.route_event(svc, disabled.id)  # queued like any event: the project's watcher gets it
-    _, notifications = svc.store.get_event_with_notifications(disabled.id, consistent=True)
+    _, notifications = svc.events.get_with_notifications(disabled.id, consistent=True)
     assert [n.subscriptionId for n in notifications] == [watcher.id]
 
 
 def test_slow_evaluations_without_an_error_count_too(svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     FakeCosts(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/never")
-    sluggish = subscription(svc.store, ch.id, project="evil", code="*", filterExpression=SLUGGISH)
+    ch = channel(svc, "http://127.0.0.1:9/never")
+    sluggish = subscription(svc, ch.id, project="evil", code="*", filterExpression=SLUGGISH)
     for _ in range(routing.QUARANTINE_AFTER_STRIKES):
         _batch(svc, [(_post(svc, "evil"), "evil")])
-    stored = svc.store.get_subscription("evil", sluggish.id)
+    stored = svc.subscriptions.get("evil", sluggish.id)
     assert stored is not None and not stored.enabled
     assert "an evaluation took 300 ms" in (stored.disabledReason or "")
 
@@ -232,21 +231,21 @@ def test_a_cheap_evaluation_in_between_starts_the_count_again(
     svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     FakeCosts(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/never")
-    flaky = subscription(svc.store, ch.id, project="p", code="*", filterExpression=SLOW)
+    ch = channel(svc, "http://127.0.0.1:9/never")
+    flaky = subscription(svc, ch.id, project="p", code="*", filterExpression=SLOW)
     for _ in range(routing.QUARANTINE_AFTER_STRIKES - 1):
         _batch(svc, [(_post(svc, "p"), "p")])
-    svc.store.replace_subscription(flaky.model_copy(update={"filterExpression": CHEAP, "filterStrikes": 2}))
+    svc.subscriptions.replace(flaky.model_copy(update={"filterExpression": CHEAP, "filterStrikes": 2}))
     _batch(svc, [(_post(svc, "p"), "p")])  # cheap now: the count goes back to zero
-    assert svc.store.get_subscription("p", flaky.id).filterStrikes == 0  # type: ignore[union-attr]
+    assert svc.subscriptions.get("p", flaky.id).filterStrikes == 0  # type: ignore[union-attr]
 
 
 def test_a_quarantined_subscription_enabled_again_starts_afresh(
     svc: Services, monkeypatch: pytest.MonkeyPatch, admin_client: Any
 ) -> None:
     FakeCosts(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/never", projects=["evil"])
-    hostile = subscription(svc.store, ch.id, project="evil", code="*", filterExpression=SLOW)
+    ch = channel(svc, "http://127.0.0.1:9/never", projects=["evil"])
+    hostile = subscription(svc, ch.id, project="evil", code="*", filterExpression=SLOW)
     for _ in range(routing.QUARANTINE_AFTER_STRIKES):
         _batch(svc, [(_post(svc, "evil"), "evil")])
     base = f"/api/projects/evil/notificationSubscriptions/{hostile.id}"
@@ -261,24 +260,24 @@ def test_a_quarantined_subscription_enabled_again_starts_afresh(
         None,
         None,
     )
-    assert svc.store.get_subscription("evil", hostile.id).filterStrikes == 0  # type: ignore[union-attr]
+    assert svc.subscriptions.get("evil", hostile.id).filterStrikes == 0  # type: ignore[union-attr]
 
 
 def test_the_real_catastrophic_regex_is_quarantined_and_then_costs_nothing(svc: Services) -> None:
     """The probe's filter on a 100 KB value: real regex timeouts, three batches, then quarantine."""
-    ch = channel(svc.store, "http://127.0.0.1:9/never")
-    hostile = subscription(svc.store, ch.id, project="evil", code="*", filterExpression=HOSTILE)
-    plain = subscription(svc.store, ch.id, project="evil", code="*")
+    ch = channel(svc, "http://127.0.0.1:9/never")
+    hostile = subscription(svc, ch.id, project="evil", code="*", filterExpression=HOSTILE)
+    plain = subscription(svc, ch.id, project="evil", code="*")
     payload = {**ANALYSIS, "a": "a" * 100_000 + "b"}
     for _ in range(routing.QUARANTINE_AFTER_STRIKES):
         _batch(svc, [(_post(svc, "evil", {**payload, "id": str(uuid.uuid4())}), "evil")])
-    stored = svc.store.get_subscription("evil", hostile.id)
+    stored = svc.subscriptions.get("evil", hostile.id)
     assert stored is not None and not stored.enabled
     assert "timed out after 50 ms on a 100001-character value" in (stored.disabledReason or "")
 
     event_id = _post(svc, "evil", {**payload, "id": "after"})
     _batch(svc, [(event_id, "evil")])
-    _, notifications = svc.store.get_event_with_notifications(event_id, consistent=True)
+    _, notifications = svc.events.get_with_notifications(event_id, consistent=True)
     assert [n.subscriptionId for n in notifications] == [plain.id]
 
 
@@ -287,5 +286,5 @@ def admin_client(svc: Services) -> Any:
     from herald.api import auth
     from tests.unit.api.support import ADMIN, Client
 
-    auth.register_key(svc.store, ADMIN, projects=[], admin=True)
+    auth.register_key(svc.api_keys, ADMIN, projects=[], admin=True)
     return Client(ADMIN)

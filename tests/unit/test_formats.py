@@ -117,12 +117,12 @@ def test_versions_only_concern_analysis_events() -> None:
 
 
 def test_v3_status_change_subscriber_is_not_notified_of_a_v4_only_state(services: Services) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/h")
-    v3 = subscription(services.store, ch.id, code="ICA_EXEC_028", payloadVersion="V3")
-    v4 = subscription(services.store, ch.id, code="ICA_EXEC_028", payloadVersion="V4")
+    ch = channel(services, "http://127.0.0.1:9/h")
+    v3 = subscription(services, ch.id, code="ICA_EXEC_028", payloadVersion="V3")
+    v4 = subscription(services, ch.id, code="ICA_EXEC_028", payloadVersion="V4")
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_028", {"status": "PREPARING_INPUTS"})
     routing.route_event(services, event.id)
-    _, notifications = services.store.get_event_with_notifications(event.id)
+    _, notifications = services.events.get_with_notifications(event.id)
     assert {n.subscriptionId for n in notifications} == {v4.id}
     assert v3.id not in {n.subscriptionId for n in notifications}
 

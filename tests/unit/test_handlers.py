@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from herald import names
-from herald.dal.store import Store
+from herald.dal.subscriptions import SubscriptionStore
 from herald.dev.local.lambda_context import LocalContext
 from herald.dev.local.pollers import SqsPoller
 from herald.domain.settings import reset_settings
@@ -29,8 +29,8 @@ def _sqs_event(sqs: Any, queue_url: str) -> dict[str, Any]:
 
 
 def _routed_event(services: Services, address: str) -> None:
-    ch = channel(services.store, address)
-    subscription(services.store, ch.id)
+    ch = channel(services, address)
+    subscription(services, ch.id)
     accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs = services.queues.sqs
     result = route_handler.handler(_sqs_event(sqs, services.queues.events_url), LocalContext("filter"))
@@ -82,7 +82,7 @@ def test_reprocess_handler_settles_a_dead_letter(services: Services) -> None:
     sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"kind":"event","eventId":"{event.id}","projectId":"p1"}}')
 
     assert reprocess.handler(_sqs_event(sqs, dlq), LocalContext("reprocess")) == {"batchItemFailures": []}
-    assert services.store.get_event(event.id).status == "failed"
+    assert services.events.get(event.id).status == "failed"
 
 
 def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services) -> None:
@@ -117,12 +117,10 @@ def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services
 
     slow, fast = server(wait_for_fast=True), server(wait_for_fast=False)
     try:
-        slow_channel = channel(
-            services.store, f"http://127.0.0.1:{slow.server_address[1]}/", timeoutSeconds=5
-        )
-        fast_channel = channel(services.store, f"http://127.0.0.1:{fast.server_address[1]}/")
-        slow_sub = subscription(services.store, slow_channel.id)
-        subscription(services.store, fast_channel.id)
+        slow_channel = channel(services, f"http://127.0.0.1:{slow.server_address[1]}/", timeoutSeconds=5)
+        fast_channel = channel(services, f"http://127.0.0.1:{fast.server_address[1]}/")
+        slow_sub = subscription(services, slow_channel.id)
+        subscription(services, fast_channel.id)
         accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
         route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
         batch = _sqs_event(services.queues.sqs, services.queues.deliveries_url)
@@ -140,19 +138,19 @@ def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services
 def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
     services: Services, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ch = channel(services.store, receiver.url)
-    subscription(services.store, ch.id)
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id)
     for n in range(5):
         accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"a{n}"})
     accept.accept_event(services, "p2", "ICA_EXEC_002", ANALYSIS)
     reads: list[tuple[str, tuple[str, ...]]] = []
-    read = Store.subscriptions_for
+    read = SubscriptionStore.for_codes
 
-    def counted(store: Store, project_id: str, codes: tuple[str, ...]) -> list[Any]:
+    def counted(store: SubscriptionStore, project_id: str, codes: tuple[str, ...]) -> list[Any]:
         reads.append((project_id, tuple(codes)))
         return read(store, project_id, codes)
 
-    monkeypatch.setattr(Store, "subscriptions_for", counted)
+    monkeypatch.setattr(SubscriptionStore, "for_codes", counted)
     batch = _sqs_event(services.queues.sqs, services.queues.events_url)
     assert len(batch["Records"]) == 6
 
@@ -168,13 +166,13 @@ def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
 def test_a_subscription_created_between_batches_is_seen_by_the_next_batch(
     services: Services, receiver: Receiver
 ) -> None:
-    ch = channel(services.store, receiver.url)
-    subscription(services.store, ch.id)
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id)
     accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
-    later = subscription(services.store, ch.id)
+    later = subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": "a2"})
 
     route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
 
-    assert services.store.get_notification(event.id, later.id) is not None
+    assert services.notifications.get(event.id, later.id) is not None

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from herald.dal import layout
 from herald.domain import clock
 from herald.logic import accept, routing
 from herald.logic.services import Services
@@ -24,14 +25,14 @@ def _queued(services: Services) -> list[dict]:
 def test_accepted_event_is_stored_pending_and_queued(services: Services) -> None:
     event, created = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert created
-    stored = services.store.get_event(event.id)
+    stored = services.events.get(event.id)
     assert stored is not None and stored.payload == ANALYSIS and stored.status == "pending"
     assert _queued(services) == [{"kind": "event", "eventId": event.id, "projectId": "p1"}]
 
 
 def test_same_client_id_returns_the_same_event_once(services: Services) -> None:
     first, created1 = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
-    services.store.mark_routed(first.id)
+    services.events.mark_routed(first.id)
     second, created2 = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS, client_id="abc")
     assert (created1, created2) == (True, False)
     assert second.id == first.id
@@ -64,7 +65,7 @@ def test_oversized_payload_is_refused_before_storing(services: Services) -> None
 
 def test_event_expires_after_the_retention_period(services: Services) -> None:
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    item = services.store._get(f"EVENT#{event.id}", "EVENT")
+    item = services.table.get(layout.event(event.id))
     assert item is not None
     assert item["expiresAt"] == int(event.createdAt) + 30 * 86400
 
@@ -82,14 +83,14 @@ def test_event_that_cannot_be_queued_is_failed_visibly_until_posted_again(
     monkeypatch.setattr(services.queues, "send", refuse)
     with pytest.raises(accept.IngestUnavailableError, match="retry with the same id"):
         accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
-    [event] = services.store.list_events("p1", 10, None, now=time.time()).items
+    [event] = services.events.list_page("p1", 10, None, now=time.time()).items
     assert event.status == "failed" and "could not be queued" in (event.routingError or "")
 
     monkeypatch.setattr(services.queues, "send", real_send)
     again, created = accept.accept_event(services, "p1", "ICA_DATA_108", {"id": "f"}, client_id="c-1")
     assert (again.id, created) == (event.id, False)
     routing.route_event(services, event.id)
-    stored = services.store.get_event(event.id, consistent=True)
+    stored = services.events.get(event.id, consistent=True)
     assert (stored.status, stored.routingError) == ("success", None)
 
 
@@ -105,7 +106,7 @@ def _unqueued(services: Services, monkeypatch: pytest.MonkeyPatch) -> str:
         patch.setattr(services.queues, "send", refuse)
         with pytest.raises(accept.IngestUnavailableError):
             accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    [event] = services.store.list_events("p1", 10, None, now=time.time()).items
+    [event] = services.events.list_page("p1", 10, None, now=time.time()).items
     return event.id
 
 
@@ -123,7 +124,7 @@ def test_the_sweep_queues_an_event_that_could_not_be_queued_and_it_reads_pending
     assert accept.requeue_unqueued(services) == 1
 
     assert _queued(services) == [{"kind": "event", "eventId": event_id, "projectId": "p1"}]
-    stored = services.store.get_event(event_id, consistent=True)
+    stored = services.events.get(event_id, consistent=True)
     assert stored is not None and stored.status == "pending" and stored.routingError is None
     assert accept.requeue_unqueued(services) == 0  # queued once, then off the sweeper's list
 
@@ -151,7 +152,7 @@ def test_while_sqs_still_refuses_the_event_stays_failed_and_waits_for_the_next_s
 
     monkeypatch.setattr(services.queues, "send", refuse)
     assert accept.requeue_unqueued(services) == 0
-    assert services.store.get_event(event_id, consistent=True).status == "failed"  # type: ignore[union-attr]
+    assert services.events.get(event_id, consistent=True).status == "failed"  # type: ignore[union-attr]
 
     monkeypatch.setattr(services.queues, "send", real_send)
     assert accept.requeue_unqueued(services) == 1
@@ -166,5 +167,5 @@ def test_an_event_the_producer_reposted_and_got_routed_is_not_reopened_by_the_sw
 
     accept.requeue_unqueued(services)
 
-    stored = services.store.get_event(event_id, consistent=True)
+    stored = services.events.get(event_id, consistent=True)
     assert stored is not None and stored.routed and stored.status == "success"

@@ -88,7 +88,7 @@ def test_tampered_body_is_rejected_and_nothing_stored(svc: Services) -> None:
     header = signed(body)
     with pytest.raises(onecodex.WebhookRejected, match="does not match"):
         onecodex.accept_webhook(svc, body.replace(b"false", b"true"), header, "p1")
-    assert svc.store.list_events("p1", 10, None, now=time.time()).items == []
+    assert svc.events.list_page("p1", 10, None, now=time.time()).items == []
 
 
 def test_stale_signature_is_rejected(svc: Services) -> None:

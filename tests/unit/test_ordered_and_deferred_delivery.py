@@ -10,7 +10,7 @@ from herald.domain import clock, ids
 from herald.domain.messages import DeliverNotification
 from herald.handlers import deliver
 from herald.handlers import route as route_handler
-from herald.logic import accept, endpoint_health
+from herald.logic import accept
 from herald.logic.services import Services
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -43,10 +43,10 @@ def _bodies(records: list[dict[str, Any]]) -> list[DeliverNotification]:
 def test_a_deferred_delivery_is_sent_again_later_and_not_reported_failed(
     services: Services, receiver: Receiver
 ) -> None:
-    ch = channel(services.store, receiver.url)
-    subscription(services.store, ch.id)
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id)
     _post_and_route(services, 1)
-    endpoint_health.health_store(services).pause(ch.id, clock.now() + 60, clock.now())
+    services.channel_health.pause(ch.id, clock.now() + 60, clock.now())
     sqs = services.queues.sqs
     event = _sqs_event(sqs, services.queues.deliveries_url)
 
@@ -63,8 +63,8 @@ def test_a_deferred_delivery_is_sent_again_later_and_not_reported_failed(
 def test_ordered_subscriptions_deliveries_go_to_the_fifo_queue_in_event_order(
     services: Services, resources: LocalResources, receiver: Receiver
 ) -> None:
-    ch = channel(services.store, receiver.url)
-    subscription(services.store, ch.id, ordered=True)
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id, ordered=True)
 
     event_ids = _post_and_route(services, 3)
 
@@ -77,8 +77,8 @@ def test_ordered_subscriptions_deliveries_go_to_the_fifo_queue_in_event_order(
 def test_a_failing_ordered_delivery_holds_back_only_its_own_subscription(
     services: Services, resources: LocalResources, receiver: Receiver
 ) -> None:
-    failing = subscription(services.store, channel(services.store, REFUSED).id, ordered=True)
-    healthy = subscription(services.store, channel(services.store, receiver.url).id, ordered=True)
+    failing = subscription(services, channel(services, REFUSED).id, ordered=True)
+    healthy = subscription(services, channel(services, receiver.url).id, ordered=True)
     event_ids = _post_and_route(services, 3)
     batch = _fifo_batch(services, resources)
 
@@ -92,14 +92,14 @@ def test_a_failing_ordered_delivery_holds_back_only_its_own_subscription(
         ids.notification_id_for(e, healthy.id) for e in event_ids
     ]
     # Only the head was attempted; the two behind it were not.
-    attempts = [len(services.store.get_notification(e, failing.id).attempts) for e in event_ids]
+    attempts = [len(services.notifications.get(e, failing.id).attempts) for e in event_ids]
     assert attempts == [1, 0, 0]
 
 
 def test_held_back_ordered_deliveries_come_back_in_order_behind_the_retried_one(
     services: Services, resources: LocalResources
 ) -> None:
-    failing = subscription(services.store, channel(services.store, REFUSED).id, ordered=True)
+    failing = subscription(services, channel(services, REFUSED).id, ordered=True)
     event_ids = _post_and_route(services, 3)
     deliver.handler(_fifo_batch(services, resources), LocalContext("deliver"))
 
@@ -119,11 +119,11 @@ def test_an_ordered_delivery_that_failed_for_good_leaves_its_group_at_once(
     reset_settings()
     svc = build_services(get_settings())
     monkeypatch.setattr("herald.handlers.deliver.get_services", lambda: svc)
-    failing = subscription(svc.store, channel(svc.store, REFUSED).id, ordered=True)
+    failing = subscription(svc, channel(svc, REFUSED).id, ordered=True)
     event_ids = _post_and_route(svc, 2)
 
     result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"))
 
     assert result == {"batchItemFailures": []}
-    statuses = [svc.store.get_notification(e, failing.id).status for e in event_ids]
+    statuses = [svc.notifications.get(e, failing.id).status for e in event_ids]
     assert statuses == ["failed", "failed"]

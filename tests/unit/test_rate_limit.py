@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from herald.logic import endpoint_health, rate_limit
+from herald.logic import rate_limit
 from herald.logic.services import Services
 
 T0 = 1_800_000_000.0
 
 
 def test_sends_within_the_limit_are_spaced_evenly_over_the_second(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
 
     waits = [rate_limit.reserve(store, "ch", 4, T0) for _ in range(4)]
 
@@ -19,7 +19,7 @@ def test_sends_within_the_limit_are_spaced_evenly_over_the_second(services: Serv
 
 
 def test_a_full_second_books_the_next_one(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
     for _ in range(4):
         rate_limit.reserve(store, "ch", 4, T0)
 
@@ -27,7 +27,7 @@ def test_a_full_second_books_the_next_one(services: Services) -> None:
 
 
 def test_when_both_seconds_are_booked_the_delivery_is_deferred(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
     for _ in range(8):
         assert rate_limit.reserve(store, "ch", 4, T0) is not None
 
@@ -35,7 +35,7 @@ def test_when_both_seconds_are_booked_the_delivery_is_deferred(services: Service
 
 
 def test_no_second_grants_more_than_the_limit(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
     granted_at = []
     for i in range(40):  # 40 tries spread over 3 seconds at a limit of 5/s
         now = T0 + i * 0.075
@@ -50,7 +50,7 @@ def test_no_second_grants_more_than_the_limit(services: Services) -> None:
 
 
 def test_sends_late_in_a_second_do_not_bunch_up(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
 
     waits = [rate_limit.reserve(store, "ch", 2, T0 + 0.9) for _ in range(3)]
 
@@ -60,7 +60,7 @@ def test_sends_late_in_a_second_do_not_bunch_up(services: Services) -> None:
 
 
 def test_sends_are_never_closer_than_one_slot_apart_in_a_sliding_second(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
     sends = []
     for i in range(60):  # arrivals every 0.05 s for 3 s at a limit of 4/s
         now = T0 + i * 0.05
@@ -74,7 +74,7 @@ def test_sends_are_never_closer_than_one_slot_apart_in_a_sliding_second(services
 
 
 def test_channels_have_separate_limits(services: Services) -> None:
-    store = endpoint_health.health_store(services)
+    store = services.channel_health
     rate_limit.reserve(store, "a", 1, T0)
 
     assert rate_limit.reserve(store, "b", 1, T0) == 0.0

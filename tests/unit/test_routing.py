@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -25,14 +26,14 @@ def _deliveries(services: Services) -> list[dict]:
 
 
 def test_event_reaches_code_wildcard_and_filtered_subscriptions(services: Services) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    by_code = subscription(services.store, ch.id)
-    wildcard = subscription(services.store, ch.id, code="*")
-    filtered = subscription(services.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
-    subscription(services.store, ch.id, filterExpression="[?($.status == 'FAILED')]")
-    subscription(services.store, ch.id, code="ICA_EXEC_001")
-    subscription(services.store, ch.id, project="p2")
-    subscription(services.store, ch.id, enabled=False)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    by_code = subscription(services, ch.id)
+    wildcard = subscription(services, ch.id, code="*")
+    filtered = subscription(services, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    subscription(services, ch.id, filterExpression="[?($.status == 'FAILED')]")
+    subscription(services, ch.id, code="ICA_EXEC_001")
+    subscription(services, ch.id, project="p2")
+    subscription(services, ch.id, enabled=False)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(services, event.id) == 3
@@ -42,28 +43,28 @@ def test_event_reaches_code_wildcard_and_filtered_subscriptions(services: Servic
 
 
 def test_routing_twice_creates_no_second_notification(services: Services) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    subscription(services.store, ch.id)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
     routing.route_event(services, event.id)
-    _, notifications = services.store.get_event_with_notifications(event.id)
+    _, notifications = services.events.get_with_notifications(event.id)
     assert len(notifications) == 1
 
 
 def test_event_without_subscribers_is_settled_as_success(services: Services) -> None:
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     assert routing.route_event(services, event.id) == 0
-    stored = services.store.get_event(event.id)
+    stored = services.events.get(event.id)
     assert stored is not None and stored.routed and stored.status == "success"
 
 
 def test_routed_event_with_notifications_is_pending(services: Services) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    subscription(services.store, ch.id)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(services, event.id)
-    stored = services.store.get_event(event.id)
+    stored = services.events.get(event.id)
     assert stored is not None and stored.status == "pending"
 
 
@@ -109,7 +110,7 @@ def test_a_deployment_with_broadcast_off_publishes_nothing(
     routing.route_event(svc, event.id)
 
     assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []) == []
-    assert svc.store.get_event(event.id, consistent=True).routed  # type: ignore[union-attr]
+    assert svc.events.get(event.id, consistent=True).routed  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -127,11 +128,11 @@ def test_a_deployment_with_broadcast_off_publishes_nothing(
 def test_ica_data_100_covers_project_data_status_changes_only(
     services: Services, code: str, reaches_data_wildcard: bool
 ) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    wildcard = subscription(services.store, ch.id, code="ICA_DATA_100")
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    wildcard = subscription(services, ch.id, code="ICA_DATA_100")
     event, _ = accept.accept_event(services, "p1", code, {"id": "fil.1"})
     routing.route_event(services, event.id)
-    _, notifications = services.store.get_event_with_notifications(event.id)
+    _, notifications = services.events.get_with_notifications(event.id)
     assert (wildcard.id in {n.subscriptionId for n in notifications}) is reaches_data_wildcard
 
 
@@ -147,13 +148,13 @@ def _event_writes(services: Services) -> list[tuple[str, str]]:
         elif model.name == "Query" and "IndexName" not in params:
             seen.append(("Query", params["ExpressionAttributeValues"][":pk"]["S"]))
 
-    services.store.ddb.meta.events.register("before-parameter-build.dynamodb", record)
+    services.table.ddb.meta.events.register("before-parameter-build.dynamodb", record)
     return seen
 
 
 def test_routing_sets_routed_and_the_status_it_knows_in_one_write(services: Services) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    subscription(services.store, ch.id)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     calls = _event_writes(services)
 
@@ -161,23 +162,23 @@ def test_routing_sets_routed_and_the_status_it_knows_in_one_write(services: Serv
 
     assert [c for c in calls if c[1] == "EVENT"] == [("UpdateItem", "EVENT")]
     assert [c for c in calls if c[0] == "Query"] == []  # no status recomputed from notifications
-    stored = services.store.get_event(event.id, consistent=True)
+    stored = services.events.get(event.id, consistent=True)
     assert stored is not None and stored.routed and stored.status == NotificationStatus.PENDING
 
 
 def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_settles_it(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    sub = subscription(services.store, ch.id)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    sub = subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    store = services.store
 
     def delivered_at_once(messages: list, *_: object) -> None:
-        # The deliver function is faster than the rest of route_event: attempt, then refresh.
+        # The deliver function is faster than the rest of route_event (its write refreshes the
+        # event's status while the event is not yet routed).
         for message in messages:
             attempt = Attempt(at=clock.utc_iso(), durationMs=3, success=True, httpStatus=200)
-            store.record_attempt(
+            services.notifications.record_attempt(
                 message.eventId,
                 message.subscriptionId,
                 attempt,
@@ -185,43 +186,44 @@ def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_se
                 clock.utc_iso(),
                 0,
             )
-            store.refresh_event_status(message.eventId)
 
     monkeypatch.setattr(services.queues, "send_deliveries", delivered_at_once)
     routing.route_event(services, event.id)
 
-    stored, [notification] = store.get_event_with_notifications(event.id, consistent=True)
+    stored, [notification] = services.events.get_with_notifications(event.id, consistent=True)
     assert notification.subscriptionId == sub.id and notification.status == NotificationStatus.SUCCESS
     assert stored is not None and stored.routed and stored.status == NotificationStatus.SUCCESS
 
 
 def test_a_status_refresh_overtaken_by_a_newer_one_reads_again_instead_of_overwriting_it(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services,
 ) -> None:
-    ch = channel(services.store, "http://127.0.0.1:9/hook")
-    sub = subscription(services.store, ch.id)
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    sub = subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    store = services.store
     routing.route_event(services, event.id)
+    overtaken: list[str] = []
+
+    def retry_succeeds_meanwhile(model: Any, **_: Any) -> None:
+        # Right after the failed attempt's refresh read the partition (the notification still
+        # retryable there), the retry succeeds and its own refresh stores "success".
+        if model.name != "Query" or overtaken:
+            return
+        overtaken.append(model.name)
+        ok = Attempt(at=clock.utc_iso(), durationMs=3, success=True, httpStatus=200)
+        services.notifications.record_attempt(
+            event.id, sub.id, ok, NotificationStatus.SUCCESS, clock.utc_iso(), 1
+        )
+
+    services.table.ddb.meta.events.register("after-call.dynamodb.Query", retry_succeeds_meanwhile)
     failed = Attempt(at=clock.utc_iso(), durationMs=3, success=False, httpStatus=500)
-    store.record_attempt(event.id, sub.id, failed, NotificationStatus.RETRYABLE, clock.utc_iso(), 0)
-    read_partition = store._event_partition
-    reads = []
+    services.notifications.record_attempt(
+        event.id, sub.id, failed, NotificationStatus.RETRYABLE, clock.utc_iso(), 0
+    )
+    services.table.ddb.meta.events.unregister("after-call.dynamodb.Query", retry_succeeds_meanwhile)
 
-    def overtaken(event_id: str, consistent: bool) -> object:
-        seen = read_partition(event_id, consistent)  # the notification is still retryable here
-        reads.append(seen)
-        if len(reads) == 1:
-            # Meanwhile the retry succeeds and its own refresh stores "success".
-            ok = Attempt(at=clock.utc_iso(), durationMs=3, success=True, httpStatus=200)
-            store.record_attempt(event_id, sub.id, ok, NotificationStatus.SUCCESS, clock.utc_iso(), 1)
-            store.refresh_event_status(event_id)
-        return seen
-
-    monkeypatch.setattr(store, "_event_partition", overtaken)
-
-    assert store.refresh_event_status(event.id) == NotificationStatus.SUCCESS
-    assert store.get_event(event.id, consistent=True).status == NotificationStatus.SUCCESS  # type: ignore[union-attr]
+    assert overtaken
+    assert services.events.get(event.id, consistent=True).status == NotificationStatus.SUCCESS  # type: ignore[union-attr]
 
 
 # --- the routing budget ------------------------------------------------------------------------
@@ -251,9 +253,9 @@ def test_once_the_routing_budget_is_spent_the_remaining_filters_are_not_evaluate
 ) -> None:
     svc = _budgeted(monkeypatch, 2.5)
     slow = _SlowFilters(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/hook")
+    ch = channel(svc, "http://127.0.0.1:9/hook")
     for _ in range(5):
-        subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+        subscription(svc, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
     event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(svc, event.id) == 3
@@ -267,15 +269,13 @@ def test_subscriptions_whose_filters_were_not_evaluated_get_a_failed_notificatio
 ) -> None:
     svc = _budgeted(monkeypatch, 1.0)
     _SlowFilters(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/hook")
-    filtered = [
-        subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]") for _ in range(3)
-    ]
+    ch = channel(svc, "http://127.0.0.1:9/hook")
+    filtered = [subscription(svc, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]") for _ in range(3)]
     event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     routing.route_event(svc, event.id)
 
-    stored, notifications = svc.store.get_event_with_notifications(event.id, consistent=True)
+    stored, notifications = svc.events.get_with_notifications(event.id, consistent=True)
     [evaluated] = [n for n in notifications if n.status == NotificationStatus.PENDING]
     cut = [n for n in notifications if n is not evaluated]
     assert {n.subscriptionId for n in notifications} == {s.id for s in filtered}
@@ -287,7 +287,7 @@ def test_subscriptions_whose_filters_were_not_evaluated_get_a_failed_notificatio
     assert f"by subscription {evaluated.subscriptionId}'s filter (1.00 s in 1 evaluation)" in cut[0].lastError
     assert stored is not None and stored.routed and stored.status == NotificationStatus.FAILED
     for n in cut:  # in the subscription's "Delivery failed" list
-        assert [f.id for f in svc.store.list_failed_notifications(n.subscriptionId, 10, None).items] == [n.id]
+        assert [f.id for f in svc.notifications.list_failed(n.subscriptionId, 10, None).items] == [n.id]
 
 
 def test_subscriptions_without_a_filter_are_delivered_after_the_budget_is_spent(
@@ -295,10 +295,10 @@ def test_subscriptions_without_a_filter_are_delivered_after_the_budget_is_spent(
 ) -> None:
     svc = _budgeted(monkeypatch, 0.5)
     _SlowFilters(monkeypatch)
-    ch = channel(svc.store, "http://127.0.0.1:9/hook")
-    subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
-    subscription(svc.store, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
-    plain = subscription(svc.store, ch.id)
+    ch = channel(svc, "http://127.0.0.1:9/hook")
+    subscription(svc, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    subscription(svc, ch.id, filterExpression="[?($.status == 'SUCCEEDED')]")
+    plain = subscription(svc, ch.id)
     event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
 
     assert routing.route_event(svc, event.id) == 2

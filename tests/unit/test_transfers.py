@@ -33,7 +33,7 @@ def _report(services: Services, transfer: str, done: int, status: str = "IN_PROG
 
 
 def _codes(services: Services) -> list[str]:
-    return sorted(e.eventCode for e in services.store.list_events("p1", 100, None, now=clock.now()).items)
+    return sorted(e.eventCode for e in services.events.list_page("p1", 100, None, now=clock.now()).items)
 
 
 def test_transfer_without_progress_for_two_minutes_is_reported_stalled_once(
@@ -54,9 +54,7 @@ def test_stalled_event_carries_the_transfer(services: Services, now: Clock) -> N
     now.t += 121
     transfers.report_stalled(services)
     [stalled] = [
-        e
-        for e in services.store.list_events("p1", 10, None, now=now.t).items
-        if e.eventCode == "ICA_DATA_025"
+        e for e in services.events.list_page("p1", 10, None, now=now.t).items if e.eventCode == "ICA_DATA_025"
     ]
     assert stalled.payload == {"id": "trf.1", "bytesTransferred": 100, "status": "IN_PROGRESS"}
 

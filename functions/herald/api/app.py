@@ -84,7 +84,7 @@ def _authenticate(event: dict[str, Any]) -> None:
     if path in PUBLIC_PATHS:
         return
     presented = _header(event, "X-API-Key")
-    key = auth.authenticate(services().store, presented)
+    key = auth.authenticate(services().api_keys, presented)
     bearer = None if presented else console_sessions.bearer(_header(event, "Authorization"))
     session = None
     if bearer is not None:  # a console session: the access of the key that opened it

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from herald.dal.store import Store
+from herald.dal.apikeys import ApiKeyStore
 from herald.domain.models import ApiKey
 from herald.logic import apikeys
 
@@ -22,7 +22,7 @@ _cache: OrderedDict[str, tuple[float, ApiKey | None]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def authenticate(store: Store, presented: str | None) -> ApiKey | None:
+def authenticate(store: ApiKeyStore, presented: str | None) -> ApiKey | None:
     if not presented:
         return None
     digest = apikeys.hash_key(presented)
@@ -31,7 +31,7 @@ def authenticate(store: Store, presented: str | None) -> ApiKey | None:
         cached = _cache.get(digest)
         if cached and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-    key = store.get_api_key(digest)
+    key = store.get(digest)
     with _lock:
         _cache[digest] = (now, key)
         _cache.move_to_end(digest)
@@ -40,7 +40,7 @@ def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     return key
 
 
-def register_key(store: Store, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
+def register_key(store: ApiKeyStore, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
     record = apikeys.register(store, key, projects, admin, name)
     forget(record.keyHash)
     return record

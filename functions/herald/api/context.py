@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from herald.api.errors import ApiError
+from herald.dal.console_sessions import ConsoleStore
 from herald.domain.models import ApiKey
 from herald.logic import console_sessions
 from herald.logic.services import Services, get_services
@@ -41,8 +42,8 @@ def current_session() -> console_sessions.Session | None:
     return _session.get()
 
 
-def console_store() -> console_sessions.ConsoleStore:
-    return console_sessions.ConsoleStore(services().store)
+def console_store() -> ConsoleStore:
+    return services().console
 
 
 def base_path(event: BaseProxyEvent) -> str:

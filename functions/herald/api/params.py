@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from herald.api.errors import invalid
 from herald.api.schemas import ID_PATTERN
 from herald.domain import clock
-from herald.domain.models import PROJECT_ID_PATTERN
+from herald.names import PROJECT_ID_PATTERN
 
 ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The project's id.")]
 ChannelId = Annotated[str, Path(pattern=ID_PATTERN, description="The channel's id.")]

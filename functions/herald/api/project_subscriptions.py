@@ -15,7 +15,7 @@ from herald.domain.models import Subscription
 def get(project_id: str, subscription_id: str) -> Subscription:
     """The project's subscription, if the key sees the project (404 otherwise)."""
     check_project(project_id)
-    sub = services().store.get_subscription(project_id, subscription_id)
+    sub = services().subscriptions.get(project_id, subscription_id)
     if sub is None:
         raise not_found(f"subscription {subscription_id}")
     return sub
@@ -32,7 +32,7 @@ def page(
     enabled: bool | None = None,
 ) -> SubscriptionList:
     check_project(project_id)
-    found = services().store.list_subscriptions_page(
+    found = services().subscriptions.list_page(
         project_id,
         limit,
         cursor,
@@ -62,7 +62,7 @@ def create(project_id: str, body: SubscriptionIn, custom: bool) -> Subscription:
         custom=custom,
         createdAt=clock.utc_iso(),
     )
-    services().store.put_subscription(sub)
+    services().subscriptions.put(sub)
     return sub
 
 
@@ -85,7 +85,7 @@ def check_event_code(project_id: str, code: str, custom: bool) -> None:
         return
     if code == "*" or catalog.lookup(code) is not None:
         return
-    if services().store.get_custom_code(project_id, code) is not None:
+    if services().custom_codes.get(project_id, code) is not None:
         return
     near = catalog.nearest(code)
     hint = f"; did you mean {' or '.join(near)}?" if near else ""

@@ -42,7 +42,7 @@ def can_see_channel(key: ApiKey, channel: Channel) -> bool:
 
 
 def visible_channel(channel_id: str) -> Channel | None:
-    channel = services().store.get_channel(channel_id)
+    channel = services().channels.get(channel_id)
     if channel is None or not can_see_channel(principal(), channel):
         return None
     return channel

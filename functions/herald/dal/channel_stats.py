@@ -3,7 +3,8 @@
 Attempts are recorded on their notifications (in the events' partitions), which no query can
 read by channel and time. So each attempt also adds to one small counter item of its channel
 and minute, in one atomic UpdateItem (one write unit):
-`CHANNEL#<id>` / `STATS#<epoch minute, 10 digits>`: succeeded, failed, durationMs (the sum), and
+`herald.dal.layout.channel_stats` (the channel's partition, by minute): succeeded, failed,
+durationMs (the sum), and
 a latency histogram (`lat0` … `lat7`, attempts at most 50, 100, 250, 500, 1000, 2500, 5000 ms and
 slower), kept `STATS_TTL_SECONDS`. A series is one query of the channel's partition between
 two minutes. These counters are bookkeeping: a failure to update them is logged, never failing
@@ -13,11 +14,9 @@ two minutes. These counters are bookkeeping: a failure to update them is logged,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from herald.dal.store import Store, _from_ddb, _to_ddb
-from herald.names import TABLE_PARTITION_KEY as PK
-from herald.names import TABLE_SORT_KEY as SK
+from herald.dal import layout
+from herald.dal.codec import SK, Item, Table
 from herald.names import TABLE_TTL_ATTRIBUTE
 
 STATS_TTL_SECONDS = 8 * 86400  # a week's chart, and a day to spare
@@ -32,10 +31,6 @@ def _bucket(duration_ms: int) -> int:
     return len(LATENCY_BOUNDS_MS)
 
 
-def _sk(minute: int) -> str:
-    return f"STATS#{minute:010d}"
-
-
 @dataclass
 class Point:
     """One step of a series: attempts that started within [at, at + step)."""
@@ -46,7 +41,7 @@ class Point:
     duration_ms: int = 0
     histogram: list[int] | None = None
 
-    def add(self, item: dict[str, Any]) -> None:
+    def add(self, item: Item) -> None:
         self.succeeded += int(item.get("succeeded", 0))
         self.failed += int(item.get("failed", 0))
         self.duration_ms += int(item.get("durationMs", 0))
@@ -76,22 +71,17 @@ class Point:
 
 
 class ChannelStats:
-    def __init__(self, store: Store, ddb: Any | None = None) -> None:
-        self.table = store.table
-        self.ddb = ddb if ddb is not None else store.ddb
+    def __init__(self, table: Table) -> None:
+        self.table = table
 
     def count(self, channel_id: str, at: float, success: bool, duration_ms: int) -> None:
         """Add one attempt to its minute's counters."""
         minute = int(at // 60)
         outcome = "succeeded" if success else "failed"
-        self.ddb.update_item(
-            TableName=self.table,
-            Key=_to_ddb({PK: f"CHANNEL#{channel_id}", SK: _sk(minute)}),
-            UpdateExpression=f"ADD {outcome} :one, durationMs :ms, lat{_bucket(duration_ms)} :one "
-            f"SET {TABLE_TTL_ATTRIBUTE} = :exp",
-            ExpressionAttributeValues=_to_ddb(
-                {":one": 1, ":ms": max(0, int(duration_ms)), ":exp": minute * 60 + STATS_TTL_SECONDS}
-            ),
+        self.table.update(
+            layout.channel_stats(channel_id, minute),
+            f"ADD {outcome} :one, durationMs :ms, lat{_bucket(duration_ms)} :one SET {TABLE_TTL_ATTRIBUTE} = :exp",
+            {":one": 1, ":ms": max(0, int(duration_ms)), ":exp": minute * 60 + STATS_TTL_SECONDS},
         )
 
     def series(self, channel_id: str, since: float, until: float, step: int) -> list[Point]:
@@ -99,22 +89,13 @@ class ChannelStats:
         first, last = int(since // 60), int(until // 60)
         start = first * 60 - (first * 60) % step
         points = [Point(at=float(t)) for t in range(start, last * 60 + 1, step)]
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :a AND :b",
-            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
-            "ExpressionAttributeValues": _to_ddb(
-                {":pk": f"CHANNEL#{channel_id}", ":a": _sk(first), ":b": _sk(last)}
-            ),
-        }
-        while True:
-            resp = self.ddb.query(**kwargs)
-            for raw in resp.get("Items", []):
-                item = _from_ddb(raw)
-                minute = int(str(item[SK]).removeprefix("STATS#"))
-                index = (minute * 60 - start) // step
-                if 0 <= index < len(points):
-                    points[index].add(item)
-            if not resp.get("LastEvaluatedKey"):
-                return points
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = self.table.partition_all(
+            layout.channel_partition(channel_id),
+            between=(layout.channel_stats_sk(first), layout.channel_stats_sk(last)),
+        )
+        for item in items:
+            minute = layout.channel_stats_minute(str(item[SK]))
+            index = (minute * 60 - start) // step
+            if 0 <= index < len(points):
+                points[index].add(item)
+        return points

@@ -186,10 +186,11 @@ def _list_all(args: argparse.Namespace) -> dict[str, Any]:
 def _store(args: argparse.Namespace) -> Any:
     if not args.table:
         raise KeysCliError("--direct needs --table <Herald's DynamoDB table name>")
-    from herald.dal.store import Store
+    from herald.dal.apikeys import ApiKeyStore
+    from herald.dal.codec import Table
 
-    # Retention does not apply to keys; the store wants a value.
-    return Store(args.table, retention_seconds=86400)
+    # Retention does not apply to keys; the table wants a value.
+    return ApiKeyStore(Table(args.table, retention_seconds=86400))
 
 
 def _direct_create(args: argparse.Namespace, body: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +215,7 @@ def _direct_list(args: argparse.Namespace) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = _aws(lambda after=cursor: store.list_api_keys(100, after))
+        page = _aws(lambda after=cursor: store.list_page(100, after))
         items.extend(_public(k) for k in page.items)
         cursor = page.cursor
         if not cursor:

@@ -168,7 +168,7 @@ def accept(
         payloadVersion=payload_version,
         derivedFrom=derived_from,
     )
-    stored, created = services.store.put_event_if_new(event)
+    stored, created = services.events.put_if_new(event)
     duplicate = None
     if not created:
         if not fact and (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
@@ -186,7 +186,7 @@ def accept(
     except (QueueSendError, ClientError, BotoCoreError) as exc:
         # Stored but not queued: visible as failed, never silently pending. Posting the same event
         # again (same id; the bridge's redelivery does) queues it and clears the failure.
-        services.store.mark_unqueued(
+        services.events.mark_unqueued(
             stored.id,
             project_id,
             f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "
@@ -251,9 +251,8 @@ def requeue_unqueued(services: Services) -> int:
     queues it itself. Queueing one twice is harmless: routing a routed event does nothing. When
     SQS still refuses, the rest wait for the next run.
     """
-    store = services.store
     queued = 0
-    for event_id, project_id in store.unqueued_events(clock.now() - UNQUEUED_GRACE_SECONDS, SWEEP_LIMIT):
+    for event_id, project_id in services.events.unqueued(clock.now() - UNQUEUED_GRACE_SECONDS, SWEEP_LIMIT):
         try:
             services.queues.send(
                 services.queues.events_url, [RouteEvent(eventId=event_id, projectId=project_id)]
@@ -261,7 +260,7 @@ def requeue_unqueued(services: Services) -> int:
         except (QueueSendError, ClientError, BotoCoreError) as exc:
             logger.warning("an unqueued event could not be queued yet", event_id=event_id, error=str(exc))
             break
-        store.unqueued_requeued(event_id)
+        services.events.requeued(event_id)
         queued += 1
     if queued:
         logger.info("unqueued events queued for routing", count=queued)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from herald.dal.store import Store
+from herald.dal.apikeys import ApiKeyStore
 from herald.domain import clock, ids
 from herald.domain.models import ApiKey
 
@@ -29,7 +29,7 @@ def new_key() -> str:
     return KEY_PREFIX + ids.random_token(24)
 
 
-def register(store: Store, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
+def register(api_keys: ApiKeyStore, key: str, projects: list[str], admin: bool, name: str = "") -> ApiKey:
     """Store `key` (hashed) with its access; returns the stored record."""
     digest = hash_key(key)
     record = ApiKey(
@@ -40,20 +40,20 @@ def register(store: Store, key: str, projects: list[str], admin: bool, name: str
         name=name,
         createdAt=clock.utc_iso(),
     )
-    store.put_api_key(record)
+    api_keys.put(record)
     return record
 
 
-def create(store: Store, projects: list[str], admin: bool, name: str = "") -> tuple[str, ApiKey]:
+def create(api_keys: ApiKeyStore, projects: list[str], admin: bool, name: str = "") -> tuple[str, ApiKey]:
     """A new random key: (the key itself, to show once; its record)."""
     key = new_key()
-    return key, register(store, key, projects, admin, name)
+    return key, register(api_keys, key, projects, admin, name)
 
 
-def revoke(store: Store, key_id_: str) -> ApiKey | None:
+def revoke(api_keys: ApiKeyStore, key_id_: str) -> ApiKey | None:
     """Delete the key with this id; returns it, or None if there is none."""
-    record = store.get_api_key_by_id(key_id_)
+    record = api_keys.get_by_id(key_id_)
     if record is None:
         return None
-    store.delete_api_key(record.keyHash)
+    api_keys.delete(record.keyHash)
     return record

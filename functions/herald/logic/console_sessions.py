@@ -5,11 +5,10 @@ session; a session (`hrlds_…`) lasts `SESSION_SECONDS` and is sent as `Authori
 Both act with exactly the access of the key that made them: the session stores the key's hash,
 not a copy of its projects, so a key's revocation ends its sessions and links too.
 
-Only hashes are stored (SHA-256, as API keys): the table never holds a usable token. Items, in
-Herald's single table (beside the keys they belong to, which `herald.dal.store` lays out):
-- `CONSOLELINK#<sha256>` / `LINK`: keyHash, project, expiresAt — deleted by its exchange;
-- `CONSOLESESSION#<sha256>` / `SESSION`: keyHash, keyId, project, expiresAt.
-Both expire by DynamoDB TTL as well; the `expiresAt` check does not wait for TTL's sweep.
+Only hashes are stored (SHA-256, as API keys): the table never holds a usable token
+(`herald.dal.console_sessions`). A link holds keyHash, keyId and project and is deleted by its
+exchange; a session holds keyHash, keyId, project and createdAt. Both expire by DynamoDB TTL as
+well; the `expiresAt` check does not wait for TTL's sweep.
 """
 
 from __future__ import annotations
@@ -19,16 +18,10 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from herald.dal.store import Store, _from_ddb, _to_ddb, is_condition_failure
+from herald.dal.console_sessions import ConsoleStore
 from herald.domain import clock, ids
 from herald.domain.models import ApiKey
-from herald.names import TABLE_PARTITION_KEY as PK
-from herald.names import TABLE_SORT_KEY as SK
-from herald.names import TABLE_TTL_ATTRIBUTE
 
 LINK_PREFIX = "hrldl_"
 SESSION_PREFIX = "hrlds_"
@@ -58,57 +51,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ConsoleStore:
-    def __init__(self, store: Store, ddb: Any | None = None) -> None:
-        self.store = store
-        self.table = store.table
-        self.ddb = ddb if ddb is not None else store.ddb
-
-    def put(self, pk: str, sk: str, fields: dict[str, Any], expires_at: float) -> None:
-        item = {PK: pk, SK: sk, TABLE_TTL_ATTRIBUTE: int(expires_at) + 60, "expiresAt": expires_at, **fields}
-        self.ddb.put_item(TableName=self.table, Item=_to_ddb(item))
-
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self.ddb.get_item(TableName=self.table, Key=_to_ddb({PK: pk, SK: sk}), ConsistentRead=True)
-        return _from_ddb(item["Item"]) if "Item" in item else None
-
-    def take(self, pk: str, sk: str) -> dict[str, Any] | None:
-        """Delete the item and return it: exactly one caller gets it (a one-time link)."""
-        try:
-            resp = self.ddb.delete_item(
-                TableName=self.table,
-                Key=_to_ddb({PK: pk, SK: sk}),
-                ConditionExpression=f"attribute_exists({PK})",
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
-        return _from_ddb(resp["Attributes"])
-
-    def delete(self, pk: str, sk: str) -> None:
-        self.ddb.delete_item(TableName=self.table, Key=_to_ddb({PK: pk, SK: sk}))
-
-
 def create_link(console: ConsoleStore, key: ApiKey, project: str | None, seconds: int) -> tuple[str, float]:
     """A one-time link token for `key` (and a project to open); returns (token, expiresAt)."""
     token = LINK_PREFIX + ids.random_token(32)
     expires_at = clock.now() + seconds
     fields = {"keyHash": key.keyHash, "keyId": key.keyId, "project": project}
-    console.put(f"CONSOLELINK#{_hash(token)}", "LINK", fields, expires_at)
+    console.put_link(_hash(token), fields, expires_at)
     return token, expires_at
 
 
 def _key_of(console: ConsoleStore, key_hash: str) -> ApiKey | None:
-    return console.store.get_api_key(key_hash)
+    return console.api_keys.get(key_hash)
 
 
 def exchange_link(console: ConsoleStore, token: str) -> tuple[str, Session]:
     """Use a link (once) and open a session with its key's access."""
     if not token.startswith(LINK_PREFIX) or len(token) > _TOKEN_LIMIT:
         raise SessionError("not a console link token")
-    item = console.take(f"CONSOLELINK#{_hash(token)}", "LINK")
+    item = console.take_link(_hash(token))
     if item is None:
         raise SessionError("this console link was already used or does not exist; ask for a new one")
     if float(item["expiresAt"]) <= clock.now():
@@ -125,7 +85,7 @@ def open_session(console: ConsoleStore, key: ApiKey, project: str | None) -> tup
     expires_at = clock.now() + SESSION_SECONDS
     digest = _hash(token)
     fields = {"keyHash": key.keyHash, "keyId": key.keyId, "project": project, "createdAt": clock.utc_iso()}
-    console.put(f"CONSOLESESSION#{digest}", "SESSION", fields, expires_at)
+    console.put_session(digest, fields, expires_at)
     return token, Session(digest, key, project, expires_at)
 
 
@@ -156,7 +116,7 @@ def authenticate(console: ConsoleStore, token: str | None) -> Session | None:
 
 
 def _read_session(console: ConsoleStore, digest: str) -> Session | None:
-    item = console.get(f"CONSOLESESSION#{digest}", "SESSION")
+    item = console.get_session(digest)
     if item is None:
         return None
     key = _key_of(console, item["keyHash"])
@@ -166,7 +126,7 @@ def _read_session(console: ConsoleStore, digest: str) -> Session | None:
 
 
 def end_session(console: ConsoleStore, session: Session) -> None:
-    console.delete(f"CONSOLESESSION#{session.token_hash}", "SESSION")
+    console.delete_session(session.token_hash)
     forget(session.token_hash)
 
 

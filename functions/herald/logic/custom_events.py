@@ -23,8 +23,8 @@ _KNOWN_MAX = 10_000
 def record_code(services: Services, project_id: str, code: str) -> None:
     if (project_id, code) in _known:
         return
-    if services.store.get_custom_code(project_id, code) is None:
-        services.store.put_custom_code_if_new(
+    if services.custom_codes.get(project_id, code) is None:
+        services.custom_codes.put_if_new(
             CustomEventCode(projectId=project_id, code=code, createdAt=clock.utc_iso())
         )
     if len(_known) >= _KNOWN_MAX:

@@ -30,14 +30,14 @@ def settle(services: Services, body: str) -> str:
         message = _message.validate_json(body)
     except ValidationError:
         return _settle_foreign(services, body)
-    store = services.store
     if isinstance(message, DeliverNotification):
-        current = store.get_notification(message.eventId, message.subscriptionId)
+        current = services.notifications.get(message.eventId, message.subscriptionId)
         if current is None:
             return "gone"
         if current.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED):
-            # The deliver function settled it on its last attempt; make sure the event agrees.
-            store.refresh_event_status(message.eventId)
+            # The deliver function settled it on its last attempt (and refreshed the event's
+            # status); repair the status in case that function died between the two writes.
+            services.events.refresh_status(message.eventId)
             return "already settled"
         reason = current.lastError
         if not current.attempts:
@@ -45,24 +45,25 @@ def settle(services: Services, body: str) -> str:
             # the number of tries that were made.
             tries = services.settings.max_attempts
             reason = f"no attempt could be made ({tries} tries of the deliver function failed)"
-        changed = store.mark_notification_failed(
+        changed = services.notifications.mark_failed(
             message.eventId, message.subscriptionId, f"retries exhausted: {reason}", clock.utc_iso()
         )
-        store.refresh_event_status(message.eventId)
         if changed:
-            event = store.get_event(message.eventId)
+            event = services.events.get(message.eventId)
             operational.notification_exhausted(
                 services, current, event.eventCode if event else "", len(current.attempts), reason
             )
         return "notification failed" if changed else "already settled"
-    event = store.get_event(message.eventId, consistent=True)
+    event = services.events.get(message.eventId, consistent=True)
     if event is None:
         return "gone"
     if not event.routed:
-        store.mark_routed(
+        services.events.mark_routed(
             event.id, error=f"routing failed {EVENTS_MAX_RECEIVE_COUNT} times; see the filter function's logs"
         )
-    store.refresh_event_status(event.id)
+    else:
+        # Routed after all: repair a status left stale by a routing run that died after it.
+        services.events.refresh_status(event.id)
     return "event failed"
 
 
@@ -87,6 +88,6 @@ def _settle_foreign(services: Services, body: str) -> str:
         routed=True,
         routingError=reason,
     )
-    services.store.put_event_if_new(event)
+    services.events.put_if_new(event)
     logger.error("dead letter quarantined", reason=reason, event_id=event.id)
     return "quarantined"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from herald import targets
-from herald.dal import channel_stats
 from herald.domain import clock, formats, retry
 from herald.domain.circuit import SEND, ChannelHealth, Gate
 from herald.domain.messages import DeliverNotification
@@ -49,8 +48,7 @@ class _Prepared:
 
 
 def _prepare(services: Services, message: DeliverNotification, asked_at: float) -> _Prepared | Decision:
-    store = services.store
-    notification = store.get_notification(message.eventId, message.subscriptionId)
+    notification = services.notifications.get(message.eventId, message.subscriptionId)
     if notification is None:
         logger.warning(
             "notification no longer exists (deleted or expired)", notification=message.notificationId
@@ -61,22 +59,21 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
         return Decision("skipped")
     # The channel is the subscription's, now: a subscription moved to another channel takes its
     # pending and retrying notifications with it, so deleting the old channel strands none.
-    subscription = store.get_subscription(notification.projectId, message.subscriptionId)
+    subscription = services.subscriptions.get(notification.projectId, message.subscriptionId)
     channel_id = subscription.notificationChannelId if subscription is not None else notification.channelId
     if channel_id != notification.channelId:
         notification = notification.model_copy(update={"channelId": channel_id})
-    channel = store.get_channel(channel_id)
+    channel = services.channels.get(channel_id)
     if channel is not None and not channel.enabled:
         # Kept as failed, not attempted: reprocessable (API) once the channel is enabled again.
         why = f"the channel is disabled ({channel.disabledReason})" if channel.disabledReason else ""
-        store.mark_notification_failed(
+        services.notifications.mark_failed(
             message.eventId,
             message.subscriptionId,
             why or "the channel is disabled",
             clock.utc_iso(),
             channel_id=channel.id,
         )
-        store.refresh_event_status(message.eventId)
         return Decision("failed")
     gate, seen = SEND, None
     if channel is not None:
@@ -88,7 +85,7 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
             return Decision(
                 "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
             )
-    event = store.get_event(message.eventId)
+    event = services.events.get(message.eventId)
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"
         gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
@@ -165,9 +162,7 @@ def _count_towards_stats(services: Services, prepared: _Prepared, outcome: Outco
     """The channel's attempts-over-time counters (the console's chart): bookkeeping too."""
     assert prepared.channel is not None
     try:
-        channel_stats.ChannelStats(services.store).count(
-            prepared.channel.id, clock.now(), outcome.success, outcome.duration_ms
-        )
+        services.channel_stats.count(prepared.channel.id, clock.now(), outcome.success, outcome.duration_ms)
     except Exception:
         logger.exception("the channel's attempt counters could not be updated", channel=prepared.channel.id)
 
@@ -179,7 +174,7 @@ def _settle_attempt(
     outcome: Outcome,
     receive_count: int,
 ) -> Decision:
-    store, settings = services.store, services.settings
+    settings = services.settings
     attempts_before = len(prepared.notification.attempts)
     # 410 Gone: the receiver says the endpoint is gone for good (Standard Webhooks); the channel
     # is disabled and retrying cannot help.
@@ -199,7 +194,7 @@ def _settle_attempt(
         error=outcome.error,
         responseExcerpt=None if outcome.success else outcome.response_excerpt,
     )
-    recorded = store.record_attempt(
+    recorded = services.notifications.record_attempt(
         message.eventId,
         message.subscriptionId,
         attempt,
@@ -208,7 +203,6 @@ def _settle_attempt(
         attempts_before,
         channel_id=prepared.notification.channelId,
     )
-    store.refresh_event_status(message.eventId)
     if recorded and status is NotificationStatus.FAILED and prepared.event is not None:
         operational.notification_exhausted(
             services,

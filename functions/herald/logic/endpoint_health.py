@@ -39,10 +39,6 @@ THROTTLED = (429, 503)
 _cache: dict[str, tuple[float, ChannelHealth | None]] = {}
 
 
-def health_store(services: Services) -> HealthStore:
-    return HealthStore(services.store.table, services.store.retention_seconds, services.store.ddb)
-
-
 def _read(store: HealthStore, channel_id: str) -> ChannelHealth | None:
     cached = _cache.get(channel_id)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
@@ -66,7 +62,7 @@ def forget(channel_id: str | None = None) -> None:
 
 def before_send(services: Services, channel: Channel, now: float) -> tuple[Gate, ChannelHealth | None]:
     """May this delivery go now? Returns the gate and the health it was decided on."""
-    store = health_store(services)
+    store = services.channel_health
     policy = CircuitPolicy.from_settings(services.settings)
     health = _read(store, channel.id)
     gate = circuit.gate(health, now, policy)
@@ -99,7 +95,7 @@ def after_attempt(
     now: float,
 ) -> None:
     """Count the attempt's outcome towards the channel's health and act on what it shows."""
-    store = health_store(services)
+    store = services.channel_health
     policy = CircuitPolicy.from_settings(services.settings)
     if outcome.http_status == GONE:
         disable(services, channel, notification.projectId, "the receiver answered 410 Gone", now)
@@ -158,7 +154,7 @@ def after_attempt(
 def disable(services: Services, channel: Channel, fallback_project: str, reason: str, now: float) -> bool:
     """Disable the channel (once, whoever gets there first) and say so."""
     at = clock.utc_iso(now)
-    if not health_store(services).disable_channel(channel.id, reason, at):
+    if not services.channels.disable(channel.id, reason, at):
         return False
     logger.warning("channel disabled", channel=channel.id, reason=reason)
     operational.channel_disabled(

@@ -48,16 +48,17 @@ def reprocess(services: Services, notifications: Sequence[Notification]) -> list
     A notification changed meanwhile (reprocessed or deleted by someone else, or delivered) is
     skipped, never sent twice.
     """
-    store = services.store
     now = clock.utc_iso()
     # The new cycle goes where each subscription points now (the deliver function resolves the
     # channel through the subscription; the notification says so from the start).
     channels: dict[str, str] = {}
     for n in notifications:
         if n.subscriptionId not in channels:
-            sub = store.get_subscription(n.projectId, n.subscriptionId)
+            sub = services.subscriptions.get(n.projectId, n.subscriptionId)
             channels[n.subscriptionId] = sub.notificationChannelId if sub else n.channelId
-    restarted = [n for n in notifications if store.restart_notification(n, now, channels[n.subscriptionId])]
+    restarted = [
+        n for n in notifications if services.notifications.restart(n, now, channels[n.subscriptionId])
+    ]
     if not restarted:
         return []
     try:
@@ -71,13 +72,10 @@ def reprocess(services: Services, notifications: Sequence[Notification]) -> list
     except Exception as exc:
         logger.exception("reprocessed notifications could not be queued; marking them failed again")
         for n in restarted:
-            store.mark_notification_failed(
+            services.notifications.mark_failed(
                 n.eventId, n.subscriptionId, "reprocess could not be queued; try again", clock.utc_iso()
             )
-            store.refresh_event_status(n.eventId)
         raise QueueUnavailableError(str(exc)) from exc
-    for event_id in dict.fromkeys(n.eventId for n in restarted):
-        store.refresh_event_status(event_id)
     return restarted
 
 
@@ -95,7 +93,7 @@ def reprocess_since(
 
     At most MAX_BULK per call; returns (restarted, whether more failed ones may remain).
     """
-    candidates = services.store.failed_notifications_since(subscription_id, since_iso, MAX_BULK + 1)
+    candidates = services.notifications.failed_since(subscription_id, since_iso, MAX_BULK + 1)
     more = len(candidates) > MAX_BULK
     return reprocess(services, candidates[:MAX_BULK]), more
 
@@ -104,7 +102,4 @@ def delete(services: Services, notification: Notification) -> bool:
     """Delete a failed notification; its event's status is recomputed. False if it changed meanwhile."""
     if notification.status != NotificationStatus.FAILED:
         raise NotFailedError(notification)
-    if not services.store.delete_failed_notification(notification.eventId, notification.subscriptionId):
-        return False
-    services.store.refresh_event_status(notification.eventId)
-    return True
+    return services.notifications.delete_failed(notification.eventId, notification.subscriptionId)

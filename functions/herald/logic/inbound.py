@@ -58,7 +58,7 @@ def create(
     services: Services, project_id: str, source: InboundSource, name: str, secret: str | None
 ) -> tuple[InboundWebhook, str]:
     """A new inbound webhook for the project; returns it and its secret in plain text."""
-    if len(services.store.list_inbound_webhooks(project_id, consistent=True)) >= MAX_PER_PROJECT:
+    if len(services.inbound_webhooks.list_all(project_id, consistent=True)) >= MAX_PER_PROJECT:
         raise TooManyInboundWebhooks(
             f"project {project_id} has {MAX_PER_PROJECT} inbound webhooks, the most a project may "
             "have; delete one first"
@@ -73,13 +73,13 @@ def create(
         secret=services.secrets.seal(plain, context(webhook_id)),
         createdAt=clock.utc_iso(),
     )
-    services.store.put_inbound_webhook(hook)
+    services.inbound_webhooks.put(hook)
     forget(project_id)
     return hook, plain
 
 
 def delete(services: Services, project_id: str, webhook_id: str) -> bool:
-    deleted = services.store.delete_inbound_webhook(project_id, webhook_id)
+    deleted = services.inbound_webhooks.delete(project_id, webhook_id)
     forget(project_id)
     return deleted
 
@@ -103,7 +103,7 @@ def _hooks(services: Services, project_id: str) -> list[InboundWebhook]:
         cached = _cache.get(project_id)
         if cached and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-    hooks = services.store.list_inbound_webhooks(project_id)
+    hooks = services.inbound_webhooks.list_all(project_id)
     with _lock:
         _cache[project_id] = (now, hooks)
         _cache.move_to_end(project_id)

@@ -42,7 +42,7 @@ def _emit(services: Services, projects: Iterable[str], code: str, payload: dict[
     known = catalog.lookup(code)
     for project in sorted(set(projects)):
         try:
-            subscribers = services.store.subscriptions_for(project, [code], include_wildcard=False)
+            subscribers = services.subscriptions.for_codes(project, [code], include_wildcard=False)
             if not any(s.enabled and s.eventCode == code for s in subscribers):
                 continue
             accept.accept_event(

@@ -150,7 +150,7 @@ class SubscriptionLookup:
     or changed is seen by the next batch, as it would be by the next event."""
 
     def __init__(self, services: Services) -> None:
-        self._store = services.store
+        self._subscriptions = services.subscriptions
         self._read: dict[tuple[str, tuple[str, ...]], list[Subscription]] = {}
         self.budget = RoutingBudget(services.settings.routing_budget_seconds)
         # Costly evaluations seen in this batch (one strike per subscription and batch), and
@@ -162,7 +162,7 @@ class SubscriptionLookup:
     def __call__(self, project_id: str, codes: tuple[str, ...]) -> list[Subscription]:
         key = (project_id, codes)
         if key not in self._read:
-            self._read[key] = self._store.subscriptions_for(project_id, codes)
+            self._read[key] = self._subscriptions.for_codes(project_id, codes)
         return [s for s in self._read[key] if s.id not in self.quarantined]
 
     def note(self, matching: Matching) -> None:
@@ -182,8 +182,7 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     ids are deterministic and created only once, and a notification that exists without an attempt
     is queued again only when the event was never marked routed (the first run died before sending).
     """
-    store = services.store
-    event = store.get_event(event_id, consistent=True)
+    event = services.events.get(event_id, consistent=True)
     if event is None:
         logger.warning("event to route no longer exists (expired?)", event_id=event_id)
         return 0
@@ -204,9 +203,9 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     knows_status = True
     for sub in subs:
         notification = _notification(event, sub, stamp)
-        if not store.create_notification_if_new(notification, event):
+        if not services.notifications.create_if_new(notification, event):
             knows_status = False
-            existing = store.get_notification(event.id, sub.id)
+            existing = services.notifications.get(event.id, sub.id)
             if existing is None or existing.attempts or existing.status != NotificationStatus.PENDING:
                 continue
         to_send.append(
@@ -227,7 +226,7 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
         )
     for sub in matching.unevaluated:
         unevaluated = _notification(event, sub, stamp, status=NotificationStatus.FAILED, lastError=reason)
-        if not store.create_notification_if_new(unevaluated, event):
+        if not services.notifications.create_if_new(unevaluated, event):
             knows_status = False
     services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
     if services.settings.broadcast and services.settings.broadcast_topic_arn:
@@ -235,9 +234,7 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
     if matching.unevaluated:
         known = NotificationStatus.FAILED
-    if not (knows_status and store.settle_routing(event.id, known, read_status=event.status)):
-        store.mark_routed(event.id)
-        store.refresh_event_status(event.id)
+    services.events.settle_routing(event.id, known if knows_status else None, read_status=event.status)
     if alone:
         count_strikes(services, lookup)
     return len(to_send)
@@ -247,11 +244,10 @@ def count_strikes(services: Services, lookup: SubscriptionLookup) -> None:
     """Count the batch's costly evaluations against their subscriptions (one strike each per
     batch), after the batch is routed so that the bookkeeping delays no event; quarantine the
     subscriptions that keep at it."""
-    store = services.store
     for sub in lookup.cleared.values():
-        store.clear_filter_strikes(sub.projectId, sub.id)
+        services.subscriptions.clear_filter_strikes(sub.projectId, sub.id)
     for sub, why in lookup.strikes.values():
-        count = store.add_filter_strike(sub.projectId, sub.id)
+        count = services.subscriptions.add_filter_strike(sub.projectId, sub.id)
         if count is None or count < QUARANTINE_AFTER_STRIKES:  # None: deleted meanwhile
             continue
         reason = (
@@ -260,7 +256,7 @@ def count_strikes(services: Services, lookup: SubscriptionLookup) -> None:
         )
         at = clock.utc_iso()
         lookup.quarantined.add(sub.id)
-        if store.quarantine_subscription(sub.projectId, sub.id, reason, at):
+        if services.subscriptions.quarantine(sub.projectId, sub.id, reason, at):
             logger.warning(
                 "subscription quarantined", subscription=sub.id, project=sub.projectId, reason=reason
             )

@@ -96,7 +96,6 @@ def send_test_event(
     services: Services, sub: Subscription, code: str, payload: dict[str, Any] | None
 ) -> tuple[Event, Notification]:
     """Store a test event and deliver it to `sub` alone."""
-    store = services.store
     now = clock.now()
     known = catalog.lookup(code)
     event = Event(
@@ -110,7 +109,7 @@ def send_test_event(
         createdAt=now,
         payloadVersion=sub.payloadVersion,
     )
-    store.put_event_if_new(event)
+    services.events.put_if_new(event)
     stamp = clock.utc_iso(now)
     notification = Notification(
         id=ids.notification_id_for(event.id, sub.id),
@@ -121,7 +120,7 @@ def send_test_event(
         createdAt=stamp,
         updatedAt=stamp,
     )
-    store.create_notification_if_new(notification, event)
+    services.notifications.create_if_new(notification, event)
     message = DeliverNotification(
         eventId=event.id, subscriptionId=sub.id, notificationId=notification.id, ordered=False
     )
@@ -129,14 +128,11 @@ def send_test_event(
         services.queues.send_deliveries([message], services.settings.ordered_deliveries_queue_url)
     except Exception as exc:
         logger.warning("test event not queued", event_id=event.id, error=str(exc))
-        store.mark_notification_failed(
+        services.notifications.mark_failed(
             event.id, sub.id, "the deliveries queue did not accept the test event", clock.utc_iso()
         )
-        store.mark_routed(event.id)
-        store.refresh_event_status(event.id)
+        services.events.mark_routed(event.id)
         raise QueueUnavailableError(str(exc)) from exc
     # Routed already (to this subscription): the events queue never sees it.
-    if not store.settle_routing(event.id, NotificationStatus.PENDING, read_status=event.status):
-        store.mark_routed(event.id)
-        store.refresh_event_status(event.id)
+    services.events.settle_routing(event.id, NotificationStatus.PENDING, read_status=event.status)
     return event, notification

@@ -44,10 +44,10 @@ def _fresh_process_caches() -> Iterator[None]:
 
 @pytest.fixture
 def keys(services: Services) -> Services:
-    auth.register_key(services.store, ADMIN, projects=[], admin=True, name="admin")
-    auth.register_key(services.store, P1_KEY, projects=["p1"], admin=False, name="p1")
-    auth.register_key(services.store, P2_KEY, projects=["p2"], admin=False, name="p2")
-    auth.register_key(services.store, P12_KEY, projects=["p1", "p2"], admin=False, name="p1+p2")
+    auth.register_key(services.api_keys, ADMIN, projects=[], admin=True, name="admin")
+    auth.register_key(services.api_keys, P1_KEY, projects=["p1"], admin=False, name="p1")
+    auth.register_key(services.api_keys, P2_KEY, projects=["p2"], admin=False, name="p2")
+    auth.register_key(services.api_keys, P12_KEY, projects=["p1", "p2"], admin=False, name="p1+p2")
     return services
 
 

@@ -102,8 +102,7 @@ def notification(
     created_at: str | None = None,
 ) -> Notification:
     """A routed notification with failed attempts, ending in `status` (as the deliver function leaves it)."""
-    store = services.store
-    stored = store.get_event(event_id)
+    stored = services.events.get(event_id)
     assert stored is not None
     stamp = created_at or clock.utc_iso()
     n = Notification(
@@ -115,17 +114,16 @@ def notification(
         createdAt=stamp,
         updatedAt=stamp,
     )
-    store.create_notification_if_new(n, stored)
-    store.mark_routed(event_id)
+    services.notifications.create_if_new(n, stored)
+    services.events.mark_routed(event_id)
     for i, code in enumerate(http_statuses):
         last = i == len(http_statuses) - 1
         attempt = Attempt(
             at=clock.utc_iso(), durationMs=3, success=False, httpStatus=code, error=f"HTTP {code}"
         )
         now_status = status if last else NotificationStatus.RETRYABLE
-        store.record_attempt(event_id, sub["id"], attempt, now_status, attempt.at)
-    store.refresh_event_status(event_id)
-    current = store.get_notification(event_id, sub["id"])
+        services.notifications.record_attempt(event_id, sub["id"], attempt, now_status, attempt.at)
+    current = services.notifications.get(event_id, sub["id"])
     assert current is not None
     return current
 

@@ -130,7 +130,7 @@ def test_bridged_messages_over_the_bounds_are_refused_then_quarantined_as_text(
     with pytest.raises(bridge.BridgeError, match=r"nested too deeply|members"):
         bridge.ingest_message(services, body)
     assert dead_letters.settle(services, body) == "quarantined"
-    quarantined = services.store.list_events(dead_letters.QUARANTINE_PROJECT, 10, None, now=clock.now())
+    quarantined = services.events.list_page(dead_letters.QUARANTINE_PROJECT, 10, None, now=clock.now())
     assert [e.payload["body"] for e in quarantined.items] == [body]
 
 
@@ -149,7 +149,7 @@ def stored_deep_event(keys: Services) -> Iterator[Event]:
         timestamp=clock.utc_iso(now),
         createdAt=now,
     )
-    keys.store.put_event_if_new(deep)
+    keys.events.put_if_new(deep)
     yield deep
 
 

@@ -59,7 +59,7 @@ def _events(services: Services, project: str, n: int) -> list[str]:
 def _notifications(services: Services, event_ids: list[str]) -> list[tuple[str, str]]:
     out = []
     for event_id in event_ids:
-        _, [n] = services.store.get_event_with_notifications(event_id, consistent=True)
+        _, [n] = services.events.get_with_notifications(event_id, consistent=True)
         out.append((n.status.value, n.channelId))
     return out
 
@@ -119,7 +119,7 @@ def test_a_retrying_notification_takes_its_next_attempt_to_the_new_channel(
 
     assert run(delivery.deliver(keys, message, 2)).outcome == "delivered"
 
-    _, [n] = keys.store.get_event_with_notifications(event_id, consistent=True)
+    _, [n] = keys.events.get_with_notifications(event_id, consistent=True)
     assert (n.status, n.channelId, len(n.attempts)) == (NotificationStatus.SUCCESS, c2["id"], 2)
     assert (len(old_receiver.requests), len(new_receiver.requests)) == (1, 1)
 
@@ -163,7 +163,7 @@ def test_reprocessing_one_notification_after_a_move_delivers_it_to_the_new_chann
     c2 = channel(admin, new_receiver.url, projects=["p1"])
     base = f"/api/projects/p1/notificationSubscriptions/{sub['id']}"
     admin.call("PATCH", base, {"notificationChannelId": c2["id"]})
-    _, [n] = keys.store.get_event_with_notifications(event_id)
+    _, [n] = keys.events.get_with_notifications(event_id)
 
     status, shown = admin.call("POST", f"{base}/failedNotifications/{n.id}:reprocess")
 

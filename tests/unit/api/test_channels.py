@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from herald.dal import layout
 from herald.domain import clock
 from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, subscription
@@ -112,13 +113,13 @@ def test_put_replaces_every_setting_but_keeps_id_and_secret(admin: Client, keys:
     )
     assert status == 200
     assert (replaced["id"], replaced["type"], replaced["timeoutSeconds"]) == (ch["id"], "SQS", None)
-    stored = keys.store.get_channel(ch["id"])
+    stored = keys.channels.get(ch["id"])
     assert stored is not None and keys.secrets.open(stored.secret, ch["id"]) == ch["secret"]
 
 
 def test_secret_is_stored_sealed_with_kms_never_in_plain_text(admin: Client, keys: Services) -> None:
     ch = channel(admin)
-    item = keys.store._get(f"CHANNEL#{ch['id']}", "CHANNEL")
+    item = keys.table.get(layout.channel(ch["id"]))
     assert item is not None
     assert item["secret"].startswith("kms:v1:")
     assert ch["secret"] not in json.dumps(item)
@@ -148,7 +149,7 @@ def test_rotating_shows_a_new_secret_once_and_keeps_the_old_one_for_24_hours(
     assert status == 200
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != ch["secret"]
     assert rotated["previousSecretExpiresAt"] is not None
-    stored = keys.store.get_channel(ch["id"])
+    stored = keys.channels.get(ch["id"])
     assert stored is not None
 
     def opened(sealed: list[str]) -> list[str]:

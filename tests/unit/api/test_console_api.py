@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from herald.api import auth, console_static
-from herald.dal import channel_stats
 from herald.dev.local.api_server import proxy_event
 from herald.dev.local.lambda_context import LocalContext
 from herald.dev.local.resources import LocalResources
@@ -182,7 +181,7 @@ def test_a_session_cannot_make_links_or_sessions(p1: Client) -> None:
 
 def test_sessions_are_stored_as_hashes_only(p1: Client, keys: Services) -> None:
     session = session_of(p1)
-    items = keys.store.ddb.scan(TableName=keys.store.table)["Items"]
+    items = keys.table.ddb.scan(TableName=keys.table.name)["Items"]
     assert session.token not in json.dumps(items)
 
 
@@ -265,7 +264,7 @@ def test_counts_of_a_clean_subscription_allow_delete(admin: Client, keys: Servic
 
 def test_stats_bucket_attempts_by_step_with_latency(admin: Client, keys: Services) -> None:
     ch = channel(admin)
-    stats = channel_stats.ChannelStats(keys.store)
+    stats = keys.channel_stats
     now = clock.now()
     minute = now - now % 60
     for duration in (20, 30, 40):
@@ -311,7 +310,7 @@ def test_a_delivered_attempt_is_counted_in_its_channels_stats(keys: Services) ->
 
     delivery._count_towards_stats(keys, Prepared(), Outcome(success=True, duration_ms=12))  # type: ignore[arg-type]
     now = clock.now()
-    [point] = channel_stats.ChannelStats(keys.store).series("chan-1", now - 1, now, 60)[-1:]
+    [point] = keys.channel_stats.series("chan-1", now - 1, now, 60)[-1:]
     assert point.succeeded == 1
 
 

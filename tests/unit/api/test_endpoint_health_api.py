@@ -7,7 +7,6 @@ import pytest
 
 from herald.domain import clock
 from herald.domain.circuit import CircuitState
-from herald.logic import endpoint_health
 from herald.logic.services import Services
 from tests.unit.api.support import Client, channel, subscription
 
@@ -44,7 +43,7 @@ def test_a_new_channel_is_healthy(admin: Client) -> None:
 
 def test_an_open_circuit_shows_its_failure_rate_and_next_probe(admin: Client, keys: Services) -> None:
     created = channel(admin)
-    store = endpoint_health.health_store(keys)
+    store = keys.channel_health
     now = clock.now()
     for i in range(4):
         store.record(created["id"], success=i == 0, now=now, error="HTTP 500", new_window=i == 0)
@@ -72,7 +71,7 @@ def test_a_failing_channel_counts_every_attempt_and_shows_its_last_success(
     admin: Client, keys: Services
 ) -> None:
     created = channel(admin)
-    store = endpoint_health.health_store(keys)
+    store = keys.channel_health
     now = clock.now()
     store.record(created["id"], success=False, now=now - 3, error="HTTP 500", new_window=True)
     store.record(created["id"], success=True, now=now - 2, error=None, new_window=False)
@@ -91,7 +90,7 @@ def test_a_recovered_channel_shows_no_stale_count_or_success_once_its_window_has
     admin: Client, keys: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created = channel(admin)
-    store = endpoint_health.health_store(keys)
+    store = keys.channel_health
     then = clock.now()
     store.record(created["id"], success=False, now=then, error="HTTP 500", new_window=True)
     store.record(created["id"], success=True, now=then + 1, error=None, new_window=False)
@@ -116,9 +115,9 @@ def test_another_project_s_channel_health_is_404(p1: Client, p2: Client) -> None
 
 def test_enabling_a_disabled_channel_clears_the_reason_and_its_health(admin: Client, keys: Services) -> None:
     created = channel(admin)
-    store = endpoint_health.health_store(keys)
+    store = keys.channel_health
     store.record(created["id"], success=False, now=clock.now(), error="HTTP 410", new_window=True)
-    store.disable_channel(created["id"], "the receiver answered 410 Gone", clock.utc_iso())
+    keys.channels.disable(created["id"], "the receiver answered 410 Gone", clock.utc_iso())
     _, shown = admin.call("GET", f"{CHANNELS}/{created['id']}")
     assert (shown["enabled"], shown["disabledReason"]) == (False, "the receiver answered 410 Gone")
 

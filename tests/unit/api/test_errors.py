@@ -102,7 +102,7 @@ def test_unexpected_failure_is_a_500_json_error_without_details(
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals /var/task/herald/store.py")
 
-    monkeypatch.setattr(type(keys.store), "list_channels_page", explode)
+    monkeypatch.setattr(type(keys.channels), "list_page", explode)
     status, body = admin.call("GET", "/api/notificationChannels")
     assert status == 500
     assert body == {
@@ -144,7 +144,7 @@ def test_storage_throttled_at_ingest_is_503_with_retry_after(
     def throttled(*args: object, **kwargs: object) -> None:
         raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "PutItem")
 
-    monkeypatch.setattr(type(keys.store), "put_event_if_new", throttled)
+    monkeypatch.setattr(type(keys.events), "put_if_new", throttled)
     reply = admin.request(
         "POST", "/api/projects/p1/events", {"eventCode": "ICA_EXEC_002", "payload": {"id": "a"}}
     )
@@ -160,6 +160,6 @@ def test_an_aws_error_that_retrying_cannot_fix_is_still_a_500(
     def denied(*args: object, **kwargs: object) -> None:
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "Query")
 
-    monkeypatch.setattr(type(keys.store), "list_channels_page", denied)
+    monkeypatch.setattr(type(keys.channels), "list_page", denied)
     status, body = admin.call("GET", "/api/notificationChannels")
     assert (status, body["error"]["code"]) == (500, "internal_error")

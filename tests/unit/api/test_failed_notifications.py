@@ -97,8 +97,7 @@ def test_a_reprocessed_notification_delivered_later_shows_both_cycles(
     failed = failed_notification(keys, admin, "p1", sub)
     admin.call("POST", f"{_base(sub)}/{failed.id}:reprocess")
     ok = Attempt(at="2030-01-01T00:00:00.000Z", durationMs=4, success=True, httpStatus=200)
-    keys.store.record_attempt(failed.eventId, sub["id"], ok, NotificationStatus.SUCCESS, ok.at)
-    keys.store.refresh_event_status(failed.eventId)
+    keys.notifications.record_attempt(failed.eventId, sub["id"], ok, NotificationStatus.SUCCESS, ok.at)
 
     _, shown = admin.call("GET", f"/v1/events/{failed.eventId}")
     [n] = shown["notifications"]
@@ -141,7 +140,7 @@ def test_when_the_queue_refuses_reprocess_is_503_and_the_notification_stays_fail
     monkeypatch.setattr(type(keys.queues), "send", refuse)
     status, resp = admin.call("POST", f"{_base(sub)}/{failed.id}:reprocess")
     assert (status, resp["error"]["code"]) == (503, "unavailable")
-    current = keys.store.get_notification(failed.eventId, sub["id"])
+    current = keys.notifications.get(failed.eventId, sub["id"])
     assert current is not None and current.status == NotificationStatus.FAILED
     assert admin.call("GET", f"/v1/events/{failed.eventId}")[1]["status"] == "failed"
 

@@ -71,7 +71,7 @@ def fuzz_env() -> Iterator[None]:
         reset_services()
         auth.clear_cache()
         custom_events.forget_known_codes()
-        auth.register_key(get_services().store, ADMIN, projects=[], admin=True)
+        auth.register_key(get_services().api_keys, ADMIN, projects=[], admin=True)
         yield
     os.environ.clear()
     os.environ.update(saved)

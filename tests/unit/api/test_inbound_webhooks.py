@@ -109,7 +109,7 @@ def test_a_projects_generated_secret_is_shown_once_and_stored_sealed(legacy: Ser
     status, shown = admin.call("GET", f"/api/projects/pa/inboundWebhooks/{created['id']}")
     assert status == 200 and "secret" not in shown
     assert "secret" not in admin.call("GET", "/api/projects/pa/inboundWebhooks")[1]["items"][0]
-    stored = legacy.store.get_inbound_webhook("pa", created["id"])
+    stored = legacy.inbound_webhooks.get("pa", created["id"])
     assert stored is not None and stored.secret.startswith(secret_box.PREFIX)
     assert created["secret"] not in stored.secret
 

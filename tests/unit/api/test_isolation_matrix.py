@@ -195,7 +195,7 @@ def _channel(svc: Services, projects: list[str]) -> Channel:
         projects=projects,
         createdAt=clock.utc_iso(),
     )
-    svc.store.put_channel(ch)
+    svc.channels.put(ch)
     return ch
 
 
@@ -209,7 +209,7 @@ def _event(svc: Services, project: str) -> Event:
     event = Event(id=ids.new_id(), projectId=project, eventCode="ICA_EXEC_002", description="d",
                   payload={"id": "x"}, correlationId="c", timestamp=clock.utc_iso(now), createdAt=now,
                   routed=True, status=NotificationStatus.FAILED)  # fmt: skip
-    svc.store.put_event_if_new(event)
+    svc.events.put_if_new(event)
     return event
 
 
@@ -219,7 +219,7 @@ def _failed(svc: Services, event: Event, sub_id: str, channel_id: str) -> Notifi
     n = Notification(id=ids.notification_id_for(event.id, sub_id), eventId=event.id, subscriptionId=sub_id,
                      projectId=event.projectId, channelId=channel_id, status=NotificationStatus.FAILED,
                      attempts=[attempt], lastError="HTTP 500", createdAt=stamp, updatedAt=stamp)  # fmt: skip
-    svc.store.create_notification_if_new(n, event)
+    svc.notifications.create_if_new(n, event)
     return n
 
 
@@ -232,15 +232,15 @@ def _world(svc: Services, sharing: str, needs: set[str]) -> World:
     used = _channel(svc, projects)
     names["C"] = used.id
     if sharing != "unshared":  # pb delivers through the channel too
-        subscription(svc.store, used.id, project=pb)
+        subscription(svc, used.id, project=pb)
     if "D" in needs:
         names["D"] = _channel(svc, projects).id
     if needs & {"S", "N"}:
-        names["S"] = subscription(svc.store, used.id, project=pa).id
+        names["S"] = subscription(svc, used.id, project=pa).id
     if "S2" in needs:
-        names["S2"] = subscription(svc.store, used.id, project=pa).id
+        names["S2"] = subscription(svc, used.id, project=pa).id
     if "CS" in needs:
-        names["CS"] = subscription(svc.store, used.id, project=pa, code="QC_ONE", custom=True).id
+        names["CS"] = subscription(svc, used.id, project=pa, code="QC_ONE", custom=True).id
     if needs & {"E", "N"}:
         event = _event(svc, pa)
         names["E"] = event.id
@@ -248,17 +248,17 @@ def _world(svc: Services, sharing: str, needs: set[str]) -> World:
             names["N"] = _failed(svc, event, names["S"], used.id).id
     if "I" in needs:
         hook = InboundWebhook(id=ids.new_id(), projectId=pa, secret="s" * 32, createdAt=clock.utc_iso())
-        svc.store.put_inbound_webhook(hook)
+        svc.inbound_webhooks.put(hook)
         names["I"] = hook.id
     if "K" in needs:
-        names["K"] = key_store.register(svc.store, f"matrix-{n}-victim", [pb], admin=False).keyId
+        names["K"] = key_store.register(svc.api_keys, f"matrix-{n}-victim", [pb], admin=False).keyId
     keys: dict[str, str | None] = {"admin": ADMIN, "none": None}
     key_projects: dict[str, set[str]] = {"admin": set(), "none": set(), "revoked": set()}
     for kind, scope in (("pa", [pa]), ("pb", [pb]), ("pa+pb", [pa, pb]), ("revoked", [pa, pb])):
         keys[kind] = f"matrix-{n}-{kind}"
-        auth.register_key(svc.store, f"matrix-{n}-{kind}", scope, admin=False)
+        auth.register_key(svc.api_keys, f"matrix-{n}-{kind}", scope, admin=False)
         key_projects[kind] = set(scope) if kind != "revoked" else set()
-    record = key_store.revoke(svc.store, key_store.key_id(key_store.hash_key(f"matrix-{n}-revoked")))
+    record = key_store.revoke(svc.api_keys, key_store.key_id(key_store.hash_key(f"matrix-{n}-revoked")))
     assert record is not None
     auth.forget(record.keyHash)
     channel_served = {pa, pb} if sharing != "unshared" else {pa}
@@ -308,8 +308,8 @@ def _fill(template: Any, names: dict[str, Any]) -> Any:
 
 def _snapshot(svc: Services) -> list[str]:
     """Every item of the table, as text: a refused request must change none of them."""
-    ddb = svc.store.ddb
-    items, kwargs = [], {"TableName": svc.store.table}
+    ddb = svc.table.ddb
+    items, kwargs = [], {"TableName": svc.table.name}
     while True:
         page = ddb.scan(**kwargs)
         items.extend(json.dumps(i, sort_keys=True, default=str) for i in page["Items"])

@@ -25,7 +25,7 @@ def test_created_key_is_shown_once_and_works_for_its_projects(admin: Client) -> 
 
 def test_keys_are_stored_only_as_hashes(admin: Client, keys: Services) -> None:
     created = _create(admin)
-    table = keys.store.ddb.scan(TableName=keys.store.table)["Items"]
+    table = keys.table.ddb.scan(TableName=keys.table.name)["Items"]
     assert created["key"] not in str(table)
 
 

@@ -150,7 +150,7 @@ def test_patch_moves_a_subscription_to_another_channel(admin: Client, keys: Serv
     sub = subscription(admin, "p1", old["id"])
     _, patched = admin.call("PATCH", f"{SUBS}/{sub['id']}", {"notificationChannelId": new["id"]})
     assert patched["notificationChannelId"] == new["id"]
-    assert keys.store.count_channel_subscriptions(old["id"]) == 0
+    assert keys.subscriptions.count_on_channel(old["id"]) == 0
     assert admin.call("DELETE", f"/api/notificationChannels/{old['id']}")[0] == 204
 
 
@@ -182,7 +182,7 @@ def test_disabled_subscription_stops_matching(admin: Client, keys: Services) -> 
 def test_subscription_without_open_notifications_is_deleted(admin: Client, keys: Services) -> None:
     sub = subscription(admin, "p1", channel(admin)["id"])
     delivered = notification(keys, event(admin, "p1"), sub, http_statuses=())
-    keys.store.record_attempt(
+    keys.notifications.record_attempt(
         delivered.eventId,
         sub["id"],
         __import__("herald.domain.models", fromlist=["Attempt"]).Attempt(
@@ -193,7 +193,7 @@ def test_subscription_without_open_notifications_is_deleted(admin: Client, keys:
     )
     assert admin.call("DELETE", f"{SUBS}/{sub['id']}") == (204, None)
     assert admin.call("GET", f"{SUBS}/{sub['id']}")[0] == 404
-    assert keys.store.subscriptions_for("p1", ["ICA_EXEC_002"]) == []
+    assert keys.subscriptions.for_codes("p1", ["ICA_EXEC_002"]) == []
 
 
 def test_subscription_with_failed_or_pending_notifications_is_not_deleted(

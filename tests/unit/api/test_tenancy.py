@@ -102,7 +102,7 @@ def test_nothing_of_project_p2_changed_after_every_route_was_tried(
     p2 = Client(P2_KEY)
     status, sub = p2.call("GET", f"/api/projects/p2/notificationSubscriptions/{world['sub']}")
     assert status == 200 and sub["enabled"] is True
-    stored = keys.store.get_channel(world["channel"])
+    stored = keys.channels.get(world["channel"])
     assert stored is not None and stored.enabled
     assert keys.secrets.open(stored.secret, stored.id) == world["secret"]
     _, failed = p2.call(

@@ -47,7 +47,7 @@ def _out(key: ApiKey) -> KeyOut:
 )
 def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
     _require_admin()
-    secret, record = apikeys.create(services().store, body.projects, body.admin, body.name)
+    secret, record = apikeys.create(services().api_keys, body.projects, body.admin, body.name)
     auth.forget(record.keyHash)
     return KeyCreated(**_out(record).model_dump(), key=secret)
 
@@ -55,7 +55,7 @@ def create_key(body: Annotated[KeyIn, Body()]) -> KeyCreated:
 @router.get("/api/keys", summary="List API keys (admin)", tags=TAG, responses=responses(400, 404))
 def list_keys(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> KeyList:
     _require_admin()
-    page = services().store.list_api_keys(limit, cursor)
+    page = services().api_keys.list_page(limit, cursor)
     return KeyList(items=[_out(k) for k in page.items], nextCursor=page.cursor)
 
 
@@ -72,7 +72,7 @@ def revoke_key(key_id: KeyId) -> Response[None]:
     _require_admin()
     if key_id == principal().keyId:
         raise conflict("a key cannot revoke itself; revoke it with another admin key")
-    record = apikeys.revoke(services().store, key_id)
+    record = apikeys.revoke(services().api_keys, key_id)
     if record is None:
         raise not_found(f"key {key_id}")
     auth.forget(record.keyHash)

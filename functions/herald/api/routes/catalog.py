@@ -15,9 +15,8 @@ from herald.api.schemas import EventAccepted
 from herald.api.tenancy import check_project
 from herald.api.views import accepted_out, responses
 from herald.domain import catalog
-from herald.domain.models import PROJECT_ID_PATTERN
 from herald.logic import accept, onecodex, sample_events
-from herald.names import ONECODEX_WEBHOOK_PATH
+from herald.names import ONECODEX_WEBHOOK_PATH, PROJECT_ID_PATTERN
 
 router = new_router()
 
@@ -56,7 +55,7 @@ def list_event_codes(
         check_project(project)
         cursor: str | None = None
         while True:
-            page = services().store.list_custom_codes_page(project, 100, cursor)
+            page = services().custom_codes.list_page(project, 100, cursor)
             custom.extend(c.code for c in page.items)
             cursor = page.cursor
             if not cursor:

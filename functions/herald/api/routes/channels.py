@@ -102,7 +102,7 @@ def _channel_or_404(channel_id: str) -> Channel:
 
 def served_projects(channel: Channel) -> set[str]:
     """Every project the channel serves: its own, and those of the subscriptions using it."""
-    return set(channel.projects) | services().store.channel_subscription_projects(channel.id)
+    return set(channel.projects) | services().subscriptions.projects_on_channel(channel.id)
 
 
 def _changeable(channel_id: str) -> Channel:
@@ -114,7 +114,7 @@ def _changeable(channel_id: str) -> Channel:
 
 
 def _save(channel: Channel) -> None:
-    if not services().store.replace_channel(channel):
+    if not services().channels.replace(channel):
         raise not_found(f"channel {channel.id}")
 
 
@@ -145,14 +145,14 @@ def create_channel(body: Annotated[ChannelIn, Body()]) -> ChannelWithSecret:
         secret=services().secrets.seal(secret, channel_id),
         createdAt=clock.utc_iso(now),
     )
-    services().store.put_channel(channel)
+    services().channels.put(channel)
     return _secret_view(channel, now, secret)
 
 
 @router.get("/api/notificationChannels", summary="List channels", tags=TAG, responses=responses(400))
 def list_channels(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> ChannelList:
     key = principal()
-    page = services().store.list_channels_page(limit, cursor, visible=lambda c: can_see_channel(key, c))
+    page = services().channels.list_page(limit, cursor, visible=lambda c: can_see_channel(key, c))
     now = clock.now()
     return ChannelList(items=[channel_out(c, now) for c in page.items], nextCursor=page.cursor)
 
@@ -179,7 +179,7 @@ def get_channel(channel_id: ChannelId) -> ChannelOut:
 def get_channel_health(channel_id: ChannelId) -> ChannelHealthOut:
     channel = _channel_or_404(channel_id)
     svc = services()
-    health = endpoint_health.health_store(svc).get(channel.id, consistent=True)
+    health = svc.channel_health.get(channel.id, consistent=True)
     settings = svc.settings
     return _health_view(
         channel,
@@ -253,7 +253,7 @@ def _apply(channel: Channel, changes: dict[str, Any]) -> Channel:
     if valid.enabled and not channel.enabled:
         # Enabled again (after Herald disabled it, say): a fresh start for its health.
         update.update(disabledReason=None, disabledAt=None)
-        endpoint_health.health_store(services()).reset(channel.id)
+        services().channel_health.reset(channel.id)
         endpoint_health.forget(channel.id)
     return channel.model_copy(update=update)
 
@@ -301,14 +301,13 @@ def put_channel(channel_id: ChannelId, body: Annotated[ChannelIn, Body()]) -> Ch
 )
 def delete_channel(channel_id: ChannelId) -> Response[None]:
     _changeable(channel_id)
-    store = services().store
-    used_by = store.count_channel_subscriptions(channel_id)
+    used_by = services().subscriptions.count_on_channel(channel_id)
     if used_by:
         raise conflict(
             f"channel {channel_id} is used by {used_by} subscription(s); delete them, or move them to "
             "another channel (PATCH notificationChannelId), first"
         )
-    store.delete_channel(channel_id)
+    services().channels.delete(channel_id)
     return no_content()
 
 

@@ -227,31 +227,7 @@ def notification_counts(project_id: ProjectId, subscription_id: SubscriptionId) 
 
 def _open_counts(subscription_id: str) -> tuple[dict[NotificationStatus, int], bool]:
     """Counts from the subscription's open-notifications index (status only), bounded."""
-    from herald.dal.store import _from_ddb, _to_ddb
-    from herald.names import GSI2_NAME, GSI2_PARTITION_KEY
-
-    store = services().store
-    counts: dict[NotificationStatus, int] = {}
-    kwargs: dict[str, Any] = {
-        "TableName": store.table,
-        "IndexName": GSI2_NAME,
-        "KeyConditionExpression": "#pk = :pk",
-        "ProjectionExpression": "#s",
-        "ExpressionAttributeNames": {"#pk": GSI2_PARTITION_KEY, "#s": "status"},
-        "ExpressionAttributeValues": _to_ddb({":pk": f"SUBSCRIPTION#{subscription_id}#OPEN"}),
-    }
-    seen = 0
-    while True:
-        resp = store.ddb.query(**kwargs)
-        for item in resp.get("Items", []):
-            status = NotificationStatus(_from_ddb(item).get("status", "pending"))
-            counts[status] = counts.get(status, 0) + 1
-            seen += 1
-        if not resp.get("LastEvaluatedKey"):
-            return counts, True
-        if seen >= MAX_COUNTED:
-            return counts, False
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return services().notifications.open_counts_at_most(subscription_id, MAX_COUNTED)
 
 
 class TestEventIn(_Strict):
@@ -362,7 +338,7 @@ def channel_attempt_stats(
         raise invalid("step", "must be 60, 300, 900 or 3600")
     if span / step > MAX_POINTS:
         raise invalid("step", f"too small for this range (at most {MAX_POINTS} points)")
-    points = channel_stats.ChannelStats(services().store).series(channel.id, since_ts, until_ts, step)
+    points = services().channel_stats.series(channel.id, since_ts, until_ts, step)
     return ChannelStatsOut(
         channelId=channel.id,
         since=clock.utc_iso(since_ts),

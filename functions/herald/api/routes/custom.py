@@ -62,7 +62,7 @@ def list_custom_codes(
     project_id: ProjectId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> CustomEventCodeList:
     check_project(project_id)
-    page = services().store.list_custom_codes_page(project_id, limit, cursor)
+    page = services().custom_codes.list_page(project_id, limit, cursor)
     return CustomEventCodeList(
         items=[CustomEventCodeOut.model_validate(c.model_dump()) for c in page.items], nextCursor=page.cursor
     )

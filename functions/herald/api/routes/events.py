@@ -21,12 +21,12 @@ from herald.api.views import accepted_out, responses
 from herald.domain import clock, jsontext, limits, versions
 from herald.domain.models import (
     EVENT_CODE_PATTERN,
-    PROJECT_ID_PATTERN,
     Event,
     Notification,
     NotificationStatus,
 )
 from herald.logic import accept
+from herald.names import PROJECT_ID_PATTERN
 
 router = new_router()
 TAG = ["Events"]
@@ -139,7 +139,7 @@ def list_events(
         check_project(project)
     since_ts = parse_time("since", since) if since is not None else None
     until_ts = parse_time("until", until) if until is not None else None
-    page = services().store.list_events(
+    page = services().events.list_page(
         project,
         limit,
         cursor,
@@ -159,7 +159,7 @@ def list_events(
     responses=responses(400, 404),
 )
 def get_event(event_id: EventId) -> EventOut:
-    event, notifications = services().store.get_event_with_notifications(event_id)
+    event, notifications = services().events.get_with_notifications(event_id)
     if event is None or not principal().can_access(event.projectId):
         raise not_found(f"event {event_id}")
     return event_out(event, notifications)

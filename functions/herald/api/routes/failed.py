@@ -42,7 +42,7 @@ def _out(n: Notification) -> NotificationOut:
 
 def _open(project_id: str, subscription_id: str, notification_id: str) -> Notification:
     project_subscriptions.get(project_id, subscription_id)
-    n = services().store.find_open_notification(subscription_id, notification_id)
+    n = services().notifications.find_open(subscription_id, notification_id)
     if n is None:
         raise not_found(f"failed notification {notification_id}")
     return n
@@ -62,7 +62,7 @@ def list_failed(
     cursor: Cursor = None,
 ) -> NotificationList:
     project_subscriptions.get(project_id, subscription_id)
-    page = services().store.list_failed_notifications(subscription_id, limit, cursor)
+    page = services().notifications.list_failed(subscription_id, limit, cursor)
     return NotificationList(items=[_out(n) for n in page.items], nextCursor=page.cursor)
 
 
@@ -97,7 +97,7 @@ def reprocess_failed(
     restarted = failed_notifications.reprocess_one(services(), n)
     if not restarted:
         raise conflict(f"notification {notification_id} changed meanwhile; read it again")
-    current = services().store.get_notification(n.eventId, n.subscriptionId)
+    current = services().notifications.get(n.eventId, n.subscriptionId)
     if current is None:
         raise not_found(f"failed notification {notification_id}")
     return _out(current)

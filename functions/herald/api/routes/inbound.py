@@ -65,12 +65,12 @@ def create_inbound_webhook(
 @router.get(BASE, summary="List a project's inbound webhooks", tags=TAG, responses=responses(400, 404))
 def list_inbound_webhooks(project_id: ProjectId) -> InboundWebhookList:
     check_project(project_id)
-    return InboundWebhookList(items=[_out(h) for h in services().store.list_inbound_webhooks(project_id)])
+    return InboundWebhookList(items=[_out(h) for h in services().inbound_webhooks.list_all(project_id)])
 
 
 def _get(project_id: str, webhook_id: str) -> InboundWebhook:
     check_project(project_id)
-    hook = services().store.get_inbound_webhook(project_id, webhook_id)
+    hook = services().inbound_webhooks.get(project_id, webhook_id)
     if hook is None:
         raise not_found(f"inbound webhook {webhook_id}")
     return hook

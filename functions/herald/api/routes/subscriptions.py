@@ -34,7 +34,7 @@ BASE = "/api/projects/<project_id>/notificationSubscriptions"
 
 
 def _save(sub: Subscription) -> SubscriptionOut:
-    if not services().store.replace_subscription(sub):
+    if not services().subscriptions.replace(sub):
         raise not_found(f"subscription {sub.id}")
     return subscription_out(sub)
 
@@ -184,9 +184,8 @@ def _blocking_message(
 )
 def delete_subscription(project_id: ProjectId, subscription_id: SubscriptionId) -> Response[None]:
     sub = project_subscriptions.get(project_id, subscription_id)
-    store = services().store
-    counts = store.open_notification_counts(subscription_id)
+    counts = services().notifications.open_counts(subscription_id)
     if any(counts.values()):
         raise conflict(_blocking_message(project_id, subscription_id, sub.notificationChannelId, counts))
-    store.delete_subscription(project_id, subscription_id)
+    services().subscriptions.delete(project_id, subscription_id)
     return no_content()

@@ -44,22 +44,18 @@ class LocalResources:
 
 
 def create_table(ddb: Any, table_name: str) -> None:
-    attrs = [
-        names.TABLE_PARTITION_KEY,
-        names.TABLE_SORT_KEY,
-        names.GSI1_PARTITION_KEY,
-        names.GSI1_SORT_KEY,
-        names.GSI2_PARTITION_KEY,
-        names.GSI2_SORT_KEY,
-    ]
+    """Herald's table from its schema in `herald.names`, the definition CDK deploys too."""
+    partition, sort = names.TABLE_KEY
     try:
         ddb.create_table(
             TableName=table_name,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+            AttributeDefinitions=[
+                {"AttributeName": a, "AttributeType": "S"} for a in names.TABLE_KEY_ATTRIBUTES
+            ],
             KeySchema=[
-                {"AttributeName": names.TABLE_PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": names.TABLE_SORT_KEY, "KeyType": "RANGE"},
+                {"AttributeName": partition, "KeyType": "HASH"},
+                {"AttributeName": sort, "KeyType": "RANGE"},
             ],
             GlobalSecondaryIndexes=[
                 {
@@ -70,10 +66,7 @@ def create_table(ddb: Any, table_name: str) -> None:
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
-                for index, pk, sk in (
-                    (names.GSI1_NAME, names.GSI1_PARTITION_KEY, names.GSI1_SORT_KEY),
-                    (names.GSI2_NAME, names.GSI2_PARTITION_KEY, names.GSI2_SORT_KEY),
-                )
+                for index, pk, sk in names.TABLE_INDEXES
             ],
         )
     except ClientError as exc:

@@ -106,7 +106,7 @@ class LocalRuntime:
         settings_module.reset_settings()
         services.reset_services()
         svc = services.get_services()
-        auth.register_key(svc.store, self.config.api_key, projects=[], admin=True, name="herald dev")
+        auth.register_key(svc.api_keys, self.config.api_key, projects=[], admin=True, name="herald dev")
 
         from herald.dev.local.api_server import ApiServer
         from herald.dev.local.pollers import Scheduler, SqsPoller
@@ -203,13 +203,11 @@ Ctrl-C stops everything.""",
         from herald.api import auth
         from herald.logic import console_sessions, services
 
-        store = services.get_services().store
-        key = auth.authenticate(store, self.config.api_key)
+        svc = services.get_services()
+        key = auth.authenticate(svc.api_keys, self.config.api_key)
         if key is None:
             return f"{self._api.url}/console/"
-        token, _ = console_sessions.create_link(
-            console_sessions.ConsoleStore(store), key, None, console_sessions.MAX_LINK_SECONDS
-        )
+        token, _ = console_sessions.create_link(svc.console, key, None, console_sessions.MAX_LINK_SECONDS)
         return f"{self._api.url}/console/#link={token}"
 
     def wait(self) -> None:

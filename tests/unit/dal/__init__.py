@@ -1,0 +1,1 @@
+"""Data access: each entity module against the real table layout in moto."""

@@ -8,7 +8,7 @@ from standardwebhooks import Webhook
 
 from herald.domain.messages import DeliverNotification
 from herald.domain.models import ChannelType
-from herald.logic import accept, delivery, routing
+from herald.logic import accept, delivery, lifecycle, routing
 from herald.logic.services import Services
 from herald.targets.http import run
 from tests.conftest import Receiver
@@ -62,7 +62,7 @@ def test_failure_schedules_the_next_attempt(services: Services, receiver: Receiv
 
     decision = run(delivery.deliver(services, message, receive_count=1))
 
-    assert decision == delivery.Decision("retry", retry_in=0)
+    assert decision == delivery.Decision("retry", lifecycle.retry_after(0, "HTTP 500"))
     event, [n] = services.store.get_event_with_notifications(message.eventId)
     assert (event.status, n.status, n.lastError) == ("retryable", "retryable", "HTTP 500")
 
@@ -73,7 +73,7 @@ def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
     receiver.statuses = [500, 500, 503]
     message, _ = _routed(services, receiver.url)
     decisions = [run(delivery.deliver(services, message, receive_count=n)) for n in (1, 2, 3)]
-    assert decisions[-1] == delivery.Decision("failed", exhausted=True)
+    assert decisions[-1] == delivery.Decision("failed", lifecycle.dead_letter("attempts exhausted: HTTP 503"))
     event, [n] = services.store.get_event_with_notifications(message.eventId)
     assert (event.status, n.status, len(n.attempts)) == ("failed", "failed", 3)
 
@@ -100,7 +100,7 @@ def test_duplicate_message_for_a_delivered_notification_is_skipped(
 ) -> None:
     message, _ = _routed(services, receiver.url)
     run(delivery.deliver(services, message, receive_count=1))
-    assert run(delivery.deliver(services, message, receive_count=1)) == delivery.Decision("skipped")
+    assert run(delivery.deliver(services, message, receive_count=1)).outcome == "skipped"
     assert len(receiver.requests) == 1
 
 

@@ -118,11 +118,10 @@ def test_an_ordered_delivery_that_failed_for_good_leaves_its_group_at_once(
     monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")  # one attempt only
     reset_settings()
     svc = build_services(get_settings())
-    monkeypatch.setattr("herald.handlers.deliver.get_services", lambda: svc)
     failing = subscription(svc.store, channel(svc.store, REFUSED).id, ordered=True)
     event_ids = _post_and_route(svc, 2)
 
-    result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"))
+    result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"), services=svc)
 
     assert result == {"batchItemFailures": []}
     statuses = [svc.store.get_notification(e, failing.id).status for e in event_ids]

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from herald.dal.store import PK, SK, _from_ddb, _to_ddb, conditional_write
 from herald.domain import catalog, clock
 from herald.domain.models import Event
-from herald.logic import accept
+from herald.logic import emit
 from herald.logic.services import Services
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, TABLE_TTL_ATTRIBUTE
 
@@ -73,12 +73,12 @@ def observe(services: Services, event: Event) -> None:
             ExpressionAttributeValues=_to_ddb({":s": status, ":p": payload_json, ":x": expires}),
         )
         if status in SUCCESS_STATES and event.eventCode != SUCCESS_CODE:
-            accept.accept_event(
+            emit.emit(
                 services,
                 event.projectId,
                 SUCCESS_CODE,
                 event.payload,
-                client_id=f"transfer-succeeded:{transfer_id}",
+                key=f"transfer-succeeded:{transfer_id}",
                 description="Data transfer success",
                 timestamp=event.timestamp,
             )
@@ -153,13 +153,13 @@ def _claim_stall(services: Services, item: dict[str, Any], now: float) -> bool:
 
 def _emit_stalled(services: Services, item: dict[str, Any]) -> None:
     payload = json.loads(item["lastPayload"])
-    accept.accept_event(
+    emit.emit(
         services,
         item["projectId"],
         STALLED_CODE,
         payload,
         # One event per stall: the stall is identified by the progress it stalled after.
-        client_id=f"transfer-stalled:{item['transferId']}:{item['lastProgressAt']}",
+        key=f"transfer-stalled:{item['transferId']}:{item['lastProgressAt']}",
         description="Data transfer stalled",
     )
     logger.info("transfer stalled", project=item["projectId"], transfer=item["transferId"])

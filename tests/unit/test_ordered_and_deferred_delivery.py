@@ -12,9 +12,9 @@ from herald.handlers import deliver
 from herald.handlers import route as route_handler
 from herald.logic import accept, endpoint_health
 from herald.logic.services import Services
+from tests import events
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
-from tests.unit.test_handlers import _sqs_event
 
 REFUSED = "http://127.0.0.1:1/hook"  # nothing listens: every attempt fails
 
@@ -26,14 +26,14 @@ def _post_and_route(services: Services, n: int) -> list[str]:
         ids.append(event.id)
         # One event per routing batch: the order routing sends them in is the order posted.
         result = route_handler.handler(
-            _sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f")
+            events.received(services.queues.sqs, services.queues.events_url, "sqs_route"), LocalContext("f")
         )
         assert result == {"batchItemFailures": []}
     return ids
 
 
 def _fifo_batch(services: Services, resources: LocalResources) -> dict[str, Any]:
-    return _sqs_event(services.queues.sqs, resources.ordered_deliveries_queue_url)
+    return events.received(services.queues.sqs, resources.ordered_deliveries_queue_url, "sqs_deliver_ordered")
 
 
 def _bodies(records: list[dict[str, Any]]) -> list[DeliverNotification]:
@@ -48,7 +48,7 @@ def test_a_deferred_delivery_is_sent_again_later_and_not_reported_failed(
     _post_and_route(services, 1)
     endpoint_health.health_store(services).pause(ch.id, clock.now() + 60, clock.now())
     sqs = services.queues.sqs
-    event = _sqs_event(sqs, services.queues.deliveries_url)
+    event = events.received(sqs, services.queues.deliveries_url, "sqs_deliver")
 
     result = deliver.handler(event, LocalContext("deliver"))
 

@@ -252,8 +252,8 @@ class Instruments:
         ]
         deliver, reserve, send = (original for _, _, original in self._originals)
 
-        async def counted(services: Any, message: Any, receive_count: int) -> Any:
-            decision = await deliver(services, message, receive_count)
+        async def counted(services: Any, message: Any, receive_count: int, **kwargs: Any) -> Any:
+            decision = await deliver(services, message, receive_count, **kwargs)
             with self.lock:
                 self.counts[decision.outcome] += 1
             return decision

@@ -45,14 +45,14 @@ def test_a_crash_while_recording_one_attempt_fails_only_that_record_which_is_ret
 ) -> None:
     event_id, subs = _fan_out(world, faulty.url)
     victim = subs[1].id
-    real_settle = delivery._settle_attempt
+    real_settle = delivery.record_attempt
 
     def settle(services: Any, message: DeliverNotification, *args: Any) -> Any:
         if message.subscriptionId == victim:
             raise Crash("injected crash while recording the attempt")
         return real_settle(services, message, *args)
 
-    monkeypatch.setattr(delivery, "_settle_attempt", settle)
+    monkeypatch.setattr(delivery, "record_attempt", settle)
     assert world.pump.once("deliver") == 3
 
     [failed] = world.pump.failures("deliver")
@@ -65,7 +65,7 @@ def test_a_crash_while_recording_one_attempt_fails_only_that_record_which_is_ret
     assert (state[victim].status, state[victim].attempts) == (NotificationStatus.PENDING, [])
     assert state["event"].status == NotificationStatus.PENDING
 
-    monkeypatch.setattr(delivery, "_settle_attempt", real_settle)
+    monkeypatch.setattr(delivery, "record_attempt", real_settle)
     world.pump.drain()
 
     state = _notifications(world, event_id)
@@ -83,14 +83,14 @@ def test_a_record_that_crashes_before_sending_every_time_ends_failed_through_the
 ) -> None:
     event_id, subs = _fan_out(world, faulty.url)
     victim = subs[0].id
-    real_prepare = delivery._prepare
+    real_prepare = delivery.prepare
 
     def prepare(services: Any, message: DeliverNotification, *args: Any) -> Any:
         if message.subscriptionId == victim:
             raise Crash("injected crash before the send")
         return real_prepare(services, message, *args)
 
-    monkeypatch.setattr(delivery, "_prepare", prepare)
+    monkeypatch.setattr(delivery, "prepare", prepare)
     world.pump.drain()
 
     # Three receives (maxReceiveCount = 3 attempts for schedule 0,0), then the DLQ and reprocess.
@@ -119,14 +119,14 @@ def test_a_crash_after_the_send_every_time_ends_failed_although_the_receiver_has
     ends failed (visible, reprocessable), and the receiver saw it once per try."""
     event_id, subs = _fan_out(world, faulty.url, subscribers=2)
     victim = subs[0].id
-    real_settle = delivery._settle_attempt
+    real_settle = delivery.record_attempt
 
     def settle(services: Any, message: DeliverNotification, *args: Any) -> Any:
         if message.subscriptionId == victim:
             raise Crash("injected crash while recording the attempt")
         return real_settle(services, message, *args)
 
-    monkeypatch.setattr(delivery, "_settle_attempt", settle)
+    monkeypatch.setattr(delivery, "record_attempt", settle)
     world.pump.drain()
 
     state = _notifications(world, event_id)
@@ -197,7 +197,7 @@ def test_the_dead_letter_reason_counts_the_tries_that_were_made(
     def prepare(services: Any, message: DeliverNotification, *args: Any) -> Any:
         raise Crash("injected crash before the send")
 
-    monkeypatch.setattr(delivery, "_prepare", prepare)
+    monkeypatch.setattr(delivery, "prepare", prepare)
     world.pump.drain()
 
     assert sum(len(b) for b in world.pump.failures("deliver")) == 3

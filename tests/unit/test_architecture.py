@@ -33,12 +33,14 @@ def _private_imports(path: Path) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("herald"):
             found += [f"{node.module}.{a.name}" for a in node.names if _is_private(a.name)]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.fullmatch(r"herald(\.\w+)+", node.value)
+            and _is_private(node.value.rsplit(".", 1)[1])
+        ):
             # monkeypatch.setattr("herald.x._y", ...) and mock.patch("herald.x._y")
-            if re.fullmatch(r"herald(\.\w+)+", node.value):
-                last = node.value.rsplit(".", 1)[1]
-                if _is_private(last):
-                    found.append(node.value)
+            found.append(node.value)
     return found
 
 

@@ -10,6 +10,7 @@ from herald import names
 from herald.domain.settings import get_settings, reset_settings
 from herald.logic import bridge
 from herald.logic.services import Services, build_services
+from tests import events
 
 ENVELOPE = {
     "correlationId": "2471d3e2-f3b9-434c-ae83-c7c7d3dcb4e0",
@@ -108,21 +109,14 @@ def test_the_ingest_function_logs_which_event_a_redelivery_was_recognised_as(
 
     logged: list[tuple[str, dict]] = []
     monkeypatch.setattr(bridge_handler.logger, "info", lambda msg, **kw: logged.append((msg, kw)))
-    record = {
-        "messageId": "m-1",
-        "receiptHandle": "r",
-        "body": json.dumps(ENVELOPE),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:herald-ingest",
-    }
+    sample = events.load("sqs_bridge")  # ICA's seed envelope, straight to the ingest queue
+    [record] = sample["Records"]
     for _ in range(2):  # SQS delivered the same envelope twice
-        bridge_handler.handler({"Records": [record]}, LocalContext("ingest"))
+        bridge_handler.handler(sample, LocalContext("ingest"), services=services)
     [(message, fields)] = [(m, f) for m, f in logged if "recognised" in m]
     assert message == "bridged message recognised as an existing event"
     assert (fields["rule"], fields["matched"], fields["message_id"]) == (
         "correlation_id",
-        ENVELOPE["correlationId"],
-        "m-1",
+        json.loads(record["body"])["correlationId"],
+        record["messageId"],
     )

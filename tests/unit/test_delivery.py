@@ -7,9 +7,11 @@ import json
 from standardwebhooks import Webhook
 
 from herald.domain.messages import DeliverNotification
-from herald.domain.models import ChannelType
-from herald.logic import accept, delivery, routing
+from herald.domain.models import ChannelType, NotificationStatus
+from herald.logic import accept, delivery, lifecycle, routing
+from herald.logic.lifecycle import Action
 from herald.logic.services import Services
+from herald.targets.base import Outcome
 from herald.targets.http import run
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
@@ -62,7 +64,7 @@ def test_failure_schedules_the_next_attempt(services: Services, receiver: Receiv
 
     decision = run(delivery.deliver(services, message, receive_count=1))
 
-    assert decision == delivery.Decision("retry", retry_in=0)
+    assert decision == delivery.Decision("retry", lifecycle.retry_after(0, "HTTP 500"))
     event, [n] = services.events.get_with_notifications(message.eventId)
     assert (event.status, n.status, n.lastError) == ("retryable", "retryable", "HTTP 500")
 
@@ -73,7 +75,7 @@ def test_last_failed_attempt_is_failed_and_handed_to_the_dead_letter_queue(
     receiver.statuses = [500, 500, 503]
     message, _ = _routed(services, receiver.url)
     decisions = [run(delivery.deliver(services, message, receive_count=n)) for n in (1, 2, 3)]
-    assert decisions[-1] == delivery.Decision("failed", exhausted=True)
+    assert decisions[-1] == delivery.Decision("failed", lifecycle.dead_letter("attempts exhausted: HTTP 503"))
     event, [n] = services.events.get_with_notifications(message.eventId)
     assert (event.status, n.status, len(n.attempts)) == ("failed", "failed", 3)
 
@@ -100,7 +102,7 @@ def test_duplicate_message_for_a_delivered_notification_is_skipped(
 ) -> None:
     message, _ = _routed(services, receiver.url)
     run(delivery.deliver(services, message, receive_count=1))
-    assert run(delivery.deliver(services, message, receive_count=1)) == delivery.Decision("skipped")
+    assert run(delivery.deliver(services, message, receive_count=1)).outcome == "skipped"
     assert len(receiver.requests) == 1
 
 
@@ -140,3 +142,45 @@ def test_concurrent_deliveries_of_one_event_leave_it_success(services: Services,
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda m: run(delivery.deliver(services, m, 1)), messages))
     assert services.events.get(event.id).status == "success"
+
+
+def _failed(status: int = 500, retry_after: int | None = None, retryable: bool = True) -> Outcome:
+    return Outcome(
+        success=False,
+        duration_ms=5,
+        http_status=status,
+        error=f"HTTP {status}",
+        retry_after=retry_after,
+        retryable=retryable,
+    )
+
+
+def test_a_failed_attempt_with_attempts_left_is_retried_after_the_schedules_delay() -> None:
+    verdict = lifecycle.after_attempt(_failed(), attempts_before=1, schedule=(5, 300), ordered=False)
+    assert verdict == lifecycle.Verdict(NotificationStatus.RETRYABLE, lifecycle.retry_after(300, "HTTP 500"))
+
+
+def test_the_last_failed_attempt_goes_to_the_dead_letter_queue_but_leaves_an_ordered_group_at_once() -> None:
+    standard = lifecycle.after_attempt(_failed(), attempts_before=2, schedule=(5, 300), ordered=False)
+    ordered = lifecycle.after_attempt(_failed(), attempts_before=2, schedule=(5, 300), ordered=True)
+    assert (standard.status, standard.disposition.action) == (NotificationStatus.FAILED, Action.DEAD_LETTER)
+    assert (ordered.status, ordered.disposition.action) == (NotificationStatus.FAILED, Action.DONE)
+
+
+def test_gone_or_unretryable_failures_are_done_with_whatever_attempts_remain() -> None:
+    for outcome in (_failed(410), _failed(413, retryable=False)):
+        verdict = lifecycle.after_attempt(outcome, attempts_before=0, schedule=(5, 300), ordered=False)
+        assert (verdict.status, verdict.disposition.action) == (NotificationStatus.FAILED, Action.DONE)
+
+
+def test_retry_after_is_honoured_within_the_schedules_longest_delay() -> None:
+    asked = lifecycle.after_attempt(_failed(429, retry_after=60), 0, (5, 300), ordered=False)
+    too_long = lifecycle.after_attempt(_failed(429, retry_after=9999), 0, (5, 300), ordered=False)
+    assert (asked.disposition.seconds, too_long.disposition.seconds) == (60, 300)
+
+
+def test_a_held_back_delivery_is_re_sent_but_keeps_its_place_in_an_ordered_group() -> None:
+    assert lifecycle.held_back(2.1, "the channel's rate limit", ordered=False) == lifecycle.resend_after(
+        3, "the channel's rate limit"
+    )
+    assert lifecycle.held_back(0.0, "paused", ordered=True) == lifecycle.retry_after(1, "paused")

@@ -12,7 +12,7 @@ from herald.domain.circuit import CircuitState
 from herald.domain.messages import DeliverNotification, RouteEvent
 from herald.domain.models import Channel, NotificationStatus
 from herald.domain.settings import get_settings, reset_settings
-from herald.logic import accept, delivery, endpoint_health, operational, routing
+from herald.logic import accept, delivery, endpoint_health, lifecycle, operational, routing
 from herald.logic.services import Services, build_services
 from herald.targets.http import run
 from tests.conftest import Receiver
@@ -137,8 +137,11 @@ def test_an_open_circuit_defers_deliveries_without_sending_or_using_an_attempt(
 
     decision = _deliver(svc, messages[3])
 
-    assert (decision.outcome, decision.deferred, decision.retry_in) == ("deferred", True, 60)
-    assert "circuit is open" in decision.reason
+    assert (decision.outcome, decision.disposition) == (
+        "deferred",
+        lifecycle.resend_after(60, decision.disposition.reason),
+    )
+    assert "circuit is open" in decision.disposition.reason
     assert len(receiver.requests) == 3
     n = svc.notifications.get(messages[3].eventId, messages[3].subscriptionId)
     assert (n.status, n.attempts) == (NotificationStatus.PENDING, [])
@@ -170,7 +173,7 @@ def test_a_mostly_failing_window_opens_the_circuit(
 
     health = _health(services, ch)
     assert (health.state, health.windowAttempts, health.windowFailures) == (CircuitState.OPEN, 10, 7)
-    assert _deliver(services, messages[10]).deferred
+    assert _deliver(services, messages[10]).outcome == "deferred"
 
 
 def test_other_channels_are_untouched_by_an_open_circuit(
@@ -315,8 +318,8 @@ def test_retry_after_pauses_the_whole_channel(
     assert _deliver(svc, first).outcome == "retry"
     decision = _deliver(svc, second)
 
-    assert (decision.deferred, decision.retry_in) == (True, 30)
-    assert "Retry-After" in decision.reason
+    assert (decision.outcome, decision.disposition.seconds) == ("deferred", 30)
+    assert "Retry-After" in decision.disposition.reason
     assert _health(svc, ch).state is CircuitState.CLOSED  # throttling is not failing
     fake_clock.advance(31)
     assert _deliver(svc, second).outcome == "delivered"
@@ -379,9 +382,9 @@ def test_deferrals_do_not_advance_the_retry_schedule(
     fake_clock.advance(6)
     second = _deliver(services, message)  # attempt 2: 500
 
-    assert (first.outcome, first.retry_in) == ("retry", 7)
-    assert deferred.deferred
-    assert (second.outcome, second.retry_in) == ("retry", 9)
+    assert (first.outcome, first.disposition.seconds) == ("retry", 7)
+    assert deferred.outcome == "deferred"
+    assert (second.outcome, second.disposition.seconds) == ("retry", 9)
     n = services.notifications.get(message.eventId, message.subscriptionId)
     assert [a.httpStatus for a in n.attempts] == [429, 500]
 
@@ -421,7 +424,7 @@ def test_deliveries_held_back_by_a_long_open_circuit_stay_away_longer(
     decision = _deliver(svc, messages[3])
 
     # A quarter of the 3,000 s it has been failing (not the 60 s cool-down), at most 900 s.
-    assert (decision.deferred, decision.retry_in) == (True, 750)
+    assert (decision.outcome, decision.disposition.seconds) == ("deferred", 750)
 
 
 def test_a_health_update_that_fails_does_not_fail_the_recorded_delivery(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,23 +10,18 @@ import pytest
 from herald import names
 from herald.dal.subscriptions import SubscriptionStore
 from herald.dev.local.lambda_context import LocalContext
-from herald.dev.local.pollers import SqsPoller
+from herald.domain import ids
 from herald.domain.settings import reset_settings
-from herald.handlers import deliver, reprocess
+from herald.handlers import api, bridge, deliver, reprocess, scheduled
 from herald.handlers import route as route_handler
 from herald.logic import accept
 from herald.logic.services import Services, reset_services
+from tests import events
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
 
-
-def _sqs_event(sqs: Any, queue_url: str) -> dict[str, Any]:
-    poller = SqsPoller.__new__(SqsPoller)
-    poller.queue_arn = f"arn:aws:sqs:us-east-1:123456789012:{queue_url.rsplit('/', 1)[1]}"
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])[
-        "Messages"
-    ]
-    return {"Records": [poller._record(m) for m in messages]}
+# An envelope naming no project (and no default project configured): the bridge refuses it.
+ANALYSIS_ENVELOPE = {"correlationId": "c-2", "eventCode": "ICA_EXEC_002", "payload": ANALYSIS}
 
 
 def _routed_event(services: Services, address: str) -> None:
@@ -33,13 +29,15 @@ def _routed_event(services: Services, address: str) -> None:
     subscription(services, ch.id)
     accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs = services.queues.sqs
-    result = route_handler.handler(_sqs_event(sqs, services.queues.events_url), LocalContext("filter"))
+    result = route_handler.handler(
+        events.received(sqs, services.queues.events_url, "sqs_route"), LocalContext("filter")
+    )
     assert result == {"batchItemFailures": []}
 
 
 def test_deliver_handler_reports_success_with_no_failures(services: Services, receiver: Receiver) -> None:
     _routed_event(services, receiver.url)
-    event = _sqs_event(services.queues.sqs, services.queues.deliveries_url)
+    event = events.received(services.queues.sqs, services.queues.deliveries_url, "sqs_deliver")
     assert deliver.handler(event, LocalContext("deliver")) == {"batchItemFailures": []}
     assert len(receiver.requests) == 1
 
@@ -53,7 +51,7 @@ def test_failed_delivery_is_reported_and_hidden_for_the_backoff_delay(
     receiver.statuses = [500]
     _routed_event(services, receiver.url)
     sqs = services.queues.sqs
-    event = _sqs_event(sqs, services.queues.deliveries_url)
+    event = events.received(sqs, services.queues.deliveries_url, "sqs_deliver")
 
     result = deliver.handler(event, LocalContext("deliver"))
 
@@ -66,7 +64,7 @@ def test_poison_message_fails_its_record_only(services: Services, receiver: Rece
     _routed_event(services, receiver.url)
     sqs = services.queues.sqs
     sqs.send_message(QueueUrl=services.queues.deliveries_url, MessageBody="{not json")
-    event = _sqs_event(sqs, services.queues.deliveries_url)
+    event = events.received(sqs, services.queues.deliveries_url, "sqs_deliver")
     poison = [r["messageId"] for r in event["Records"] if r["body"] == "{not json"]
 
     result = deliver.handler(event, LocalContext("deliver"))
@@ -81,7 +79,9 @@ def test_reprocess_handler_settles_a_dead_letter(services: Services) -> None:
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
     sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"kind":"event","eventId":"{event.id}","projectId":"p1"}}')
 
-    assert reprocess.handler(_sqs_event(sqs, dlq), LocalContext("reprocess")) == {"batchItemFailures": []}
+    assert reprocess.handler(events.received(sqs, dlq, "sqs_reprocess"), LocalContext("reprocess")) == {
+        "batchItemFailures": []
+    }
     assert services.events.get(event.id).status == "failed"
 
 
@@ -122,8 +122,10 @@ def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(services: Services
         slow_sub = subscription(services, slow_channel.id)
         subscription(services, fast_channel.id)
         accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-        route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
-        batch = _sqs_event(services.queues.sqs, services.queues.deliveries_url)
+        route_handler.handler(
+            events.received(services.queues.sqs, services.queues.events_url, "sqs_route"), LocalContext("f")
+        )
+        batch = events.received(services.queues.sqs, services.queues.deliveries_url, "sqs_deliver")
         assert len(batch["Records"]) == 2
         # The slow target's record first: a sequential sender would be stuck on it.
         batch["Records"].sort(key=lambda r: slow_sub.id not in r["body"])
@@ -151,7 +153,7 @@ def test_filter_handler_reads_a_batchs_subscriptions_once_per_project_and_code(
         return read(store, project_id, codes)
 
     monkeypatch.setattr(SubscriptionStore, "for_codes", counted)
-    batch = _sqs_event(services.queues.sqs, services.queues.events_url)
+    batch = events.received(services.queues.sqs, services.queues.events_url, "sqs_route")
     assert len(batch["Records"]) == 6
 
     assert route_handler.handler(batch, LocalContext("filter")) == {"batchItemFailures": []}
@@ -169,10 +171,48 @@ def test_a_subscription_created_between_batches_is_seen_by_the_next_batch(
     ch = channel(services, receiver.url)
     subscription(services, ch.id)
     accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
-    route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+    route_handler.handler(
+        events.received(services.queues.sqs, services.queues.events_url, "sqs_route"), LocalContext("f")
+    )
     later = subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": "a2"})
 
-    route_handler.handler(_sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f"))
+    route_handler.handler(
+        events.received(services.queues.sqs, services.queues.events_url, "sqs_route"), LocalContext("f")
+    )
 
     assert services.notifications.get(event.id, later.id) is not None
+
+
+def test_bridge_handler_ingests_an_ica_envelope_wrapped_by_sns(services: Services) -> None:
+    sample = events.load("sqs_bridge_sns")
+    envelope = json.loads(json.loads(sample["Records"][0]["body"])["Message"])
+
+    assert bridge.handler(sample, LocalContext("ingest"), services=services) == {"batchItemFailures": []}
+
+    stored = services.events.get(ids.event_id_for("prj-1", envelope["correlationId"]))
+    assert stored is not None
+    assert (stored.eventCode, stored.payload) == (envelope["eventCode"], envelope["payload"])
+
+
+def test_bridge_handler_fails_only_the_record_it_cannot_attribute(services: Services) -> None:
+    sample = events.load("sqs_bridge")
+    unattributed = {**sample["Records"][0], "messageId": "m-2", "body": json.dumps({**ANALYSIS_ENVELOPE})}
+    sample["Records"].append(unattributed)
+
+    result = bridge.handler(sample, LocalContext("ingest"), services=services)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+
+def test_scheduled_handler_reports_what_it_found_on_the_rules_event(services: Services) -> None:
+    result = scheduled.handler(
+        events.load("eventbridge_schedule"), LocalContext("scheduled"), services=services
+    )
+    assert result == {"stalled": 0, "requeued": 0}
+
+
+def test_api_handler_answers_an_api_gateway_proxy_request() -> None:
+    response = api.handler(events.load("apigw_rest_proxy"), LocalContext("api"))
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "ok"

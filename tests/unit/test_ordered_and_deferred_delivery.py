@@ -12,9 +12,9 @@ from herald.handlers import deliver
 from herald.handlers import route as route_handler
 from herald.logic import accept
 from herald.logic.services import Services
+from tests import events
 from tests.conftest import Receiver
 from tests.unit.builders import ANALYSIS, channel, subscription
-from tests.unit.test_handlers import _sqs_event
 
 REFUSED = "http://127.0.0.1:1/hook"  # nothing listens: every attempt fails
 
@@ -26,14 +26,14 @@ def _post_and_route(services: Services, n: int) -> list[str]:
         ids.append(event.id)
         # One event per routing batch: the order routing sends them in is the order posted.
         result = route_handler.handler(
-            _sqs_event(services.queues.sqs, services.queues.events_url), LocalContext("f")
+            events.received(services.queues.sqs, services.queues.events_url, "sqs_route"), LocalContext("f")
         )
         assert result == {"batchItemFailures": []}
     return ids
 
 
 def _fifo_batch(services: Services, resources: LocalResources) -> dict[str, Any]:
-    return _sqs_event(services.queues.sqs, resources.ordered_deliveries_queue_url)
+    return events.received(services.queues.sqs, resources.ordered_deliveries_queue_url, "sqs_deliver_ordered")
 
 
 def _bodies(records: list[dict[str, Any]]) -> list[DeliverNotification]:
@@ -48,7 +48,7 @@ def test_a_deferred_delivery_is_sent_again_later_and_not_reported_failed(
     _post_and_route(services, 1)
     services.channel_health.pause(ch.id, clock.now() + 60, clock.now())
     sqs = services.queues.sqs
-    event = _sqs_event(sqs, services.queues.deliveries_url)
+    event = events.received(sqs, services.queues.deliveries_url, "sqs_deliver")
 
     result = deliver.handler(event, LocalContext("deliver"))
 
@@ -118,11 +118,10 @@ def test_an_ordered_delivery_that_failed_for_good_leaves_its_group_at_once(
     monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")  # one attempt only
     reset_settings()
     svc = build_services(get_settings())
-    monkeypatch.setattr("herald.handlers.deliver.get_services", lambda: svc)
-    failing = subscription(svc, channel(svc, REFUSED).id, ordered=True)
+    failing = subscription(svc.store, channel(svc.store, REFUSED).id, ordered=True)
     event_ids = _post_and_route(svc, 2)
 
-    result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"))
+    result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"), services=svc)
 
     assert result == {"batchItemFailures": []}
     statuses = [svc.notifications.get(e, failing.id).status for e in event_ids]

@@ -58,6 +58,10 @@ class Queues:
         if ordered:
             self.send(ordered_url, ordered, fifo=lambda m: (m.subscriptionId, m.notificationId))
 
+    def resend(self, queue_url: str, body: str, delay_seconds: int) -> None:
+        """A copy of a received message (a standard queue's), back after `delay_seconds`."""
+        self.sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
+
     def change_visibility(self, queue_url: str, receipt_handle: str, seconds: int) -> None:
         self.sqs.change_message_visibility(
             QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds

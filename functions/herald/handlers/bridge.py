@@ -1,27 +1,26 @@
-"""Ingest function: the bridge's queue (ICA's envelopes, directly or through the ingest topic)."""
+"""Bridge (ingest) function: the ingest queue (ICA's envelopes, directly or through the ingest topic)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from herald.handlers.coldstart import frozen_imports
 
 with frozen_imports():  # the cold start's imports, without garbage collections (see coldstart)
     from aws_lambda_powertools.metrics import MetricUnit
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+    from herald.handlers import batch
     from herald.handlers.observability import logger, metrics
     from herald.logic import bridge
-    from herald.logic.services import get_services
-
-# Report an all-failed batch item by item too: one bad message is not a function error.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    from herald.logic.services import Services, get_services
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, services: Services) -> None:
     try:
-        accepted = bridge.ingest_message(get_services(), record.body)
+        accepted = bridge.ingest_message(services, record.body)
     except bridge.BridgeError as exc:
         # Fails the record: after the queue's maxReceiveCount it waits in the ingest DLQ.
         logger.error("bridged message refused", reason=str(exc), message_id=record.message_id)
@@ -44,7 +43,8 @@ def record_handler(record: SQSRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def handler(
+    event: dict[str, Any], context: Any, services: Services | None = None
+) -> PartialItemFailureResponse:
+    services = services or get_services()
+    return batch.process(event, context, functools.partial(record_handler, services=services))

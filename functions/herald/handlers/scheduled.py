@@ -12,13 +12,13 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
 
     from herald.handlers.observability import logger, metrics
     from herald.logic import accept, transfers
-    from herald.logic.services import get_services
+    from herald.logic.services import Services, get_services
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    services = get_services()
+def handler(event: dict[str, Any], context: Any, services: Services | None = None) -> dict[str, int]:
+    services = services or get_services()
     stalled = transfers.report_stalled(services)
     metrics.add_metric(name="TransfersStalled", unit=MetricUnit.Count, value=stalled)
     requeued = accept.requeue_unqueued(services)  # logged when there were any

@@ -1,16 +1,14 @@
-"""Accepting an event: validate, store once, queue for routing, and derive what it implies.
+"""Accepting an event from outside: validate, store once, queue for routing, derive what it implies.
 
-Derived events (ICA seed: subscribers to ICA_EXEC_002 and to ICA_EXEC_028 are both notified when
-an analysis succeeds). When an analysis status change (ICA_EXEC_028) reaches a final state, Herald
-also emits the specific event: ICA_EXEC_002 for SUCCEEDED, ICA_EXEC_001 for FAILED and
-FAILED_FINAL, ICA_EXEC_027 for ABORTED, each its own event with its own id and `derivedFrom`
-naming the original. The seed has no status-change code for workflow sessions or base jobs, so
-nothing is derived for them.
+This is the entrance for external events only: the API's `POST .../events`, custom events, the
+bridge's queue and topic, and One Codex's webhooks. Herald's own events (derived, transfer and
+operational events) go out through herald.logic.emit, which says where the line runs and why.
 
-A platform may post the specific code itself too. One analysis reaching one final state is one
-fact, so specific analysis events are identified by (code, analysis id, status), whoever sends
-them: whichever of the derived and the posted event arrives first is stored and delivered, and the
-other is recognised as the same event (the API answers with the stored one), never delivered twice.
+A platform may post a specific analysis code (ICA_EXEC_002, _001, _027) itself too, which Herald
+also derives from ICA_EXEC_028 (see herald.logic.emit). One analysis reaching one final state is
+one fact, so such events are identified by (code, analysis id, status), whoever sends them:
+whichever of the derived and the posted event arrives first is stored and delivered, and the other
+is recognised as the same event (the API answers with the stored one), never delivered twice.
 
 Whenever a post is recognised as an event Herald already holds, `accept` says which event and by
 which rule (`Duplicate`), so every entrance can say it plainly: the API's 202 answers carry it as
@@ -27,21 +25,13 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from herald.adapters.queues import QueueSendError
-from herald.domain import catalog, clock, ids, jsontext, limits
+from herald.domain import clock, jsontext, limits
 from herald.domain.messages import RouteEvent
 from herald.domain.models import DuplicateRule, Event
+from herald.logic import emit
 from herald.logic.services import Services
 
 MAX_PAYLOAD_BYTES = limits.MAX_PAYLOAD_BYTES
-STATUS_CHANGE_CODE = "ICA_EXEC_028"
-# Final analysis states → the specific event each implies.
-ANALYSIS_OUTCOME_CODES = {
-    "SUCCEEDED": "ICA_EXEC_002",
-    "FAILED": "ICA_EXEC_001",
-    "FAILED_FINAL": "ICA_EXEC_001",
-    "ABORTED": "ICA_EXEC_027",
-}
-_SPECIFIC_ANALYSIS_CODES = frozenset(ANALYSIS_OUTCOME_CODES.values())
 # The sweeper leaves an event that could not be queued alone this long after the failure, and
 # queues at most this many a run.
 UNQUEUED_GRACE_SECONDS = 60
@@ -103,7 +93,6 @@ def accept_event(
     description: str | None = None,
     payload_version: str | None = None,
     timestamp: str | None = None,
-    derived_from: str | None = None,
 ) -> tuple[Event, bool]:
     """`accept`, for callers that need only (event, newly created)."""
     accepted = accept(
@@ -115,7 +104,6 @@ def accept_event(
         description=description,
         payload_version=payload_version,
         timestamp=timestamp,
-        derived_from=derived_from,
     )
     return accepted.event, accepted.created
 
@@ -129,7 +117,6 @@ def accept(
     description: str | None = None,
     payload_version: str | None = None,
     timestamp: str | None = None,
-    derived_from: str | None = None,
     identity: Identity | None = None,
 ) -> Acceptance:
     """Store the event (once per identity) and queue it; says whether it is new and, if it is
@@ -139,64 +126,40 @@ def accept(
     the API's `id`). Storing comes first: an event the API acknowledged is in the table even if
     queueing fails, and resending the same id queues an event that was stored but never routed.
     """
-    try:  # every way in comes through here: the API, the bridge, webhooks, derived events
+    try:  # the caller's payload, within Herald's bounds before anything is stored
         jsontext.check_shape(payload, limits.MAX_PAYLOAD_DEPTH, limits.MAX_JSON_MEMBERS)
     except jsontext.JsonTooComplex as exc:
         raise PayloadShapeError(f"payload {exc}") from None
     size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadTooLargeError(f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}")
-    now = clock.now()
-    fact = _analysis_fact(event_code, payload)
-    if fact:
-        event_id = ids.event_id_for(project_id, ":".join(fact))  # "code:analysis id:status"
-        correlation_id = client_id or event_id
-    elif client_id:
-        event_id = ids.event_id_for(project_id, client_id)
-        correlation_id = client_id
-    else:
-        event_id = correlation_id = ids.new_id()
-    event = Event(
-        id=event_id,
-        projectId=project_id,
-        eventCode=event_code,
-        description=description or event_code,
-        payload=payload,
-        correlationId=correlation_id,
-        timestamp=timestamp or clock.utc_iso(now),
-        createdAt=now,
-        payloadVersion=payload_version,
-        derivedFrom=derived_from,
+    fact = emit.analysis_fact(event_code, payload)
+    event = emit.new_event(
+        project_id,
+        event_code,
+        payload,
+        client_id,
+        description=description,
+        timestamp=timestamp,
+        payload_version=payload_version,
     )
     stored, created = services.events.put_if_new(event)
     duplicate = None
-    if not created:
-        if not fact and (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
-            raise EventConflictError(
-                f"event id {client_id!r} was already used for a different event in this project"
-            )
-        duplicate = _duplicate(stored, fact, client_id, identity, requeued=not stored.routed)
-        if stored.routed:
-            _derive(services, stored)
-            return Acceptance(stored, False, duplicate)
     try:
-        services.queues.send(
-            services.queues.events_url, [RouteEvent(eventId=stored.id, projectId=project_id)]
-        )
-    except (QueueSendError, ClientError, BotoCoreError) as exc:
-        # Stored but not queued: visible as failed, never silently pending. Posting the same event
-        # again (same id; the bridge's redelivery does) queues it and clears the failure.
-        services.events.mark_unqueued(
-            stored.id,
-            project_id,
-            f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "
-            "within minutes, or post it again with the same id",
-            clock.now(),
-        )
+        if not created:
+            if not fact and (stored.eventCode, stored.payload) != (event.eventCode, event.payload):
+                raise EventConflictError(
+                    f"event id {client_id!r} was already used for a different event in this project"
+                )
+            duplicate = _duplicate(stored, fact, client_id, identity, requeued=not stored.routed)
+        if created or not stored.routed:
+            emit.queue_for_routing(services, stored)
+        emit.derive(services, stored)
+    except emit.NotQueuedError as exc:
+        # The event itself, or the event it implies: stored, and queued later (see emit).
         raise IngestUnavailableError(
-            f"event {stored.id} is stored but could not be queued; retry with the same id"
+            f"event {exc.event_id} is stored but could not be queued; retry with the same id"
         ) from exc
-    _derive(services, stored)
     return Acceptance(stored, created, duplicate)
 
 
@@ -265,31 +228,3 @@ def requeue_unqueued(services: Services) -> int:
     if queued:
         logger.info("unqueued events queued for routing", count=queued)
     return queued
-
-
-def _analysis_fact(event_code: str, payload: dict[str, Any]) -> tuple[str, str, str] | None:
-    """(code, analysis id, status) for a specific analysis event: its identity, whoever sends it."""
-    analysis_id, status = payload.get("id"), payload.get("status")
-    if event_code in _SPECIFIC_ANALYSIS_CODES and isinstance(analysis_id, str) and isinstance(status, str):
-        return event_code, analysis_id, status
-    return None
-
-
-def _derive(services: Services, event: Event) -> None:
-    """Emit the specific event a final analysis status change implies (idempotent)."""
-    if event.eventCode != STATUS_CHANGE_CODE:
-        return
-    code = ANALYSIS_OUTCOME_CODES.get(str(event.payload.get("status")))
-    if code is None or not isinstance(event.payload.get("id"), str):
-        return
-    known = catalog.lookup(code)
-    accept_event(
-        services,
-        event.projectId,
-        code,
-        event.payload,
-        description=known.description if known else code,
-        payload_version=event.payloadVersion,
-        timestamp=event.timestamp,
-        derived_from=event.id,
-    )

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald.domain import jsontext
-from herald.domain.models import EVENT_CODE_PATTERN
+from herald.domain.models import EVENT_CODE_PATTERN, DuplicateRule
 from herald.logic import accept
 from herald.logic.services import Services
 from herald.names import PROJECT_ID_PATTERN
@@ -89,7 +89,7 @@ def ingest_message(services: Services, body: str) -> accept.Acceptance:
             description=envelope.description,
             payload_version=envelope.payloadVersion,
             timestamp=envelope.timestamp,
-            identity=accept.Identity(accept.DuplicateRule.CORRELATION_ID, envelope.correlationId),
+            identity=accept.Identity(DuplicateRule.CORRELATION_ID, envelope.correlationId),
         )
     except accept.PayloadRefusedError as exc:  # too large or too deep: no retry can help
         raise BridgeError(f"payload: {exc}") from None

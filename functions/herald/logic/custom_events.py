@@ -2,7 +2,8 @@
 
 Posting `{"code", "content"}` ingests an ordinary event with that code and `content` as its
 payload, so subscriptions, filters, delivery and the events API treat it like any other; posting
-the same code again simply sends another event through the same subscriptions. Each code a
+the same code again simply sends another event through the same subscriptions. The content is the
+client's, so the event comes in through herald.logic.accept, the entrance for external events. Each code a
 project uses is recorded once (a small item per project and code) for the event catalog.
 """
 
@@ -33,7 +34,7 @@ def record_code(services: Services, project_id: str, code: str) -> None:
 
 
 def post(services: Services, project_id: str, code: str, content: dict[str, Any]) -> Event:
-    """Record the code and ingest the event; raises ingest's PayloadTooLargeError."""
+    """Record the code and ingest the event; raises accept's PayloadRefusedError."""
     event, _ = accept.accept_event(services, project_id, code, content, description=f"Custom event {code}")
     record_code(services, project_id, code)
     return event

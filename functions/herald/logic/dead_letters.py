@@ -1,4 +1,10 @@
-"""What the reprocess function does with a dead letter: make the failure visible, never lose it."""
+"""What the reprocess function does with a dead letter: make the failure visible, never lose it.
+
+The last stage of a message's life (herald.logic.lifecycle): a delivery whose attempts ran out, or
+whose every try crashed before an attempt was recorded, ends its notification failed here, with a
+`herald.notification.exhausted` notice (herald.logic.operational); an event routing kept failing
+ends failed; a producer's message the bridge refused gets one more try, then quarantine.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,19 @@
-"""Delivering one notification: one attempt, recorded, and the decision on what happens next."""
+"""Delivering one notification: one attempt, recorded, and (herald.logic.lifecycle) what becomes of its message."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
 from herald import targets
-from herald.domain import clock, formats, retry
+from herald.domain import clock, formats
 from herald.domain.circuit import SEND, ChannelHealth, Gate
 from herald.domain.messages import DeliverNotification
 from herald.domain.models import Attempt, Channel, Event, Notification, NotificationStatus, Subscription
-from herald.logic import endpoint_health, operational
+from herald.logic import endpoint_health, lifecycle, operational
+from herald.logic.lifecycle import Disposition
 from herald.logic.services import Services
 from herald.targets.base import Outcome
 
@@ -22,22 +22,19 @@ logger = Logger(child=True)
 
 @dataclass(frozen=True)
 class Decision:
-    """`retry_in` is None when the message is done with (delivered, skipped or failed for good);
-    otherwise the seconds until the next attempt. `exhausted` marks the last failed attempt: the
-    message is handed to the dead-letter queue, whose consumer confirms the failure."""
+    """One receive of a notification's message: what came of it (`outcome`: delivered, retry,
+    failed, deferred or skipped; the deliver function's metrics are named for it) and what becomes
+    of the message (`disposition`, herald.logic.lifecycle's)."""
 
     outcome: str
-    retry_in: int | None = None
-    exhausted: bool = False
+    disposition: Disposition
     latency_ms: int | None = None  # delivered: from the event's acceptance to the receiver's answer
-    # Held back without a send and without using an attempt (circuit open, rate limit, Retry-After
-    # pause): try again in `retry_in` seconds.
-    deferred: bool = False
-    reason: str = ""
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
+    """What an attempt needs, read before the send (or why no send is possible)."""
+
     notification: Notification
     outcome: Outcome | None = None  # set when no send is possible
     event: Event | None = None
@@ -47,16 +44,18 @@ class _Prepared:
     seen: ChannelHealth | None = None  # the channel's health the gate was decided on
 
 
-def _prepare(services: Services, message: DeliverNotification, asked_at: float) -> _Prepared | Decision:
+def prepare(
+    services: Services, message: DeliverNotification, asked_at: float, ordered: bool = False
+) -> Prepared | Decision:
     notification = services.notifications.get(message.eventId, message.subscriptionId)
     if notification is None:
         logger.warning(
             "notification no longer exists (deleted or expired)", notification=message.notificationId
         )
-        return Decision("skipped")
+        return Decision("skipped", lifecycle.done("the notification no longer exists"))
     if notification.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED):
         # A duplicate message, or one for a notification already settled: never deliver twice.
-        return Decision("skipped")
+        return Decision("skipped", lifecycle.done(f"the notification is already {notification.status.value}"))
     # The channel is the subscription's, now: a subscription moved to another channel takes its
     # pending and retrying notifications with it, so deleting the old channel strands none.
     subscription = services.subscriptions.get(notification.projectId, message.subscriptionId)
@@ -74,7 +73,7 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
             clock.utc_iso(),
             channel_id=channel.id,
         )
-        return Decision("failed")
+        return Decision("failed", lifecycle.done(why or "the channel is disabled"))
     gate, seen = SEND, None
     if channel is not None:
         # Before reading the rest: a delivery held back (open circuit, rate limit, pause) costs
@@ -82,14 +81,12 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
         gate, seen = endpoint_health.before_send(services, channel, asked_at)
         if not gate.go:
             logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
-            return Decision(
-                "deferred", retry_in=max(1, math.ceil(gate.wait)), deferred=True, reason=gate.reason
-            )
+            return Decision("deferred", lifecycle.held_back(gate.wait, gate.reason, ordered))
     event = services.events.get(message.eventId)
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"
         gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
-        return _Prepared(notification, outcome=gone)
+        return Prepared(notification, outcome=gone)
     # Signing secrets are stored sealed (herald.adapters.secret_box); only this function opens them.
     opened = channel.model_copy(
         update={
@@ -99,21 +96,24 @@ def _prepare(services: Services, message: DeliverNotification, asked_at: float) 
             else None,
         }
     )
-    return _Prepared(
+    return Prepared(
         notification, event=event, subscription=subscription, channel=opened, gate=gate, seen=seen
     )
 
 
-async def deliver(services: Services, message: DeliverNotification, receive_count: int) -> Decision:
-    """One attempt at one notification. Store access (blocking boto3) runs on a worker thread; the
-    send itself runs on the event loop, so a batch's sends overlap.
+async def deliver(
+    services: Services, message: DeliverNotification, receive_count: int, ordered: bool = False
+) -> Decision:
+    """One attempt at one notification, received from the FIFO queue if `ordered`. Store access
+    (blocking boto3) runs on a worker thread; the send itself runs on the event loop, so a batch's
+    sends overlap.
 
-    The channel's circuit and rate limit may hold the delivery back first (`Decision.deferred`):
+    The channel's circuit and rate limit may hold the delivery back first (outcome "deferred"):
     then nothing is sent and no attempt is used. `receive_count` is SQS's and only logged: the
     attempt number is the notification's own count, which deferrals do not advance.
     """
     asked_at = clock.now()
-    prepared = await asyncio.to_thread(_prepare, services, message, asked_at)
+    prepared = await asyncio.to_thread(prepare, services, message, asked_at, ordered)
     if isinstance(prepared, Decision):
         return prepared
     outcome, sent = prepared.outcome, False
@@ -127,18 +127,20 @@ async def deliver(services: Services, message: DeliverNotification, receive_coun
         body = formats.render(event, subscription, channel)
         outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
         sent = True
-    decision = await asyncio.to_thread(_settle_attempt, services, message, prepared, outcome, receive_count)
+    decision = await asyncio.to_thread(
+        record_attempt, services, message, prepared, outcome, receive_count, ordered
+    )
     if sent:
         # After the attempt is recorded, and never failing the delivery (see the function).
         await asyncio.to_thread(_count_towards_health, services, prepared, outcome, clock.now())
         await asyncio.to_thread(_count_towards_stats, services, prepared, outcome)
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
-        return Decision(decision.outcome, latency_ms=max(latency, 0))
+        return Decision(decision.outcome, decision.disposition, latency_ms=max(latency, 0))
     return decision
 
 
-def _count_towards_health(services: Services, prepared: _Prepared, outcome: Outcome, now: float) -> None:
+def _count_towards_health(services: Services, prepared: Prepared, outcome: Outcome, now: float) -> None:
     """The channel's health is bookkeeping about the receiver: failing to update it must not fail
     (and so repeat) a delivery that was made and recorded."""
     assert prepared.channel is not None
@@ -158,7 +160,7 @@ def _count_towards_health(services: Services, prepared: _Prepared, outcome: Outc
             endpoint_health.forget(prepared.channel.id)  # the probe's lease runs out by itself
 
 
-def _count_towards_stats(services: Services, prepared: _Prepared, outcome: Outcome) -> None:
+def _count_towards_stats(services: Services, prepared: Prepared, outcome: Outcome) -> None:
     """The channel's attempts-over-time counters (the console's chart): bookkeeping too."""
     assert prepared.channel is not None
     try:
@@ -167,25 +169,18 @@ def _count_towards_stats(services: Services, prepared: _Prepared, outcome: Outco
         logger.exception("the channel's attempt counters could not be updated", channel=prepared.channel.id)
 
 
-def _settle_attempt(
+def record_attempt(
     services: Services,
     message: DeliverNotification,
-    prepared: _Prepared,
+    prepared: Prepared,
     outcome: Outcome,
     receive_count: int,
+    ordered: bool = False,
 ) -> Decision:
-    settings = services.settings
+    """Record the attempt, with the status herald.logic.lifecycle gives the notification for it."""
     attempts_before = len(prepared.notification.attempts)
-    # 410 Gone: the receiver says the endpoint is gone for good (Standard Webhooks); the channel
-    # is disabled and retrying cannot help.
-    retryable = outcome.retryable and outcome.http_status != endpoint_health.GONE
-    delay = retry.next_delay(settings.retry_schedule, attempts_before + 1) if retryable else None
-    if outcome.success:
-        status = NotificationStatus.SUCCESS
-    elif delay is None:
-        status = NotificationStatus.FAILED
-    else:
-        status = NotificationStatus.RETRYABLE
+    verdict = lifecycle.after_attempt(outcome, attempts_before, services.settings.retry_schedule, ordered)
+    status = verdict.status
     attempt = Attempt(
         at=clock.utc_iso(),
         durationMs=outcome.duration_ms,
@@ -218,7 +213,7 @@ def _settle_attempt(
             notification=message.notificationId,
             duration_ms=outcome.duration_ms,
         )
-        return Decision("delivered")
+        return Decision("delivered", verdict.disposition)
     logger.info(
         "attempt failed",
         event_id=message.eventId,
@@ -227,9 +222,4 @@ def _settle_attempt(
         attempt=attempts_before + 1,
         receive_count=receive_count,
     )
-    if delay is None:
-        return Decision("failed", exhausted=retryable)
-    if outcome.retry_after is not None:
-        # Honour the receiver's Retry-After, within the schedule's longest delay.
-        delay = min(max(delay, outcome.retry_after), max(settings.retry_schedule))
-    return Decision("retry", retry_in=delay)
+    return Decision("failed" if status is NotificationStatus.FAILED else "retry", verdict.disposition)

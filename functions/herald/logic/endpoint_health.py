@@ -78,10 +78,10 @@ def before_send(services: Services, channel: Channel, now: float) -> tuple[Gate,
         logger.info("probing a channel whose circuit is open", channel=channel.id)
         return gate, health
     if channel.rateLimitPerSecond:
-        wait = rate_limit.reserve(store, channel.id, channel.rateLimitPerSecond, now)
-        if wait is None:
+        slot = rate_limit.reserve(store, channel.id, channel.rateLimitPerSecond, now)
+        if slot is None:
             return Gate(False, RATE_BOOKED_WAIT_SECONDS, "the channel's rate limit"), health
-        return Gate(True, wait=wait), health
+        return Gate(True, wait=slot), health
     return gate, health
 
 

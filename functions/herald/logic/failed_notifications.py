@@ -1,9 +1,11 @@
 """Failed notifications (ICA's "Delivery failed" tab): reprocess or delete them.
 
 Reprocessing starts a new delivery cycle: the notification goes back to `pending` with its
-finished cycle (attempts, outcome) kept in `previousCycles`, and a new message goes to the
-deliveries queue. A new message, because the deliver function numbers attempts by the
-message's ApproximateReceiveCount: the new cycle gets the whole retry schedule again.
+finished cycle (attempts, outcome) kept in `previousCycles` and its `attempts` emptied, and a new
+message goes to the deliveries queue. The deliver function numbers attempts by the notification's
+own `attempts` (herald.logic.lifecycle), so the new cycle gets the whole retry schedule again; the
+message is new because the old one is gone (deleted, or consumed from the dead-letter queue), and a
+new one's receive count starts afresh under the queue's redrive threshold.
 
 The order matters: the notification is made pending before its message is sent, since the
 deliver function skips a notification it finds failed; if sending fails, it is put back to

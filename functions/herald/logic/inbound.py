@@ -54,6 +54,24 @@ def legacy_project(services: Services) -> str:
     return settings.onecodex_project or settings.ingest_default_project or DEFAULT_PROJECT
 
 
+def legacy_secret(services: Services) -> str:
+    """The deployment-wide One Codex secret: HERALD_ONECODEX_SECRET itself (local), or the Secrets
+    Manager secret HERALD_ONECODEX_SECRET_ARN names (deployed); "" when neither is set."""
+    settings = services.settings
+    if settings.onecodex_secret:
+        return settings.onecodex_secret
+    if settings.onecodex_secret_arn:
+        return _secret_from_secrets_manager(settings.onecodex_secret_arn)
+    return ""
+
+
+def _secret_from_secrets_manager(arn: str) -> str:
+    # Powertools' parameters utility caches it (5 minutes by default) across invocations.
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(arn, max_age=300))
+
+
 def create(
     services: Services, project_id: str, source: InboundSource, name: str, secret: str | None
 ) -> tuple[InboundWebhook, str]:
@@ -89,9 +107,7 @@ def secrets_for(services: Services, source: InboundSource, project_id: str) -> l
     hooks = [h for h in _hooks(services, project_id) if h.source is source]
     opened = [services.secrets.open(h.secret, context(h.id)) for h in reversed(hooks)]
     if source is InboundSource.ONECODEX and project_id == legacy_project(services):
-        from herald.logic import onecodex
-
-        legacy = onecodex.webhook_secret(services)
+        legacy = legacy_secret(services)
         if legacy:
             opened.append(legacy)
     return opened

@@ -26,14 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from herald import signing
 from herald.domain import catalog, jsontext
-from herald.domain.models import InboundSource
+from herald.domain.models import DuplicateRule, InboundSource
 from herald.logic import accept, inbound
 from herald.logic.services import Services
 
 logger = Logger(child=True)
 SIGNATURE_HEADER = signing.ONECODEX_HEADER
 TOLERANCE_SECONDS = 300
-DEFAULT_PROJECT = inbound.DEFAULT_PROJECT
 # v1 values one header may carry (several while a secret changes); more is refused unread.
 MAX_SIGNATURES = 8
 NO_MATCH = "the signature does not match the configured secret"
@@ -117,23 +116,7 @@ def accept_webhook(
         description=known.description if known else payload.event_type,
         timestamp=payload.triggered_at,
         identity=accept.Identity(
-            accept.DuplicateRule.ONECODEX_DELIVERY,
+            DuplicateRule.ONECODEX_DELIVERY,
             f"{payload.event_type} for {obj} triggered at {payload.triggered_at}",
         ),
     )
-
-
-def webhook_secret(services: Services) -> str:
-    settings = services.settings
-    if settings.onecodex_secret:
-        return settings.onecodex_secret
-    if settings.onecodex_secret_arn:
-        return _secret_from_secrets_manager(settings.onecodex_secret_arn)
-    return ""
-
-
-def _secret_from_secrets_manager(arn: str) -> str:
-    # Powertools' parameters utility caches it (5 minutes by default) across invocations.
-    from aws_lambda_powertools.utilities import parameters
-
-    return str(parameters.get_secret(arn, max_age=300))

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 
 from herald.domain import catalog
 from herald.domain.models import Channel, Notification, Subscription
-from herald.logic import accept
+from herald.logic import emit
 from herald.logic.services import Services
 
 logger = Logger(child=True)
@@ -37,22 +37,14 @@ is_operational = catalog.is_operational
 
 
 def _emit(services: Services, projects: Iterable[str], code: str, payload: dict[str, Any], key: str) -> None:
-    """Store and route the event in each project that subscribes to it (no subscriber: no event,
-    so projects that never asked see none in their events list)."""
-    known = catalog.lookup(code)
+    """Emit the event in each project that subscribes to it (no subscriber: no event, so projects
+    that never asked see none in their events list)."""
     for project in sorted(set(projects)):
         try:
             subscribers = services.subscriptions.for_codes(project, [code], include_wildcard=False)
             if not any(s.enabled and s.eventCode == code for s in subscribers):
                 continue
-            accept.accept_event(
-                services,
-                project,
-                code,
-                payload,
-                client_id=f"{code}:{key}",
-                description=known.description if known else code,
-            )
+            emit.emit(services, project, code, payload, key=f"{code}:{key}")
         except Exception:  # an operational event must never fail the delivery that caused it
             logger.exception("could not emit an operational event", event_code=code, project=project)
 

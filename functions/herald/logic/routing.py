@@ -274,7 +274,7 @@ def _notification(event: Event, sub: Subscription, stamp: str, **state: object) 
         channelId=sub.notificationChannelId,
         createdAt=stamp,
         updatedAt=stamp,
-        **state,  # type: ignore[arg-type]
+        **state,
     )
 
 

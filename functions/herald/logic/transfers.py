@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from herald.dal.transfers import ActiveTransfer
 from herald.domain import catalog, clock
 from herald.domain.models import Event
-from herald.logic import accept
+from herald.logic import emit
 from herald.logic.services import Services
 
 logger = Logger(child=True)
@@ -57,12 +57,12 @@ def observe(services: Services, event: Event) -> None:
     if status in FINAL_STATES or event.eventCode == SUCCESS_CODE:
         transfers.finish(event.projectId, transfer_id, status, payload_json, now)
         if status in SUCCESS_STATES and event.eventCode != SUCCESS_CODE:
-            accept.accept_event(
+            emit.emit(
                 services,
                 event.projectId,
                 SUCCESS_CODE,
                 event.payload,
-                client_id=f"transfer-succeeded:{transfer_id}",
+                key=f"transfer-succeeded:{transfer_id}",
                 description="Data transfer success",
                 timestamp=event.timestamp,
             )
@@ -85,13 +85,13 @@ def report_stalled(services: Services) -> int:
 
 
 def _emit_stalled(services: Services, transfer: ActiveTransfer) -> None:
-    accept.accept_event(
+    emit.emit(
         services,
         transfer.project_id,
         STALLED_CODE,
         json.loads(transfer.last_payload),
         # One event per stall: the stall is identified by the progress it stalled after.
-        client_id=f"transfer-stalled:{transfer.transfer_id}:{transfer.last_progress_at}",
+        key=f"transfer-stalled:{transfer.transfer_id}:{transfer.last_progress_at}",
         description="Data transfer stalled",
     )
     logger.info("transfer stalled", project=transfer.project_id, transfer=transfer.transfer_id)

@@ -88,7 +88,7 @@ def emit(
         payload_version=payload_version,
         derived_from=derived_from,
     )
-    stored, created = services.store.put_event_if_new(event)
+    stored, created = services.events.put_if_new(event)
     if created or not stored.routed:  # emitted before but never queued: queued now
         queue_for_routing(services, stored)
     return stored
@@ -167,7 +167,7 @@ def queue_for_routing(services: Services, event: Event) -> None:
             services.queues.events_url, [RouteEvent(eventId=event.id, projectId=event.projectId)]
         )
     except (QueueSendError, ClientError, BotoCoreError) as exc:
-        services.store.mark_unqueued(
+        services.events.mark_unqueued(
             event.id,
             event.projectId,
             f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "

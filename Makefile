@@ -63,9 +63,7 @@ run: install
 	$(VENV)/bin/herald dev
 
 # tests/infra runs `npx aws-cdk synth` as docs/deploy.md tells a user to: it needs node_modules.
-test: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: lint
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 unit: install

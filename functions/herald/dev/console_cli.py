@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from herald import names
-from herald.dev.keys_cli import ENV_URL, KeysCliError, _api_key, _http
+from herald.dev.keys_cli import ENV_URL, KeysCliError, admin_key, call_api
 
 
 def register(subparsers: Any) -> None:
@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if args.project:
         body["project"] = args.project
     try:
-        _api_key(args)  # says clearly when there is none
-        link = _http(args, "POST", "/api/consoleLinks", body)
+        admin_key(args)  # says clearly when there is none
+        link = call_api(args, "POST", "/api/consoleLinks", body)
     except KeysCliError as exc:
         print(f"herald console: {exc}", file=sys.stderr)
         return 1

@@ -95,7 +95,7 @@ def register(subparsers: Any) -> None:
 def run_create(args: argparse.Namespace) -> int:
     body = {"projects": args.projects, "admin": args.admin, "name": args.name}
     return _run(
-        args, lambda: _direct_create(args, body) if args.direct else _http(args, "POST", "/api/keys", body)
+        args, lambda: _direct_create(args, body) if args.direct else call_api(args, "POST", "/api/keys", body)
     )
 
 
@@ -107,7 +107,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     def revoke() -> dict[str, Any]:
         if args.direct:
             return _direct_revoke(args)
-        _http(args, "DELETE", f"/api/keys/{urllib.parse.quote(args.key_id, safe='')}")
+        call_api(args, "DELETE", f"/api/keys/{urllib.parse.quote(args.key_id, safe='')}")
         return {"revoked": args.key_id}
 
     return _run(args, revoke)
@@ -133,7 +133,7 @@ def _target(args: argparse.Namespace) -> client_config.Target:
         raise KeysCliError(str(exc)) from None
 
 
-def _api_key(args: argparse.Namespace) -> str:
+def admin_key(args: argparse.Namespace) -> str:
     key = client_config.api_key(args.api_key)
     if key:
         return key
@@ -142,13 +142,13 @@ def _api_key(args: argparse.Namespace) -> str:
     )
 
 
-def _http(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
+def call_api(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
     target = _target(args)
     url = target.url + path
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
-    request.add_header("X-API-Key", _api_key(args))
+    request.add_header("X-API-Key", admin_key(args))
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             raw = response.read()
@@ -175,7 +175,7 @@ def _list_all(args: argparse.Namespace) -> dict[str, Any]:
     cursor: str | None = None
     while True:
         query = "?limit=100" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
-        page = _http(args, "GET", f"/api/keys{query}")
+        page = call_api(args, "GET", f"/api/keys{query}")
         items.extend(page["items"])
         cursor = page.get("nextCursor")
         if not cursor:

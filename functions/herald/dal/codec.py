@@ -143,8 +143,7 @@ def pack_payload(payload: dict[str, Any]) -> str | bytes:
 def unpack_payload(stored: Any) -> dict[str, Any]:
     """The payload from either form (items written before compression hold the JSON text)."""
     if isinstance(stored, Binary):
-        # The stubs (boto3-stubs, when installed) omit `value`, set in Binary.__init__.
-        stored = stored.value  # type: ignore[attr-defined,unused-ignore]
+        stored = stored.value  # type: ignore[attr-defined,unused-ignore]  # boto3-stubs omit it; set in __init__
     if isinstance(stored, bytes | bytearray):
         stored = zlib.decompress(stored)
     result: dict[str, Any] = json.loads(stored)

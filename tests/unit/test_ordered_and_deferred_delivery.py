@@ -118,7 +118,7 @@ def test_an_ordered_delivery_that_failed_for_good_leaves_its_group_at_once(
     monkeypatch.setenv(names.ENV_RETRY_SCHEDULE, "")  # one attempt only
     reset_settings()
     svc = build_services(get_settings())
-    failing = subscription(svc.store, channel(svc.store, REFUSED).id, ordered=True)
+    failing = subscription(svc, channel(svc, REFUSED).id, ordered=True)
     event_ids = _post_and_route(svc, 2)
 
     result = deliver.handler(_fifo_batch(svc, resources), LocalContext("deliver"), services=svc)

@@ -38,7 +38,7 @@ from typing import Any
 
 from _common import ROOT, LoopbackReceiver, free_port, machine, table
 
-HANDLERS = ("api", "filter", "deliver", "reprocess", "ingest", "scheduled")
+HANDLERS = ("api", "route", "deliver", "reprocess", "bridge", "scheduled")
 TARGET_MS = 350.0
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)$")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +29,11 @@ SECRET = "the-secret-one-codex-shows-f3a9c0d2e17b"
 def _guide() -> object:
     spec = importlib.util.spec_from_file_location("deploy_doc", GUIDE_HELPERS)
     assert spec and spec.loader
+    if spec.name in sys.modules:  # the infra tests' conftest may have loaded it already
+        return sys.modules[spec.name]
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: its dataclasses look their module up while being defined.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -43,11 +43,17 @@ TARGET_MS = 350.0
 _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)$")
 
 
-def _env() -> dict[str, str]:
+# What every handler imports from outside Herald: the floor no Herald change can go below.
+FLOOR = "botocore.session, pydantic, aws_lambda_powertools.logging, aws_lambda_powertools.metrics"
+# Handlers renamed by issue 16, for --compare against an older checkout.
+OLD_NAMES = {"route": "filter", "bridge": "ingest"}
+
+
+def _env(functions: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
     env.update(
         {
-            "PYTHONPATH": str(ROOT / "functions"),
+            "PYTHONPATH": str(functions or ROOT / "functions"),
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_SERVICE_NAME": "herald",
             "POWERTOOLS_METRICS_NAMESPACE": "Herald",
@@ -56,11 +62,53 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wall(code: str, importtime: bool) -> tuple[float, str]:
+def _wall(code: str, importtime: bool, functions: Path | None = None) -> tuple[float, str]:
     args = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code]
     start = time.perf_counter()
-    done = subprocess.run(args, env=_env(), capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(args, env=_env(functions), capture_output=True, text=True, check=True, timeout=120)
     return time.perf_counter() - start, done.stderr
+
+
+def _top_level_us(log: str) -> int:
+    """The cumulative import time of every top-level import in an ``-X importtime`` log."""
+    total = 0
+    for line in log.splitlines():
+        match = _LINE.match(line)
+        if match and len(match.group(3)) == 1:
+            total += int(match.group(2))
+    return total
+
+
+def floor_ms(runs: int) -> float:
+    """Median import time of the third-party packages every handler needs (FLOOR)."""
+    _wall(f"import {FLOOR}", False)
+    samples = [_top_level_us(_wall(f"import {FLOOR}", True)[1]) for _ in range(runs)]
+    return statistics.median(samples) / 1000
+
+
+def _cumulative_us(module: str, functions: Path | None) -> int:
+    log = _wall(f"import {module}", True, functions)[1]
+    for line in log.splitlines():
+        match = _LINE.match(line)
+        if match and match.group(4) == module:
+            return int(match.group(2))
+    raise RuntimeError(f"{module} not in the import log")
+
+
+def compare(name: str, other: Path, runs: int) -> tuple[float, float]:
+    """Medians (ms) of this tree's and another checkout's handler, runs interleaved so that a
+    noisy machine weighs on both alike."""
+    theirs = f"herald.handlers.{name}"
+    if not (other / "herald" / "handlers" / f"{name}.py").exists():
+        theirs = f"herald.handlers.{OLD_NAMES.get(name, name)}"
+    ours = f"herald.handlers.{name}"
+    _wall(f"import {theirs}", False, other)
+    _wall(f"import {ours}", False)
+    mine, old = [], []
+    for _ in range(runs):
+        old.append(_cumulative_us(theirs, other))
+        mine.append(_cumulative_us(ours, None))
+    return statistics.median(mine) / 1000, statistics.median(old) / 1000
 
 
 def measure(module: str, runs: int) -> dict[str, object]:
@@ -322,10 +370,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-first-request", action="store_true")
     parser.add_argument("--no-bundle", action="store_true")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="FUNCTIONS_DIR",
+        help="another checkout's functions/ directory: each handler measured there and here, interleaved",
+    )
     args = parser.parse_args()
     print(
         f"Cold start ({machine()}), {time.strftime('%Y-%m-%d')}; median of {args.runs} fresh interpreters\n"
     )
+    floor = floor_ms(args.runs)
     rows, tops = [], []
     for name in HANDLERS:
         module = f"herald.handlers.{name}"
@@ -337,6 +392,7 @@ def main() -> None:
                 round(result["import_ms"], 1),  # type: ignore[arg-type]
                 round(result["min_ms"], 1),  # type: ignore[arg-type]
                 round(result["wall_ms"], 1),  # type: ignore[arg-type]
+                round(result["import_ms"] - floor, 1),  # type: ignore[operator]
                 "met" if gap <= 0 else f"NOT met (+{gap:.0f} ms)",
             ]
         )
@@ -348,12 +404,24 @@ def main() -> None:
                 "import ms",
                 "fastest run ms",
                 "process ms over bare python",
+                "over the floor ms",
                 f"target ≤ {TARGET_MS:.0f} ms",
             ],
             rows,
-            "lrrrl",
+            "lrrrrl",
         )
     )
+    print(
+        f"\nThe floor — `import {FLOOR}`, which every handler needs — took {floor:.0f} ms in the same run;"
+        " no change to Herald can take a handler below it on this machine."
+    )
+    if args.compare:
+        print(f"\nAgainst {args.compare} (interleaved, median of {args.runs} each):\n")
+        cmp_rows = []
+        for name in HANDLERS:
+            mine, theirs = compare(name, args.compare.resolve(), args.runs)
+            cmp_rows.append([f"herald.handlers.{name}", round(theirs), round(mine), f"{mine / theirs:.2f}"])
+        print(table(["handler module", "other ms", "this tree ms", "ratio"], cmp_rows, "lrrr"))
     print("\nTop 5 imports by self time (ms, median):\n")
     for module, top in tops:
         print(f"  {module}: " + ", ".join(f"{name} {ms:.1f}" for name, ms in top))  # type: ignore[union-attr]

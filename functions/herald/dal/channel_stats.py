@@ -1,8 +1,9 @@
 """A channel's delivery attempts over time: per-minute counters, for the console's chart.
 
 Attempts are recorded on their notifications (in the events' partitions), which no query can
-read by channel and time. So each attempt also adds to one small counter item of its channel
-and minute, in one atomic UpdateItem (one write unit):
+read by channel and time. So attempts also add to one small counter item of their channel and
+minute, in one atomic UpdateItem (one write unit). The deliver function counts a batch's attempts
+in memory (`Tally`) and writes each channel's minute once per batch, not once per attempt:
 `herald.dal.layout.channel_stats` (the channel's partition, by minute): succeeded, failed,
 durationMs (the sum), and
 a latency histogram (`lat0` … `lat7`, attempts at most 50, 100, 250, 500, 1000, 2500, 5000 ms and
@@ -13,7 +14,8 @@ two minutes. These counters are bookkeeping: a failure to update them is logged,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from herald.dal import layout
 from herald.dal.codec import SK, Item, Table
@@ -70,19 +72,42 @@ class Point:
         return None
 
 
+@dataclass
+class Tally:
+    """Attempts counted in memory: (channel, epoch minute) → counter → amount."""
+
+    counts: dict[tuple[str, int], Counter[str]] = field(default_factory=dict)
+
+    def add(self, channel_id: str, at: float, success: bool, duration_ms: int) -> None:
+        counter = self.counts.setdefault((channel_id, int(at // 60)), Counter())
+        counter["succeeded" if success else "failed"] += 1
+        counter["durationMs"] += max(0, int(duration_ms))
+        counter[f"lat{_bucket(duration_ms)}"] += 1
+
+
 class ChannelStats:
     def __init__(self, table: Table) -> None:
         self.table = table
 
     def count(self, channel_id: str, at: float, success: bool, duration_ms: int) -> None:
         """Add one attempt to its minute's counters."""
-        minute = int(at // 60)
-        outcome = "succeeded" if success else "failed"
-        self.table.update(
-            layout.channel_stats(channel_id, minute),
-            f"ADD {outcome} :one, durationMs :ms, lat{_bucket(duration_ms)} :one SET {TABLE_TTL_ATTRIBUTE} = :exp",
-            {":one": 1, ":ms": max(0, int(duration_ms)), ":exp": minute * 60 + STATS_TTL_SECONDS},
-        )
+        tally = Tally()
+        tally.add(channel_id, at, success, duration_ms)
+        self.flush(tally)
+
+    def flush(self, tally: Tally) -> None:
+        """Write a tally: one atomic UpdateItem per channel and minute; the tally is emptied."""
+        for (channel_id, minute), counter in list(tally.counts.items()):
+            names = sorted(k for k, v in counter.items() if v)
+            adds = ", ".join(f"{name} :v{i}" for i, name in enumerate(names))
+            values: Item = {f":v{i}": counter[name] for i, name in enumerate(names)}
+            values[":exp"] = minute * 60 + STATS_TTL_SECONDS
+            self.table.update(
+                layout.channel_stats(channel_id, minute),
+                f"ADD {adds} SET {TABLE_TTL_ATTRIBUTE} = :exp",
+                values,
+            )
+            del tally.counts[(channel_id, minute)]
 
     def series(self, channel_id: str, since: float, until: float, step: int) -> list[Point]:
         """Points every `step` seconds (a multiple of 60) from `since` to `until`, empty ones included."""

@@ -269,13 +269,18 @@ class Table:
             lambda: self.update(key, expression, values, condition=condition, names=names, nulls=nulls)
         )
 
-    def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-        """Items by (pk, sk), eventually consistent; missing ones are absent from the answer."""
+    def batch_get(self, keys: list[tuple[str, str]], consistent: bool = False) -> dict[tuple[str, str], Item]:
+        """Items by (pk, sk), eventually consistent unless `consistent`; missing ones are absent
+        from the answer. 100 keys a BatchGetItem call."""
         found: dict[tuple[str, str], Item] = {}
         unique = list(dict.fromkeys(keys))
         for at in range(0, len(unique), BATCH_GET_KEYS):
+            chunk = unique[at : at + BATCH_GET_KEYS]
             request: dict[str, Any] = {
-                self.name: {"Keys": [to_ddb({PK: pk, SK: sk}) for pk, sk in unique[at : at + BATCH_GET_KEYS]]}
+                self.name: {
+                    "Keys": [to_ddb({PK: pk, SK: sk}) for pk, sk in chunk],
+                    "ConsistentRead": consistent,
+                }
             }
             for attempt in range(BATCH_GET_TRIES):
                 resp = self.ddb.batch_get_item(RequestItems=request)

@@ -7,6 +7,7 @@ An event's status is derived (`herald.domain.status`), never incremented: every 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from herald.dal.codec import (
     unpack_payload,
 )
 from herald.domain.models import Event, Notification, NotificationStatus
-from herald.domain.status import aggregate_status
+from herald.domain.status import aggregate_of, aggregate_status
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI2_NAME, TABLE_TTL_ATTRIBUTE
 
 _NOT_ROUTED = "(attribute_not_exists(routed) OR routed = :false)"
@@ -222,28 +223,33 @@ class EventStore:
         expr = "SET routed = :true"
         values: Item = {":true": True}
         if error:
-            expr += ", routingError = :err"
+            expr += ", routingError = :err REMOVE notificationCount"
             values[":err"] = error
         else:
-            expr += " REMOVE routingError"
+            expr += " REMOVE routingError, notificationCount"
         self.table.update(layout.event(event_id), expr, values, condition=f"attribute_exists({PK})")
         return self.refresh_status(event_id)
 
     def settle_routing(
-        self, event_id: str, known: NotificationStatus | None, read_status: NotificationStatus
+        self,
+        event_id: str,
+        known: NotificationStatus | None,
+        read_status: NotificationStatus,
+        notification_count: int,
     ) -> NotificationStatus | None:
         """Routed, clearing an earlier queueing failure, with its status; returns the status.
 
-        `known`: the status routing knows (its notifications were all just created by it), set in
-        the same write, conditional on the status routing read (`read_status`) and on no delivery
-        having finished before this write (see `refresh_status`). When routing does not know it
-        (None: an earlier run was interrupted) or either condition failed, the event is marked
-        routed and its status recomputed from its notifications.
+        `known`: the status routing knows (its `notification_count` notifications were all just
+        created by it), set in the same write with the count, conditional on the status routing
+        read (`read_status`) and on no delivery having finished before this write (see
+        `refresh_status`). When routing does not know it (None: an earlier run was interrupted)
+        or either condition failed, the event is marked routed and its status recomputed from its
+        notifications.
         """
         if known is not None and self.table.update_if(
             layout.event(event_id),
-            "SET routed = :true, #s = :s REMOVE routingError",
-            {":true": True, ":s": known.value, ":read": read_status.value},
+            "SET routed = :true, #s = :s, notificationCount = :n REMOVE routingError",
+            {":true": True, ":s": known.value, ":read": read_status.value, ":n": notification_count},
             condition=(
                 f"attribute_exists({PK}) AND #s = :read AND attribute_not_exists({PROGRESS_BEFORE_ROUTED})"
             ),
@@ -299,6 +305,41 @@ class EventStore:
         self.table.delete(layout.unqueued(event_id))
 
     # --- status -----------------------------------------------------------------------------------
+    def settle_deliveries(
+        self, event_id: str, seen: Event | None, settled: Mapping[str, NotificationStatus]
+    ) -> NotificationStatus | None:
+        """A batch of deliveries changed these notifications of the event (subscription id → new
+        status); the event's status follows. `seen`: the event as the batch read it (eventually
+        consistent), if it did.
+
+        When the batch settled every notification routing created (`notificationCount`), their
+        statuses are the event's whole story: the status is written without reading them again,
+        on condition that the event is still routed with that count and the status the batch read.
+        Otherwise, or if that condition fails, `refresh_status` reads the partition.
+        """
+        if (
+            seen is not None
+            and seen.routed
+            and not seen.routingError
+            and seen.notificationCount is not None
+            and seen.notificationCount == len(settled)
+        ):
+            status = aggregate_of(settled.values())
+            if status == seen.status:
+                return status
+            if self.table.update_if(
+                layout.event(event_id),
+                "SET #s = :s",
+                {":s": status.value, ":read": seen.status.value, ":true": True, ":n": seen.notificationCount},
+                condition=(
+                    "#s = :read AND routed = :true AND notificationCount = :n "
+                    "AND attribute_not_exists(routingError)"
+                ),
+                names={"#s": "status"},
+            ):
+                return status
+        return self.refresh_status(event_id)
+
     def refresh_status(self, event_id: str) -> NotificationStatus | None:
         """Recompute the event's aggregate status from its notifications and store it if it changed.
 

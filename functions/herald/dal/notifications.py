@@ -56,10 +56,12 @@ class NotificationStore:
         updated_at: str,
         attempts_before: int | None = None,
         channel_id: str | None = None,
+        refresh: bool = True,
     ) -> bool:
         """Append one attempt and set the status, in place: one write per attempt; the event's
-        status follows. `channel_id`: the channel the attempt went to (the subscription's at the
-        time), kept on the notification.
+        status follows (unless `refresh` is False: a batch of deliveries settles its events' status
+        once, with `EventStore.settle_deliveries`). `channel_id`: the channel the attempt went to
+        (the subscription's at the time), kept on the notification.
 
         Conditional on the number of attempts read before it: when DynamoDB applies the write but
         its answer is lost, botocore's retry must not append the same attempt twice. Returns False
@@ -92,8 +94,9 @@ class NotificationStore:
             recorded = True
         else:
             recorded = self.table.update_if(key, expr, values, condition=condition, names=_STATUS, nulls=True)
-        # Also when not recorded: the duplicate that recorded it may not have refreshed yet.
-        self.events.refresh_status(event_id)
+        if refresh:
+            # Also when not recorded: the duplicate that recorded it may not have refreshed yet.
+            self.events.refresh_status(event_id)
         return recorded
 
     def mark_failed(
@@ -103,9 +106,11 @@ class NotificationStore:
         reason: str | None,
         updated_at: str,
         channel_id: str | None = None,
+        refresh: bool = True,
     ) -> bool:
         """Failed (retries exhausted, or no delivery possible), unless it was delivered meanwhile;
-        the event's status follows. Returns whether the notification changed."""
+        the event's status follows (`refresh`: see `record_attempt`). Returns whether the
+        notification changed."""
         expr = "SET #s = :s, updatedAt = :u"
         values: Item = {":s": NotificationStatus.FAILED.value, ":u": updated_at, ":ok": "success"}
         if channel_id is not None:
@@ -122,7 +127,8 @@ class NotificationStore:
             names=_STATUS,
             nulls=True,
         )
-        self.events.refresh_status(event_id)
+        if refresh:
+            self.events.refresh_status(event_id)
         return changed
 
     def restart(self, n: Notification, now_iso: str, channel_id: str | None = None) -> bool:

@@ -129,6 +129,9 @@ class Event(BaseModel):
     status: NotificationStatus = NotificationStatus.PENDING
     routed: bool = False
     routingError: str | None = None
+    # How many notifications routing created (set with `routed`; None: not known). Lets a batch of
+    # deliveries that settled all of them set the event's status without re-reading them.
+    notificationCount: int | None = None
     payloadVersion: str | None = None
     derivedFrom: str | None = None  # the event this one was derived from (e.g. ICA_EXEC_028)
 

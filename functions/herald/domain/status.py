@@ -14,8 +14,13 @@ def aggregate_status(event: Event, notifications: Iterable[Notification]) -> Not
         return NotificationStatus.FAILED
     if not event.routed:
         return NotificationStatus.PENDING
-    statuses = {n.status for n in notifications}
+    return aggregate_of(n.status for n in notifications)
+
+
+def aggregate_of(statuses: Iterable[NotificationStatus]) -> NotificationStatus:
+    """A routed event's status from its notifications' (none: success, nothing to deliver)."""
+    seen = set(statuses)
     for status in (NotificationStatus.FAILED, NotificationStatus.RETRYABLE, NotificationStatus.PENDING):
-        if status in statuses:
+        if status in seen:
             return status
     return NotificationStatus.SUCCESS

@@ -29,16 +29,21 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
 
 
 async def record_handler(
-    record: SQSRecord, services: Services, ordered: bool, first_message: dict[str, str]
+    record: SQSRecord,
+    services: Services,
+    ordered: bool,
+    first_message: dict[str, str],
+    deliveries: delivery.DeliveryBatch | None = None,
 ) -> Disposition:
-    """`first_message`: notification id → the batch's first message for it (this invocation's)."""
+    """`first_message`: notification id → the batch's first message for it (this invocation's);
+    `deliveries`: the batch's shared reads and writes."""
     message = DeliverNotification.model_validate_json(record.body)
     if first_message.setdefault(message.notificationId, record.message_id) != record.message_id:
         # Two messages for one notification in one batch (a routing retry): send it once.
         metrics.add_metric(name="Notifications_skipped", unit=MetricUnit.Count, value=1)
         return lifecycle.done("a second message for the notification in this batch")
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    decision = await delivery.deliver(services, message, receive_count, ordered=ordered)
+    decision = await delivery.deliver(services, message, receive_count, ordered=ordered, batch=deliveries)
     metrics.add_metric(name=f"Notifications_{decision.outcome}", unit=MetricUnit.Count, value=1)
     if decision.latency_ms is not None:
         metrics.add_metric(name="DeliveryLatencyMs", unit=MetricUnit.Milliseconds, value=decision.latency_ms)
@@ -53,13 +58,30 @@ def handler(
     services = services or get_services()
     ordered = batch.from_fifo_queue(event)
     queue_url = services.settings.ordered_deliveries_queue_url if ordered else services.queues.deliveries_url
-    return batch.process_deliveries(
+    # What the batch's deliveries need, read for all of them at once (a malformed body is left to
+    # its record handler, which fails that record).
+    deliveries = delivery.DeliveryBatch.read(services, _messages(event))
+    response = batch.process_deliveries(
         event,
         context,
-        functools.partial(record_handler, services=services, ordered=ordered, first_message={}),
+        functools.partial(
+            record_handler, services=services, ordered=ordered, first_message={}, deliveries=deliveries
+        ),
         services.queues,
         queue_url,
     )
+    deliveries.finish(services)
+    return response
+
+
+def _messages(event: dict[str, Any]) -> list[DeliverNotification]:
+    messages = []
+    for record in event.get("Records") or []:
+        try:
+            messages.append(DeliverNotification.model_validate_json(record.get("body") or ""))
+        except ValueError:
+            continue
+    return messages
 
 
 def shutdown() -> None:

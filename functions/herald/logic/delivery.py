@@ -1,13 +1,24 @@
-"""Delivering one notification: one attempt, recorded, and (herald.logic.lifecycle) what becomes of its message."""
+"""Delivering one notification: one attempt, recorded, and (herald.logic.lifecycle) what becomes of its message.
+
+The deliver function delivers a batch of messages with one `DeliveryBatch`: what they need is
+read for all of them at once when the batch starts (herald.dal.batch_reads: two BatchGetItem
+calls, a snapshot whose staleness is the batch's), their channels' attempt counters are written
+once per channel when it ends, and so is each event's status (`DeliveryBatch.finish`). Without a
+batch (`batch=None`) each delivery reads and writes for itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
 from herald import targets
+from herald.dal.batch_reads import DeliveryReads, read_for_deliveries
+from herald.dal.channel_stats import Tally
 from herald.domain import clock, formats
 from herald.domain.circuit import SEND, ChannelHealth, Gate
 from herald.domain.messages import DeliverNotification
@@ -31,6 +42,57 @@ class Decision:
     latency_ms: int | None = None  # delivered: from the event's acceptance to the receiver's answer
 
 
+@dataclass
+class DeliveryBatch:
+    """One invocation's deliveries: their snapshot, their attempt counters and the events whose
+    status they changed. Its deliveries run on worker threads, hence the lock."""
+
+    reads: DeliveryReads = field(default_factory=DeliveryReads)
+    tally: Tally = field(default_factory=Tally)
+    # event id → subscription id → the status the batch gave that notification
+    settled: dict[str, dict[str, NotificationStatus]] = field(default_factory=dict)
+    # events whose status must be recomputed from their partition (a write the batch cannot vouch for)
+    unsure: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def read(cls, services: Services, messages: Iterable[DeliverNotification]) -> DeliveryBatch:
+        return cls(read_for_deliveries(services.table, ((m.eventId, m.subscriptionId) for m in messages)))
+
+    def note(self, event_id: str, subscription_id: str, status: NotificationStatus | None) -> None:
+        """The batch changed a notification to `status` (None: it may have, or another writer did)."""
+        with self.lock:
+            if status is None:
+                self.unsure.add(event_id)
+            else:
+                self.settled.setdefault(event_id, {})[subscription_id] = status
+
+    def count(self, channel_id: str, at: float, success: bool, duration_ms: int) -> None:
+        with self.lock:
+            self.tally.add(channel_id, at, success, duration_ms)
+
+    def finish(self, services: Services) -> None:
+        """Settle the events' status (raises if it cannot: the batch comes back, and its settled
+        notifications are skipped and their events settled then); write the attempt counters
+        (bookkeeping: logged, never raised)."""
+        try:
+            with self.lock:
+                settled, unsure = dict(self.settled), set(self.unsure)
+                self.settled.clear()
+                self.unsure.clear()
+            for event_id, statuses in settled.items():
+                if event_id in unsure:
+                    continue
+                services.events.settle_deliveries(event_id, self.reads.events.get(event_id), statuses)
+            for event_id in unsure:
+                services.events.refresh_status(event_id)
+        finally:
+            try:
+                services.channel_stats.flush(self.tally)
+            except Exception:
+                logger.exception("the channels' attempt counters could not be updated")
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What an attempt needs, read before the send (or why no send is possible)."""
@@ -45,9 +107,19 @@ class Prepared:
 
 
 def prepare(
-    services: Services, message: DeliverNotification, asked_at: float, ordered: bool = False
+    services: Services,
+    message: DeliverNotification,
+    asked_at: float,
+    ordered: bool = False,
+    batch: DeliveryBatch | None = None,
 ) -> Prepared | Decision:
-    notification = services.notifications.get(message.eventId, message.subscriptionId)
+    reads = batch.reads if batch is not None else DeliveryReads()
+    key = (message.eventId, message.subscriptionId)
+    notification = (
+        reads.notifications[key]
+        if key in reads.notifications
+        else services.notifications.get(message.eventId, message.subscriptionId)
+    )
     if notification is None:
         logger.warning(
             "notification no longer exists (deleted or expired)", notification=message.notificationId
@@ -55,24 +127,40 @@ def prepare(
         return Decision("skipped", lifecycle.done("the notification no longer exists"))
     if notification.status in (NotificationStatus.SUCCESS, NotificationStatus.FAILED):
         # A duplicate message, or one for a notification already settled: never deliver twice.
+        # Its event's status is settled again: a batch that crashed after recording the
+        # attempt but before settling the event comes back this way.
+        if batch is not None:
+            batch.note(message.eventId, message.subscriptionId, None)
         return Decision("skipped", lifecycle.done(f"the notification is already {notification.status.value}"))
     # The channel is the subscription's, now: a subscription moved to another channel takes its
     # pending and retrying notifications with it, so deleting the old channel strands none.
-    subscription = services.subscriptions.get(notification.projectId, message.subscriptionId)
+    sub_key = (notification.projectId, message.subscriptionId)
+    subscription = (
+        reads.subscriptions[sub_key]
+        if sub_key in reads.subscriptions
+        else services.subscriptions.get(notification.projectId, message.subscriptionId)
+    )
     channel_id = subscription.notificationChannelId if subscription is not None else notification.channelId
     if channel_id != notification.channelId:
         notification = notification.model_copy(update={"channelId": channel_id})
-    channel = services.channels.get(channel_id)
+    channel = (
+        reads.channels[channel_id] if channel_id in reads.channels else services.channels.get(channel_id)
+    )
     if channel is not None and not channel.enabled:
         # Kept as failed, not attempted: reprocessable (API) once the channel is enabled again.
         why = f"the channel is disabled ({channel.disabledReason})" if channel.disabledReason else ""
-        services.notifications.mark_failed(
+        changed = services.notifications.mark_failed(
             message.eventId,
             message.subscriptionId,
             why or "the channel is disabled",
             clock.utc_iso(),
             channel_id=channel.id,
+            refresh=batch is None,
         )
+        if batch is not None:
+            batch.note(
+                message.eventId, message.subscriptionId, NotificationStatus.FAILED if changed else None
+            )
         return Decision("failed", lifecycle.done(why or "the channel is disabled"))
     gate, seen = SEND, None
     if channel is not None:
@@ -82,7 +170,11 @@ def prepare(
         if not gate.go:
             logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
             return Decision("deferred", lifecycle.held_back(gate.wait, gate.reason, ordered))
-    event = services.events.get(message.eventId)
+    event = (
+        reads.events[message.eventId]
+        if message.eventId in reads.events
+        else services.events.get(message.eventId)
+    )
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"
         gone = Outcome(success=False, duration_ms=0, error=f"the {missing} no longer exists", retryable=False)
@@ -102,7 +194,11 @@ def prepare(
 
 
 async def deliver(
-    services: Services, message: DeliverNotification, receive_count: int, ordered: bool = False
+    services: Services,
+    message: DeliverNotification,
+    receive_count: int,
+    ordered: bool = False,
+    batch: DeliveryBatch | None = None,
 ) -> Decision:
     """One attempt at one notification, received from the FIFO queue if `ordered`. Store access
     (blocking boto3) runs on a worker thread; the send itself runs on the event loop, so a batch's
@@ -113,7 +209,7 @@ async def deliver(
     attempt number is the notification's own count, which deferrals do not advance.
     """
     asked_at = clock.now()
-    prepared = await asyncio.to_thread(prepare, services, message, asked_at, ordered)
+    prepared = await asyncio.to_thread(prepare, services, message, asked_at, ordered, batch)
     if isinstance(prepared, Decision):
         return prepared
     outcome, sent = prepared.outcome, False
@@ -128,12 +224,16 @@ async def deliver(
         outcome = await targets.send(channel, event, body, prepared.notification.id, services.settings)
         sent = True
     decision = await asyncio.to_thread(
-        record_attempt, services, message, prepared, outcome, receive_count, ordered
+        record_attempt, services, message, prepared, outcome, receive_count, ordered, batch
     )
     if sent:
         # After the attempt is recorded, and never failing the delivery (see the function).
         await asyncio.to_thread(_count_towards_health, services, prepared, outcome, clock.now())
-        await asyncio.to_thread(_count_towards_stats, services, prepared, outcome)
+        if batch is not None:
+            assert prepared.channel is not None
+            batch.count(prepared.channel.id, clock.now(), outcome.success, outcome.duration_ms)
+        else:
+            await asyncio.to_thread(_count_towards_stats, services, prepared, outcome)
     if decision.outcome == "delivered" and prepared.event is not None:
         latency = int((clock.now() - prepared.event.createdAt) * 1000)
         return Decision(decision.outcome, decision.disposition, latency_ms=max(latency, 0))
@@ -176,6 +276,7 @@ def record_attempt(
     outcome: Outcome,
     receive_count: int,
     ordered: bool = False,
+    batch: DeliveryBatch | None = None,
 ) -> Decision:
     """Record the attempt, with the status herald.logic.lifecycle gives the notification for it."""
     attempts_before = len(prepared.notification.attempts)
@@ -197,7 +298,10 @@ def record_attempt(
         attempt.at,
         attempts_before,
         channel_id=prepared.notification.channelId,
+        refresh=batch is None,
     )
+    if batch is not None:
+        batch.note(message.eventId, message.subscriptionId, status if recorded else None)
     if recorded and status is NotificationStatus.FAILED and prepared.event is not None:
         operational.notification_exhausted(
             services,

@@ -234,7 +234,12 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
     if matching.unevaluated:
         known = NotificationStatus.FAILED
-    services.events.settle_routing(event.id, known if knows_status else None, read_status=event.status)
+    services.events.settle_routing(
+        event.id,
+        known if knows_status else None,
+        read_status=event.status,
+        notification_count=len(subs) + len(matching.unevaluated),
+    )
     if alone:
         count_strikes(services, lookup)
     return len(to_send)

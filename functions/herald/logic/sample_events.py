@@ -134,5 +134,7 @@ def send_test_event(
         services.events.mark_routed(event.id)
         raise QueueUnavailableError(str(exc)) from exc
     # Routed already (to this subscription): the events queue never sees it.
-    services.events.settle_routing(event.id, NotificationStatus.PENDING, read_status=event.status)
+    services.events.settle_routing(
+        event.id, NotificationStatus.PENDING, read_status=event.status, notification_count=1
+    )
     return event, notification

@@ -205,7 +205,9 @@ def test_routing_that_knows_the_status_settles_it_in_the_routed_write(services: 
     event = _event()
     services.events.put_if_new(event)
 
-    settled = services.events.settle_routing(event.id, NotificationStatus.PENDING, NotificationStatus.PENDING)
+    settled = services.events.settle_routing(
+        event.id, NotificationStatus.PENDING, NotificationStatus.PENDING, 1
+    )
 
     stored = services.events.get(event.id, consistent=True)
     assert settled == NotificationStatus.PENDING
@@ -216,7 +218,7 @@ def test_routing_that_does_not_know_the_status_has_it_recomputed(services: Servi
     event = _event()
     services.events.put_if_new(event)
 
-    settled = services.events.settle_routing(event.id, None, NotificationStatus.PENDING)
+    settled = services.events.settle_routing(event.id, None, NotificationStatus.PENDING, 0)
 
     # No notifications: nothing to deliver, so the routed event succeeded.
     assert settled == NotificationStatus.SUCCESS

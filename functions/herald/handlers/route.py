@@ -34,12 +34,14 @@ def project_of(record: dict[str, Any]) -> str | None:
     return project if isinstance(project, str) else None
 
 
-def record_handler(record: SQSRecord, services: Services, lookup: routing.SubscriptionLookup) -> None:
+def record_handler(
+    record: SQSRecord, services: Services, lookup: routing.SubscriptionLookup, outbox: routing.Outbox
+) -> None:
     # A malformed body raises: the record fails, and after the queue's maxReceiveCount it is
     # parked in the events DLQ, where the reprocess function logs it.
     message = RouteEvent.model_validate_json(record.body)
     logger.set_correlation_id(message.eventId)
-    routed = routing.route_event(services, message.eventId, lookup)
+    routed = routing.route_event(services, message.eventId, lookup, outbox)
     metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=routed)
 
 
@@ -58,12 +60,16 @@ def handler(
         project = project_of(record)
         return project is not None and not lookup.budget.left(project)
 
+    # The batch's deliveries and broadcasts are sent together once it is routed: if that fails,
+    # the function fails and the whole batch comes back (see herald.logic.routing.Outbox).
+    outbox = routing.Outbox()
     response = batch.process(
         event,
         context,
-        functools.partial(record_handler, services=services, lookup=lookup),
+        functools.partial(record_handler, services=services, lookup=lookup, outbox=outbox),
         later=budget_spent,
     )
+    outbox.flush(services)
     try:  # bookkeeping about filters, after the batch: it must neither delay nor fail its events
         routing.count_strikes(services, lookup)
     except Exception:

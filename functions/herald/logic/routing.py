@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -174,15 +175,57 @@ class SubscriptionLookup:
                 self.cleared[sub.id] = sub
 
 
-def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | None = None) -> int:
+@dataclass
+class Settle:
+    """Routing's last word on one event, written once its deliveries are queued."""
+
+    event_id: str
+    known: NotificationStatus | None
+    read_status: NotificationStatus
+    count: int
+
+
+@dataclass
+class Outbox:
+    """What a batch of routed events sends, sent when the batch is routed: every delivery in
+    SendMessageBatch calls of ten whichever event it belongs to, every broadcast in PublishBatch
+    calls of ten, and only then each event marked routed (an event is routed once its deliveries
+    are queued). If a send fails, `flush` raises before any event of the batch is marked routed,
+    and the whole batch is routed again (notifications are created once; unsent ones are queued
+    again)."""
+
+    deliveries: list[DeliverNotification] = field(default_factory=list)
+    broadcasts: list[Event] = field(default_factory=list)
+    settles: list[Settle] = field(default_factory=list)
+
+    def flush(self, services: Services) -> None:
+        services.queues.send_deliveries(self.deliveries, services.settings.ordered_deliveries_queue_url)
+        if self.broadcasts:
+            broadcast_all(services, self.broadcasts)
+        for settle in self.settles:
+            services.events.settle_routing(
+                settle.event_id, settle.known, read_status=settle.read_status, notification_count=settle.count
+            )
+        self.deliveries, self.broadcasts, self.settles = [], [], []
+
+
+def route_event(
+    services: Services,
+    event_id: str,
+    lookup: SubscriptionLookup | None = None,
+    outbox: Outbox | None = None,
+) -> int:
     """Create a notification per matching subscription and queue each; returns how many.
-    `lookup` shares subscription reads between the events of one batch.
+    `lookup` shares subscription reads between the events of one batch, `outbox` their sends
+    (then the caller flushes it; without one the event's are sent before this returns).
 
     Safe to run twice: an event already routed is left alone (a duplicate RouteEvent), notification
     ids are deterministic and created only once, and a notification that exists without an attempt
     is queued again only when the event was never marked routed (the first run died before sending).
     """
-    event = services.events.get(event_id, consistent=True)
+    # Eventually consistent first (half the read units); the RouteEvent is sent after the event
+    # is stored, so a miss is most likely a read that has not caught up: read again, consistently.
+    event = services.events.get(event_id) or services.events.get(event_id, consistent=True)
     if event is None:
         logger.warning("event to route no longer exists (expired?)", event_id=event_id)
         return 0
@@ -204,6 +247,12 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
     for sub in subs:
         notification = _notification(event, sub, stamp)
         if not services.notifications.create_if_new(notification, event):
+            if knows_status:
+                # Another run created it: if that run finished (the read above, eventually
+                # consistent, may predate it), its deliveries are queued already.
+                now = services.events.get(event.id, consistent=True)
+                if now is None or (now.routed and not now.routingError):
+                    return 0
             knows_status = False
             existing = services.notifications.get(event.id, sub.id)
             if existing is None or existing.attempts or existing.status != NotificationStatus.PENDING:
@@ -228,18 +277,18 @@ def route_event(services: Services, event_id: str, lookup: SubscriptionLookup | 
         unevaluated = _notification(event, sub, stamp, status=NotificationStatus.FAILED, lastError=reason)
         if not services.notifications.create_if_new(unevaluated, event):
             knows_status = False
-    services.queues.send_deliveries(to_send, services.settings.ordered_deliveries_queue_url)
-    if services.settings.broadcast and services.settings.broadcast_topic_arn:
-        broadcast(services, event)
     known = NotificationStatus.PENDING if subs else NotificationStatus.SUCCESS
     if matching.unevaluated:
         known = NotificationStatus.FAILED
-    services.events.settle_routing(
-        event.id,
-        known if knows_status else None,
-        read_status=event.status,
-        notification_count=len(subs) + len(matching.unevaluated),
+    sends = outbox if outbox is not None else Outbox()
+    sends.deliveries.extend(to_send)
+    if services.settings.broadcast and services.settings.broadcast_topic_arn:
+        sends.broadcasts.append(event)
+    sends.settles.append(
+        Settle(event.id, known if knows_status else None, event.status, len(subs) + len(matching.unevaluated))
     )
+    if outbox is None:
+        sends.flush(services)
     if alone:
         count_strikes(services, lookup)
     return len(to_send)
@@ -283,13 +332,49 @@ def _notification(event: Event, sub: Subscription, stamp: str, **state: object) 
     )
 
 
-def broadcast(services: Services, event: Event) -> None:
-    """Publish the event (ICA's envelope) to the deployment's broadcast topic, for consumer
-    accounts that subscribe to everything and filter with SNS filter policies on eventCode."""
-    body = formats.ica_envelope(event, event.payload, versions.delivered_version(None, event.payloadVersion))
-    attributes = {"eventCode": event.eventCode, "projectId": event.projectId}
-    aws.client("sns").publish(
-        TopicArn=services.settings.broadcast_topic_arn,
-        Message=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-    )
+# SNS PublishBatch: at most ten messages, 256 KiB in all (bodies and attributes).
+PUBLISH_BATCH_ENTRIES = 10
+PUBLISH_BATCH_BYTES = 262_144
+
+
+class BroadcastError(RuntimeError):
+    pass
+
+
+def broadcast_all(services: Services, events: Sequence[Event]) -> None:
+    """Publish each event (ICA's envelope) to the deployment's broadcast topic, for consumer
+    accounts that subscribe to everything and filter with SNS filter policies on eventCode; in
+    PublishBatch calls of up to ten. Raises if SNS refused any."""
+    sns = aws.client("sns")
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for n, event in enumerate(events):
+        body = formats.ica_envelope(
+            event, event.payload, versions.delivered_version(None, event.payloadVersion)
+        )
+        attributes = {"eventCode": event.eventCode, "projectId": event.projectId}
+        message = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        entry_size = len(message.encode()) + sum(len(k) + len(v.encode()) + 6 for k, v in attributes.items())
+        if chunk and (len(chunk) == PUBLISH_BATCH_ENTRIES or size + entry_size > PUBLISH_BATCH_BYTES):
+            _publish(sns, services.settings.broadcast_topic_arn, chunk)
+            chunk, size = [], 0
+        chunk.append(
+            {
+                "Id": str(n),
+                "Message": message,
+                "MessageAttributes": {
+                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                },
+            }
+        )
+        size += entry_size
+    if chunk:
+        _publish(sns, services.settings.broadcast_topic_arn, chunk)
+
+
+def _publish(sns: Any, topic_arn: str, chunk: list[dict[str, Any]]) -> None:
+    response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=chunk)
+    failed = response.get("Failed") or []
+    if failed:
+        reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
+        raise BroadcastError(f"{len(failed)} broadcast(s) not accepted by SNS ({reasons})")

@@ -1,0 +1,144 @@
+"""A batch of routed events sends together: its deliveries and broadcasts in batch calls, and
+no event is marked routed before they are all accepted."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from herald import names
+from herald.adapters import aws
+from herald.dal.events import EventStore
+from herald.dev.local.lambda_context import LocalContext
+from herald.domain.models import Event
+from herald.domain.settings import get_settings, reset_settings
+from herald.handlers import route as route_handler
+from herald.logic import accept, routing
+from herald.logic.services import Services, build_services
+from tests import events
+from tests.unit.builders import ANALYSIS, channel, subscription
+
+
+class Calls(Counter[str]):
+    def __call__(self, model: Any, **_: Any) -> None:
+        self[model.name] += 1
+
+
+@pytest.fixture
+def broadcasting(services: Services, monkeypatch: pytest.MonkeyPatch) -> tuple[Services, str]:
+    """Services whose deployment broadcasts to a topic; the topic's consumer queue's URL."""
+    sqs, sns = services.queues.sqs, aws.client("sns")
+    topic = sns.create_topic(Name="broadcast")["TopicArn"]
+    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
+    reset_settings()
+    return build_services(get_settings()), queue
+
+
+def _accept(services: Services, n: int) -> list[str]:
+    return [
+        accept.accept_event(services, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"a{i}"})[0].id
+        for i in range(n)
+    ]
+
+
+def _received(sqs: Any, queue: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        out.extend(batch)
+        sqs.delete_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    return out
+
+
+def test_a_batchs_deliveries_and_broadcasts_go_out_in_one_call_each(
+    broadcasting: tuple[Services, str],
+) -> None:
+    svc, consumer = broadcasting
+    ch = channel(svc, "http://127.0.0.1:9/hook")
+    subscription(svc, ch.id)
+    ids = _accept(svc, 5)
+    batch = events.received(svc.queues.sqs, svc.queues.events_url, "sqs_route")
+    assert len(batch["Records"]) == 5
+    sqs_calls, sns_calls = Calls(), Calls()
+    svc.queues.sqs.meta.events.register("before-call.sqs", sqs_calls)
+    aws.client("sns").meta.events.register("before-call.sns", sns_calls)
+    try:
+        assert route_handler.handler(batch, LocalContext("route"), services=svc) == {"batchItemFailures": []}
+    finally:
+        svc.queues.sqs.meta.events.unregister("before-call.sqs", sqs_calls)
+        aws.client("sns").meta.events.unregister("before-call.sns", sns_calls)
+
+    assert sqs_calls["SendMessageBatch"] == 1
+    assert sns_calls == Counter({"PublishBatch": 1})
+    delivered = {
+        json.loads(m["Body"])["eventId"] for m in _received(svc.queues.sqs, svc.queues.deliveries_url)
+    }
+    broadcast = {
+        json.loads(json.loads(m["Body"])["Message"])["correlationId"]
+        for m in _received(svc.queues.sqs, consumer)
+    }
+    assert delivered == set(ids)
+    assert broadcast == {svc.events.get(i).correlationId for i in ids}  # type: ignore[union-attr]
+    assert all(svc.events.get(i, consistent=True).routed for i in ids)  # type: ignore[union-attr]
+
+
+def test_broadcasts_too_big_for_one_publish_batch_are_split(broadcasting: tuple[Services, str]) -> None:
+    svc, consumer = broadcasting
+    # Three ~100 KB payloads: SNS takes at most 256 KiB per PublishBatch.
+    big = [
+        accept.accept_event(svc, "p1", "ICA_EXEC_002", {**ANALYSIS, "id": f"b{i}", "notes": "x" * 100_000})[0]
+        for i in range(3)
+    ]
+    calls = Calls()
+    aws.client("sns").meta.events.register("before-call.sns", calls)
+    try:
+        routing.broadcast_all(svc, big)
+    finally:
+        aws.client("sns").meta.events.unregister("before-call.sns", calls)
+
+    assert calls["PublishBatch"] == 2
+    assert len(_received(svc.queues.sqs, consumer)) == 3
+
+
+def test_no_event_of_a_batch_is_marked_routed_when_its_broadcasts_are_refused(
+    broadcasting: tuple[Services, str],
+) -> None:
+    svc, _ = broadcasting
+    ids = _accept(svc, 3)
+    batch = events.received(svc.queues.sqs, svc.queues.events_url, "sqs_route")
+    aws.client("sns").delete_topic(TopicArn=svc.settings.broadcast_topic_arn)
+
+    with pytest.raises(Exception, match=r"(?i)topic|not ?found"):
+        route_handler.handler(batch, LocalContext("route"), services=svc)
+
+    # The function failed: Lambda returns the whole batch, and routing it again is safe.
+    assert not any(svc.events.get(i, consistent=True).routed for i in ids)  # type: ignore[union-attr]
+
+
+def test_a_rerun_that_read_a_stale_unrouted_event_queues_no_second_delivery(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
+    (event_id,) = _accept(services, 1)
+    routing.route_event(services, event_id)
+    _received(services.queues.sqs, services.queues.deliveries_url)
+    read = EventStore.get
+
+    def stale(store: EventStore, eid: str, consistent: bool = False) -> Event | None:
+        found = read(store, eid, consistent)
+        # An eventually consistent read that has not seen the routing yet.
+        return found.model_copy(update={"routed": False}) if found and not consistent else found
+
+    monkeypatch.setattr(EventStore, "get", stale)
+
+    assert routing.route_event(services, event_id) == 0
+    assert _received(services.queues.sqs, services.queues.deliveries_url) == []

@@ -142,3 +142,34 @@ def test_a_rerun_that_read_a_stale_unrouted_event_queues_no_second_delivery(
 
     assert routing.route_event(services, event_id) == 0
     assert _received(services.queues.sqs, services.queues.deliveries_url) == []
+
+
+def test_a_batch_reads_its_events_in_one_call(services: Services) -> None:
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
+    _accept(services, 4)
+    batch = events.received(services.queues.sqs, services.queues.events_url, "sqs_route")
+    calls = Calls()
+    services.table.ddb.meta.events.register("before-call.dynamodb", calls)
+    try:
+        route_handler.handler(batch, LocalContext("route"), services=services)
+    finally:
+        services.table.ddb.meta.events.unregister("before-call.dynamodb", calls)
+
+    assert calls["BatchGetItem"] == 1
+    assert calls["GetItem"] == 0
+
+
+def test_two_messages_for_one_event_in_a_batch_queue_its_deliveries_once(services: Services) -> None:
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
+    (event_id,) = _accept(services, 1)
+    batch = events.received(services.queues.sqs, services.queues.events_url, "sqs_route")
+    twice = {"Records": [batch["Records"][0], {**batch["Records"][0], "messageId": "copy"}]}
+
+    assert route_handler.handler(twice, LocalContext("route"), services=services) == {"batchItemFailures": []}
+
+    assert [
+        json.loads(m["Body"])["eventId"]
+        for m in _received(services.queues.sqs, services.queues.deliveries_url)
+    ] == [event_id]

@@ -92,6 +92,11 @@ class EventStore:
         item = self.table.get(layout.event(event_id), consistent=consistent)
         return event_from(item) if item else None
 
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]:
+        """Events by id, eventually consistent, in BatchGetItem calls; missing ones are absent."""
+        found = self.table.batch_get([(layout.event_partition(i), layout.EVENT_SK) for i in event_ids])
+        return {layout.event_id_of(pk): event_from(item) for (pk, _), item in found.items()}
+
     def get_with_notifications(
         self, event_id: str, consistent: bool = False
     ) -> tuple[Event | None, list[Notification]]:

@@ -20,6 +20,7 @@ with frozen_imports():  # the cold start's imports, without garbage collections 
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from herald.domain.messages import RouteEvent
+    from herald.domain.models import Event
     from herald.handlers import batch
     from herald.handlers.observability import logger, metrics
     from herald.logic import routing
@@ -34,14 +35,28 @@ def project_of(record: dict[str, Any]) -> str | None:
     return project if isinstance(project, str) else None
 
 
+def _event_ids(event: dict[str, Any]) -> list[str]:
+    ids = []
+    for record in event.get("Records") or []:
+        try:
+            ids.append(RouteEvent.model_validate_json(record.get("body") or "").eventId)
+        except ValueError:
+            continue  # its record handler fails it
+    return ids
+
+
 def record_handler(
-    record: SQSRecord, services: Services, lookup: routing.SubscriptionLookup, outbox: routing.Outbox
+    record: SQSRecord,
+    services: Services,
+    lookup: routing.SubscriptionLookup,
+    outbox: routing.Outbox,
+    read: dict[str, Event],
 ) -> None:
     # A malformed body raises: the record fails, and after the queue's maxReceiveCount it is
     # parked in the events DLQ, where the reprocess function logs it.
     message = RouteEvent.model_validate_json(record.body)
     logger.set_correlation_id(message.eventId)
-    routed = routing.route_event(services, message.eventId, lookup, outbox)
+    routed = routing.route_event(services, message.eventId, lookup, outbox, read.get(message.eventId))
     metrics.add_metric(name="NotificationsCreated", unit=MetricUnit.Count, value=routed)
 
 
@@ -63,10 +78,12 @@ def handler(
     # The batch's deliveries and broadcasts are sent together once it is routed: if that fails,
     # the function fails and the whole batch comes back (see herald.logic.routing.Outbox).
     outbox = routing.Outbox()
+    # The batch's events, read in one BatchGetItem (one missing here is read on its own, consistently).
+    read = services.events.get_many(_event_ids(event))
     response = batch.process(
         event,
         context,
-        functools.partial(record_handler, services=services, lookup=lookup, outbox=outbox),
+        functools.partial(record_handler, services=services, lookup=lookup, outbox=outbox, read=read),
         later=budget_spent,
     )
     outbox.flush(services)

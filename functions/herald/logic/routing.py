@@ -214,10 +214,12 @@ def route_event(
     event_id: str,
     lookup: SubscriptionLookup | None = None,
     outbox: Outbox | None = None,
+    read: Event | None = None,
 ) -> int:
     """Create a notification per matching subscription and queue each; returns how many.
     `lookup` shares subscription reads between the events of one batch, `outbox` their sends
-    (then the caller flushes it; without one the event's are sent before this returns).
+    (then the caller flushes it; without one the event's are sent before this returns); `read`:
+    the event as the batch read it (eventually consistent), if it did.
 
     Safe to run twice: an event already routed is left alone (a duplicate RouteEvent), notification
     ids are deterministic and created only once, and a notification that exists without an attempt
@@ -225,12 +227,14 @@ def route_event(
     """
     # Eventually consistent first (half the read units); the RouteEvent is sent after the event
     # is stored, so a miss is most likely a read that has not caught up: read again, consistently.
-    event = services.events.get(event_id) or services.events.get(event_id, consistent=True)
+    event = read or services.events.get(event_id) or services.events.get(event_id, consistent=True)
     if event is None:
         logger.warning("event to route no longer exists (expired?)", event_id=event_id)
         return 0
     if event.routed and not event.routingError:
         return 0
+    if outbox is not None and any(s.event_id == event_id for s in outbox.settles):
+        return 0  # a second message for it in this batch: routed above, not yet marked routed
     transfers.observe(services, event)
     codes = catalog.subscribable_codes(event.eventCode)
     alone = lookup is None

@@ -71,11 +71,12 @@ class _Progress:
 
 
 def _answered_late(recorded: list[Any], received: list[Any]) -> bool:
-    """The attempts match but for 200s recorded as timeouts (and the retries those caused)."""
+    """The attempts match but for answers (a 200 or an error status) recorded as timeouts, and
+    the retries those caused: the receiver answered after Herald's timeout (a starved CPU)."""
     timed_out = (None, f"timed out after {TIMEOUT:g} s")
     pairs = list(zip(recorded, received, strict=False))
-    return any(r == timed_out and s == (200, None) for r, s in pairs) and all(
-        r == s or (r == timed_out and s == (200, None)) for r, s in pairs
+    return any(r == timed_out and s != timed_out for r, s in pairs) and all(
+        r == s or r == timed_out for r, s in pairs
     )
 
 
@@ -172,7 +173,7 @@ def test_every_notification_ends_success_or_failed_and_none_is_lost(
             recorded = [(a.get("httpStatus"), a.get("error")) for a in n["attempts"]]
             received = [_expected(r.action) for r in seen.get(n["id"], [])]
             if _answered_late(recorded, received):
-                # A 200 the receiver sent that reached Herald after the 0.5 s timeout (a starved
+                # An answer the receiver sent that reached Herald after the 0.5 s timeout (a starved
                 # CPU): recorded as a timeout and retried. Not a loss; the plan no longer applies.
                 late.append(n["id"])
                 continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from herald.dal import layout
 from herald.dal.codec import PK, SK, Item, Table
 from herald.dal.events import event_from
+from herald.dal.notifications import notification_from
 from herald.domain.models import Channel, Event, Notification, Subscription
 
 
@@ -45,7 +46,7 @@ def read_for_deliveries(table: Table, wanted: Iterable[tuple[str, str]]) -> Deli
     reads.calls += 1
     for event_id, sub_id in keys:
         item = found.get(_pair(layout.notification(event_id, sub_id)))
-        reads.notifications[(event_id, sub_id)] = Notification.model_validate(item) if item else None
+        reads.notifications[(event_id, sub_id)] = notification_from(item) if item else None
     live = [n for n in reads.notifications.values() if n is not None]
     events = {n.eventId for n in live}
     subs = {(n.projectId, n.subscriptionId) for n in live}

@@ -2,6 +2,14 @@
 
 Every write that changes a notification's status refreshes its event's status (through
 `herald.dal.events.EventStore.refresh_status`), so the event always agrees with its notifications.
+
+The subscription's open-notifications index (what the delete guard counts and the Delivery failed
+list reads) holds a notification from the moment its delivery does not succeed at once — an
+attempt fails, it is held back (open circuit, rate limit), or it is created failed — until it is
+delivered. A notification delivered by its first attempt, the common case, never enters it: that
+saves the index's write on creation and its delete on delivery (2 of the notification's 4 write
+units). What the guard cannot see is a notification in its first delivery (routed, not yet
+attempted, normally for well under a second).
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 from herald.dal import layout
 from herald.dal.codec import PK, Item, Page, Table
 from herald.dal.events import EventStore
+from herald.domain import ids
 from herald.domain.models import Attempt, DeliveryCycle, Event, Notification, NotificationStatus
 from herald.names import GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY, TABLE_TTL_ATTRIBUTE
 
@@ -25,6 +34,16 @@ def _attempt_count_condition(attempts_before: int | None) -> str | None:
     return "size(attempts) = :n"
 
 
+def notification_from(item: Item) -> Notification:
+    """A stored notification, with whether it is in its subscription's open index."""
+    return Notification.model_validate({**item, "openListed": GSI2_PARTITION_KEY in item})
+
+
+def _open_values(subscription_id: str, notification_id: str, created_at: str) -> Item:
+    index = layout.open_notification_index(subscription_id, notification_id, created_at)
+    return {":opk": index[GSI2_PARTITION_KEY], ":osk": index[GSI2_SORT_KEY]}
+
+
 class NotificationStore:
     def __init__(self, table: Table, events: EventStore) -> None:
         self.table = table
@@ -34,7 +53,7 @@ class NotificationStore:
         item = n.model_dump(mode="json")
         item.update(layout.notification(n.eventId, n.subscriptionId))
         item[TABLE_TTL_ATTRIBUTE] = expires_at
-        if n.status != NotificationStatus.SUCCESS:
+        if n.status in (NotificationStatus.RETRYABLE, NotificationStatus.FAILED):
             item.update(layout.open_notification_index(n.subscriptionId, n.id, n.createdAt))
         return item
 
@@ -45,7 +64,19 @@ class NotificationStore:
 
     def get(self, event_id: str, subscription_id: str) -> Notification | None:
         item = self.table.get(layout.notification(event_id, subscription_id), consistent=True)
-        return Notification.model_validate(item) if item else None
+        return notification_from(item) if item else None
+
+    def hold_open(self, n: Notification) -> bool:
+        """List a notification held back before any attempt in its subscription's open index
+        (the delete guard counts it from then on); False if it was listed already or is gone."""
+        if n.openListed:
+            return False
+        return self.table.update_if(
+            layout.notification(n.eventId, n.subscriptionId),
+            f"SET {GSI2_PARTITION_KEY} = :opk, {GSI2_SORT_KEY} = :osk",
+            _open_values(n.subscriptionId, n.id, n.createdAt),
+            condition=f"attribute_exists({PK}) AND attribute_not_exists({GSI2_PARTITION_KEY})",
+        )
 
     def record_attempt(
         self,
@@ -57,11 +88,14 @@ class NotificationStore:
         attempts_before: int | None = None,
         channel_id: str | None = None,
         refresh: bool = True,
+        created_at: str | None = None,
     ) -> bool:
         """Append one attempt and set the status, in place: one write per attempt; the event's
         status follows (unless `refresh` is False: a batch of deliveries settles its events' status
         once, with `EventStore.settle_deliveries`). `channel_id`: the channel the attempt went to
-        (the subscription's at the time), kept on the notification.
+        (the subscription's at the time), kept on the notification. An attempt that fails lists
+        the notification in its subscription's open index (sorted by `created_at`, the
+        notification's creation time, when given), one that succeeds takes it off.
 
         Conditional on the number of attempts read before it: when DynamoDB applies the write but
         its answer is lost, botocore's retry must not append the same attempt twice. Returns False
@@ -85,8 +119,10 @@ class NotificationStore:
             expr += f", lastError = :null REMOVE {GSI2_PARTITION_KEY}, {GSI2_SORT_KEY}"
             values[":null"] = None
         else:
-            expr += ", lastError = :e"
+            expr += f", lastError = :e, {GSI2_PARTITION_KEY} = :opk, {GSI2_SORT_KEY} = if_not_exists({GSI2_SORT_KEY}, :osk)"
             values[":e"] = attempt.error or f"HTTP {attempt.httpStatus}"
+            notification_id = ids.notification_id_for(event_id, subscription_id)
+            values.update(_open_values(subscription_id, notification_id, created_at or updated_at))
         key = layout.notification(event_id, subscription_id)
         condition = _attempt_count_condition(attempts_before)
         if condition is None:
@@ -107,12 +143,21 @@ class NotificationStore:
         updated_at: str,
         channel_id: str | None = None,
         refresh: bool = True,
+        created_at: str | None = None,
     ) -> bool:
         """Failed (retries exhausted, or no delivery possible), unless it was delivered meanwhile;
-        the event's status follows (`refresh`: see `record_attempt`). Returns whether the
-        notification changed."""
-        expr = "SET #s = :s, updatedAt = :u"
+        the event's status follows (`refresh`, `created_at`: see `record_attempt`). Returns whether
+        the notification changed."""
+        expr = (
+            f"SET #s = :s, updatedAt = :u, {GSI2_PARTITION_KEY} = :opk, "
+            f"{GSI2_SORT_KEY} = if_not_exists({GSI2_SORT_KEY}, :osk)"
+        )
         values: Item = {":s": NotificationStatus.FAILED.value, ":u": updated_at, ":ok": "success"}
+        values.update(
+            _open_values(
+                subscription_id, ids.notification_id_for(event_id, subscription_id), created_at or updated_at
+            )
+        )
         if channel_id is not None:
             expr += ", channelId = :c"
             values[":c"] = channel_id
@@ -220,7 +265,7 @@ class NotificationStore:
         """The subscription's failed notifications, newest first (from its open index)."""
         return self.table.paged(
             cursor,
-            Notification.model_validate,
+            notification_from,
             partition=layout.open_notifications(subscription_id),
             index=GSI2_NAME,
             forward=False,
@@ -242,7 +287,7 @@ class NotificationStore:
             filter_values={":failed": NotificationStatus.FAILED.value},
             max_reads=100,
         )
-        return [Notification.model_validate(i) for i in items]
+        return [notification_from(i) for i in items]
 
     def find_open(self, subscription_id: str, notification_id: str) -> Notification | None:
         """A not-yet-delivered notification of the subscription, by its id."""
@@ -256,4 +301,4 @@ class NotificationStore:
             max_reads=1000,
             chunk=1000,
         )
-        return Notification.model_validate(items[0]) if items else None
+        return notification_from(items[0]) if items else None

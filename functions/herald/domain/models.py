@@ -176,6 +176,10 @@ class Notification(BaseModel):
     updatedAt: str
     cycle: int = 1
     previousCycles: list[DeliveryCycle] = Field(default_factory=list)
+    # Whether it is in its subscription's open-notifications index (read from the stored item,
+    # never written as an attribute): a notification enters it only once its first delivery
+    # does not succeed at once (see herald.dal.notifications).
+    openListed: bool = Field(default=False, exclude=True)
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

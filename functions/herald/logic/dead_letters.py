@@ -52,7 +52,11 @@ def settle(services: Services, body: str) -> str:
             tries = services.settings.max_attempts
             reason = f"no attempt could be made ({tries} tries of the deliver function failed)"
         changed = services.notifications.mark_failed(
-            message.eventId, message.subscriptionId, f"retries exhausted: {reason}", clock.utc_iso()
+            message.eventId,
+            message.subscriptionId,
+            f"retries exhausted: {reason}",
+            clock.utc_iso(),
+            created_at=current.createdAt,
         )
         if changed:
             event = services.events.get(message.eventId)

@@ -156,6 +156,7 @@ def prepare(
             clock.utc_iso(),
             channel_id=channel.id,
             refresh=batch is None,
+            created_at=notification.createdAt,
         )
         if batch is not None:
             batch.note(
@@ -169,6 +170,8 @@ def prepare(
         gate, seen = endpoint_health.before_send(services, channel, asked_at)
         if not gate.go:
             logger.info("delivery deferred", notification=message.notificationId, reason=gate.reason)
+            # Held back: from now on the subscription's delete guard counts it (see herald.dal.notifications).
+            services.notifications.hold_open(notification)
             return Decision("deferred", lifecycle.held_back(gate.wait, gate.reason, ordered))
     event = (
         reads.events[message.eventId]
@@ -299,6 +302,7 @@ def record_attempt(
         attempts_before,
         channel_id=prepared.notification.channelId,
         refresh=batch is None,
+        created_at=prepared.notification.createdAt,
     )
     if batch is not None:
         batch.note(message.eventId, message.subscriptionId, status if recorded else None)

@@ -75,7 +75,11 @@ def reprocess(services: Services, notifications: Sequence[Notification]) -> list
         logger.exception("reprocessed notifications could not be queued; marking them failed again")
         for n in restarted:
             services.notifications.mark_failed(
-                n.eventId, n.subscriptionId, "reprocess could not be queued; try again", clock.utc_iso()
+                n.eventId,
+                n.subscriptionId,
+                "reprocess could not be queued; try again",
+                clock.utc_iso(),
+                created_at=n.createdAt,
             )
         raise QueueUnavailableError(str(exc)) from exc
     return restarted

@@ -129,7 +129,11 @@ def send_test_event(
     except Exception as exc:
         logger.warning("test event not queued", event_id=event.id, error=str(exc))
         services.notifications.mark_failed(
-            event.id, sub.id, "the deliveries queue did not accept the test event", clock.utc_iso()
+            event.id,
+            sub.id,
+            "the deliveries queue did not accept the test event",
+            clock.utc_iso(),
+            created_at=notification.createdAt,
         )
         services.events.mark_routed(event.id)
         raise QueueUnavailableError(str(exc)) from exc

@@ -100,8 +100,10 @@ def notification(
     status: NotificationStatus = NotificationStatus.FAILED,
     http_statuses: tuple[int, ...] = (500, 500, 500),
     created_at: str | None = None,
+    held_back: bool = False,
 ) -> Notification:
-    """A routed notification with failed attempts, ending in `status` (as the deliver function leaves it)."""
+    """A routed notification with failed attempts, ending in `status` (as the deliver function
+    leaves it); `held_back`: then held back by its channel's circuit (listed open, no attempt)."""
     stored = services.events.get(event_id)
     assert stored is not None
     stamp = created_at or clock.utc_iso()
@@ -122,9 +124,13 @@ def notification(
             at=clock.utc_iso(), durationMs=3, success=False, httpStatus=code, error=f"HTTP {code}"
         )
         now_status = status if last else NotificationStatus.RETRYABLE
-        services.notifications.record_attempt(event_id, sub["id"], attempt, now_status, attempt.at)
+        services.notifications.record_attempt(
+            event_id, sub["id"], attempt, now_status, attempt.at, created_at=stamp
+        )
     current = services.notifications.get(event_id, sub["id"])
     assert current is not None
+    if held_back:
+        assert services.notifications.hold_open(current)
     return current
 
 

@@ -244,7 +244,9 @@ def test_counts_name_each_open_status(admin: Client, keys: Services) -> None:
     failed_notification(keys, admin, "p1", sub)
     failed_notification(keys, admin, "p1", sub)
     notification(keys, event(admin, "p1"), sub, status=NotificationStatus.RETRYABLE, http_statuses=(500,))
-    notification(keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=())
+    notification(
+        keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=(), held_back=True
+    )
     status, counts = admin.call(
         "GET", f"/api/projects/p1/notificationSubscriptions/{sub['id']}/notificationCounts"
     )

@@ -33,7 +33,9 @@ def _queued(services: Services, resources: LocalResources) -> list[dict[str, Any
 def test_only_failed_notifications_are_listed(admin: Client, keys: Services, sub: dict) -> None:
     failed = failed_notification(keys, admin, "p1", sub)
     notification(keys, event(admin, "p1"), sub, status=NotificationStatus.RETRYABLE, http_statuses=(500,))
-    notification(keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=())
+    notification(
+        keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=(), held_back=True
+    )
     status, listed = admin.call("GET", _base(sub))
     assert status == 200
     assert [n["id"] for n in listed["items"]] == [failed.id]
@@ -169,7 +171,9 @@ def test_clearing_failed_notifications_lets_the_subscription_be_deleted(
 
 
 def test_deleting_a_notification_that_is_not_failed_is_409(admin: Client, keys: Services, sub: dict) -> None:
-    pending = notification(keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=())
+    pending = notification(
+        keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=(), held_back=True
+    )
     assert admin.call("DELETE", f"{_base(sub)}/{pending.id}")[0] == 409
 
 

@@ -202,7 +202,9 @@ def test_subscription_with_failed_or_pending_notifications_is_not_deleted(
     sub = subscription(admin, "p1", channel(admin)["id"])
     for _ in range(2):
         failed_notification(keys, admin, "p1", sub)
-    notification(keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=())
+    notification(
+        keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=(), held_back=True
+    )
     status, resp = admin.call("DELETE", f"{SUBS}/{sub['id']}")
     assert status == 409
     message = resp["error"]["message"]

@@ -118,6 +118,8 @@ def test_a_pending_notification_is_not_deleted(services: Services) -> None:
 
 def test_open_counts_count_pending_retryable_and_failed_but_not_delivered(services: Services) -> None:
     pending = routed_notification(services, "s1")
+    services.notifications.hold_open(pending)  # held back: pending, and counted
+    routed_notification(services, "s1")  # in its first delivery: not counted
     failed = routed_notification(services, "s1")
     delivered = routed_notification(services, "s1")
     services.notifications.mark_failed(failed.eventId, "s1", "gone", clock.utc_iso())
@@ -132,7 +134,7 @@ def test_open_counts_count_pending_retryable_and_failed_but_not_delivered(servic
 
 def test_open_counts_at_most_say_when_they_stopped_early(services: Services) -> None:
     for _ in range(3):
-        routed_notification(services, "s1")
+        services.notifications.hold_open(routed_notification(services, "s1"))
 
     assert services.notifications.open_counts_at_most("s1", 100) == ({NotificationStatus.PENDING: 3}, True)
 
@@ -148,3 +150,70 @@ def test_the_failed_list_and_lookup_read_the_subscriptions_open_index(services: 
     assert [n.id for n in services.notifications.failed_since(failed.subscriptionId, "2000-01-01", 10)] == [
         failed.id
     ]
+
+
+# --- the subscription's open-notifications index: entered only when the first delivery does not succeed
+def _open(services: Services, n: Notification) -> dict[NotificationStatus, int]:
+    return services.notifications.open_counts(n.subscriptionId)
+
+
+def test_a_routed_notification_is_not_listed_open_before_its_first_delivery(services: Services) -> None:
+    n = routed_notification(services)
+
+    assert _open(services, n) == {}
+    stored = services.notifications.get(n.eventId, n.subscriptionId)
+    assert stored is not None and not stored.openListed
+
+
+def test_a_notification_delivered_by_its_first_attempt_never_enters_the_open_index(
+    services: Services,
+) -> None:
+    n = routed_notification(services)
+
+    services.notifications.record_attempt(
+        n.eventId, n.subscriptionId, attempt(True), NotificationStatus.SUCCESS, clock.utc_iso(), 0
+    )
+
+    assert _open(services, n) == {}
+
+
+def test_a_failed_attempt_lists_the_notification_open_until_it_is_delivered(services: Services) -> None:
+    n = routed_notification(services)
+    services.notifications.record_attempt(
+        n.eventId,
+        n.subscriptionId,
+        attempt(False),
+        NotificationStatus.RETRYABLE,
+        clock.utc_iso(),
+        0,
+        created_at=n.createdAt,
+    )
+    assert _open(services, n) == {NotificationStatus.RETRYABLE: 1}
+
+    services.notifications.record_attempt(
+        n.eventId, n.subscriptionId, attempt(True), NotificationStatus.SUCCESS, clock.utc_iso(), 1
+    )
+
+    assert _open(services, n) == {}
+
+
+def test_a_held_back_notification_is_listed_open_once(services: Services) -> None:
+    n = routed_notification(services)
+
+    assert services.notifications.hold_open(n)
+    listed = services.notifications.get(n.eventId, n.subscriptionId)
+    assert listed is not None and listed.openListed
+    assert not services.notifications.hold_open(listed)  # no second write
+
+    assert _open(services, n) == {NotificationStatus.PENDING: 1}
+
+
+def test_a_notification_marked_failed_before_any_attempt_is_listed_open(services: Services) -> None:
+    n = routed_notification(services)
+
+    services.notifications.mark_failed(
+        n.eventId, n.subscriptionId, "the channel is disabled", clock.utc_iso()
+    )
+
+    assert _open(services, n) == {NotificationStatus.FAILED: 1}
+    assert [f.id for f in services.notifications.list_failed(n.subscriptionId, 10, None).items] == [n.id]

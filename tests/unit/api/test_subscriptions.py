@@ -196,6 +196,17 @@ def test_subscription_without_open_notifications_is_deleted(admin: Client, keys:
     assert keys.subscriptions.for_codes("p1", ["ICA_EXEC_002"]) == []
 
 
+def test_a_notification_in_its_first_delivery_does_not_hold_a_delete_back(
+    admin: Client, keys: Services
+) -> None:
+    """Counted once its first attempt fails or is held back; deleted before that, the attempt
+    fails visibly instead (tests/unit/test_delivery_batch.py)."""
+    sub = subscription(admin, "p1", channel(admin)["id"])
+    notification(keys, event(admin, "p1"), sub, status=NotificationStatus.PENDING, http_statuses=())
+
+    assert admin.call("DELETE", f"{SUBS}/{sub['id']}") == (204, None)
+
+
 def test_subscription_with_failed_or_pending_notifications_is_not_deleted(
     admin: Client, keys: Services
 ) -> None:

@@ -207,7 +207,8 @@ class NotificationCountsOut(BaseModel):
 @router.get(
     "/api/projects/<project_id>/notificationSubscriptions/<subscription_id>/notificationCounts",
     summary="A subscription's open notifications, counted",
-    description="How many of its notifications are pending, retryable or failed: a subscription can be "
+    description="How many of its notifications are pending (held back by the channel), retryable or failed "
+    "(one in its first delivery attempt is counted once that attempt fails or is held back): a subscription can be "
     "deleted only when all three are 0.",
     tags=TAG,
     responses=responses(400, 404),

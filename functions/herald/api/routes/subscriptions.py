@@ -2,7 +2,10 @@
 
 A subscription sends a project's events of one code (or `*`, every code), optionally narrowed
 by a JsonPath filter, to a channel. Overlapping subscriptions each deliver. A subscription is
-deleted only when none of its notifications is pending, retryable or failed (ICA's rule).
+deleted only when none of its notifications is pending, retryable or failed (ICA's rule), as its
+open-notifications index counts them: a notification in its first delivery attempt (normally well
+under a second) is counted once that attempt fails or is held back; one whose subscription is
+deleted before that attempt fails visibly ("the subscription no longer exists"), never silently.
 """
 
 from __future__ import annotations
@@ -177,7 +180,8 @@ def _blocking_message(
     f"{BASE}/<subscription_id>",
     status_code=204,
     summary="Delete a subscription",
-    description="Refused (409) while the subscription has failed, pending or retryable notifications; "
+    description="Refused (409) while the subscription has failed, pending (held back by its channel) or "
+    "retryable notifications; "
     "the message says how many and how to clear them.",
     tags=TAG,
     responses=responses(400, 404, 409, success=204, description="Deleted"),

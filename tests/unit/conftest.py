@@ -44,3 +44,19 @@ def services(resources: LocalResources) -> Services:
     from herald.domain.settings import get_settings
 
     return build_services(get_settings())
+
+
+@pytest.fixture
+def broadcast_consumer(services: Services, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A broadcast topic configured for the deployment (settings reset to see it) and a queue
+    subscribed to it, as a consumer account's would be; the queue's URL."""
+    from herald.domain.settings import reset_settings
+
+    sqs, sns = services.queues.sqs, aws.client("sns")
+    topic = sns.create_topic(Name="broadcast")["TopicArn"]
+    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
+    reset_settings()
+    return str(queue)

@@ -178,18 +178,20 @@ def test_a_batch_that_stops_before_settling_its_events_has_them_settled_when_it_
 
 
 # --- staleness: a batch's snapshot is as old as the batch; the next batch reads afresh ---------------
-def _disable(services: Services, ch: Channel) -> None:
-    services.channels.put(ch.model_copy(update={"enabled": False, "disabledReason": "by a test"}))
+def _one_delivered(services: Services, receiver: Receiver) -> Channel:
+    """A channel and a subscription, and one event delivered through them: the batches' reads are warm."""
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id)
+    _route(services)
+    _deliver(services, _deliveries(services))
+    return ch
 
 
 def test_a_channel_disabled_after_a_batch_is_seen_by_the_next_batch(
     services: Services, receiver: Receiver
 ) -> None:
-    ch = channel(services, receiver.url)
-    subscription(services, ch.id)
-    _route(services)
-    _deliver(services, _deliveries(services))
-    _disable(services, ch)
+    ch = _one_delivered(services, receiver)
+    services.channels.put(ch.model_copy(update={"enabled": False, "disabledReason": "by a test"}))
     (later,) = _route(services, first=1)
 
     _deliver(services, _deliveries(services))
@@ -203,10 +205,7 @@ def test_a_channel_disabled_after_a_batch_is_seen_by_the_next_batch(
 def test_a_secret_rotated_after_a_batch_signs_the_next_batchs_deliveries(
     services: Services, receiver: Receiver
 ) -> None:
-    ch = channel(services, receiver.url)
-    subscription(services, ch.id)
-    _route(services)
-    _deliver(services, _deliveries(services))
+    ch = _one_delivered(services, receiver)
     rotated = signing.generate_secret()
     services.channels.put(ch.model_copy(update={"secret": rotated}))
     _route(services, first=1)

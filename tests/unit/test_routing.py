@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from herald import names
-from herald.adapters import aws
 from herald.domain import clock
 from herald.domain.models import Attempt, NotificationStatus
 from herald.domain.settings import get_settings, reset_settings
@@ -69,15 +68,9 @@ def test_routed_event_with_notifications_is_pending(services: Services) -> None:
 
 
 def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, broadcast_consumer: str
 ) -> None:
-    sqs, sns = services.queues.sqs, aws.client("sns")
-    topic = sns.create_topic(Name="broadcast")["TopicArn"]
-    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
-    reset_settings()
+    sqs, queue = services.queues.sqs, broadcast_consumer
     svc = build_services(get_settings())
     event, _ = accept.accept_event(svc, "p1", "ICA_EXEC_002", ANALYSIS)
     routing.route_event(svc, event.id)
@@ -94,14 +87,9 @@ def test_routed_event_is_broadcast_once_with_its_code_as_attribute(
 
 
 def test_a_deployment_with_broadcast_off_publishes_nothing(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, broadcast_consumer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sqs, sns = services.queues.sqs, aws.client("sns")
-    topic = sns.create_topic(Name="broadcast")["TopicArn"]
-    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
+    sqs, queue = services.queues.sqs, broadcast_consumer
     monkeypatch.setenv(names.ENV_BROADCAST, "0")
     reset_settings()
     svc = build_services(get_settings())

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from herald import names
 from herald.adapters import aws
 from herald.dal.events import EventStore
 from herald.dev.local.lambda_context import LocalContext
 from herald.domain.models import Event
-from herald.domain.settings import get_settings, reset_settings
+from herald.domain.settings import get_settings
 from herald.handlers import route as route_handler
 from herald.logic import accept, routing
 from herald.logic.services import Services, build_services
@@ -28,16 +27,9 @@ class Calls(Counter[str]):
 
 
 @pytest.fixture
-def broadcasting(services: Services, monkeypatch: pytest.MonkeyPatch) -> tuple[Services, str]:
+def broadcasting(broadcast_consumer: str) -> tuple[Services, str]:
     """Services whose deployment broadcasts to a topic; the topic's consumer queue's URL."""
-    sqs, sns = services.queues.sqs, aws.client("sns")
-    topic = sns.create_topic(Name="broadcast")["TopicArn"]
-    queue = sqs.create_queue(QueueName="consumer")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    monkeypatch.setenv(names.ENV_BROADCAST_TOPIC_ARN, topic)
-    reset_settings()
-    return build_services(get_settings()), queue
+    return build_services(get_settings()), broadcast_consumer
 
 
 def _accept(services: Services, n: int) -> list[str]:

@@ -64,16 +64,25 @@ def _deliver(services: Services, batch: dict[str, Any]) -> dict[str, Any]:
     return dict(deliver.handler(batch, LocalContext("deliver"), services=services))
 
 
-def test_a_batch_reads_its_notifications_events_subscriptions_and_channels_in_two_calls(
-    services: Services, receiver: Receiver, dynamo_calls: DynamoCalls
-) -> None:
+def _three_deliveries(
+    services: Services, receiver: Receiver, calls: DynamoCalls
+) -> tuple[str, dict[str, Any]]:
+    """One event routed to three subscriptions of one channel: its id and its delivery batch
+    (the calls counted from here on)."""
     ch = channel(services, receiver.url)
     for _ in range(3):
         subscription(services, ch.id)
-    _route(services)
+    (event_id,) = _route(services)
     batch = _deliveries(services)
     assert len(batch["Records"]) == 3
-    dynamo_calls.calls.clear()
+    calls.calls.clear()
+    return event_id, batch
+
+
+def test_a_batch_reads_its_notifications_events_subscriptions_and_channels_in_two_calls(
+    services: Services, receiver: Receiver, dynamo_calls: DynamoCalls
+) -> None:
+    _, batch = _three_deliveries(services, receiver, dynamo_calls)
 
     assert _deliver(services, batch) == {"batchItemFailures": []}
 
@@ -86,12 +95,7 @@ def test_a_batch_reads_its_notifications_events_subscriptions_and_channels_in_tw
 def test_an_event_whose_every_notification_the_batch_settled_is_settled_without_a_query(
     services: Services, receiver: Receiver, dynamo_calls: DynamoCalls
 ) -> None:
-    ch = channel(services, receiver.url)
-    for _ in range(3):
-        subscription(services, ch.id)
-    (event_id,) = _route(services)
-    batch = _deliveries(services)
-    dynamo_calls.calls.clear()
+    event_id, batch = _three_deliveries(services, receiver, dynamo_calls)
 
     _deliver(services, batch)
 

@@ -34,6 +34,7 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order; then 200
     retry_after: str | None = None  # sent as Retry-After with 429 and 503 answers
+    failure_body: bytes = b"ok"  # the body of answers of 300 and above (a receiver's error page)
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.requests]
@@ -58,7 +59,8 @@ def running_receiver() -> Iterator[Receiver]:
                 )
                 status = rec.statuses.pop(0) if rec.statuses else 200
             retry_after = status in (429, 503) and rec.retry_after is not None
-            self.answer(status, b"ok", {"Retry-After": str(rec.retry_after)} if retry_after else None)
+            reply = rec.failure_body if status >= 300 else b"ok"
+            self.answer(status, reply, {"Retry-After": str(rec.retry_after)} if retry_after else None)
 
     with serving(WebhookServer(("127.0.0.1", 0), Handler)) as url:
         rec.url = url

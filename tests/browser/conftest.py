@@ -7,21 +7,16 @@ All of them share one `herald dev` and one browser on one xdist worker (group "b
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import serving
 from tests.e2e.conftest import Herald, start_herald
 
 CHROMIUM = Path(os.environ.get("HERALD_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
@@ -60,46 +55,6 @@ if not _available:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _available:
         terminalreporter.write_line(SKIP_LINE)
-
-
-@dataclass
-class Receiver:
-    """A loopback webhook receiver: answers `statuses` in order (then 200) with `body`."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    body: bytes = b"ok"
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-
-@contextmanager
-def running_receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with lock:
-                rec.received.append(json.loads(raw))
-                status = rec.statuses.pop(0) if rec.statuses else 200
-                body = rec.body if status >= 300 else b"ok"
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with serving(server, "browser-receiver") as url:
-        rec.url = url
-        yield rec
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import console_url, running_receiver, shoot, sign_in, wait_until
+from tests.browser.conftest import console_url, shoot, sign_in, wait_until
+from tests.conftest import running_receiver
 from tests.e2e.conftest import Herald
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
@@ -125,7 +126,7 @@ def test_an_http_subscription_delivers_and_the_event_shows_its_attempts(page: An
         event_id = post_event(
             herald, project, {"id": "a1", "status": "SUCCEEDED", "pipeline": {"code": "CopyToolDev"}}
         )
-        wait_until(lambda: receiver.received, what="the delivery")
+        wait_until(lambda: receiver.requests, what="the delivery")
         page.get_by_role("link", name="Events").click()
         row = page.get_by_role("row").filter(has_text=event_id)
         wait_until(
@@ -199,7 +200,7 @@ def test_a_custom_event_subscription_explains_the_code_rules(page: Any, herald: 
             {"code": "QC_FAILED", "content": {"metric": "Q30"}},
         )
         assert status == 204
-        wait_until(lambda: receiver.received, what="the custom event's delivery")
+        wait_until(lambda: receiver.requests, what="the custom event's delivery")
 
 
 # --- failed deliveries ------------------------------------------------------------------------------
@@ -286,7 +287,7 @@ def test_a_channel_page_charts_attempts_and_rotates_its_secret(page: Any, herald
         page.get_by_text("Previous secret", exact=True).wait_for()
         shoot(page, "channel-rotated")
         post_event(herald, project, {"status": "SUCCEEDED", "after": "rotation"})
-        wait_until(lambda: len(receiver.received) == 3, what="the delivery after rotation")
+        wait_until(lambda: len(receiver.requests) == 3, what="the delivery after rotation")
 
 
 def test_keys_are_created_shown_once_and_revoked(page: Any, herald: Herald) -> None:
@@ -328,7 +329,7 @@ def test_a_test_event_is_sent_from_the_subscription_page(page: Any, herald: Hera
         page.get_by_role("link", name="Open the subscription").click()
         page.get_by_role("button", name="Send a test event").click()
         page.get_by_text("delivered · HTTP 200").wait_for(timeout=30_000)
-        assert receiver.received[0]["description"].startswith("Test:")
+        assert receiver.bodies()[0]["description"].startswith("Test:")
 
 
 def test_the_console_reads_on_a_narrow_window(page: Any, herald: Herald) -> None:

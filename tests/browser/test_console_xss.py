@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Watch, console_url, running_receiver, sign_in
+from tests.browser.conftest import Watch, console_url, sign_in
+from tests.conftest import running_receiver
 from tests.e2e.conftest import Herald
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
@@ -39,7 +40,7 @@ def test_script_bearing_data_is_shown_as_text_everywhere(page: Any, herald: Hera
     project = "xss-project"
     with running_receiver() as receiver:
         receiver.statuses = [500, 500, 500]
-        receiver.body = f"<html><body>{SCRIPT}{IMG}</body></html>".encode()
+        receiver.failure_body = f"<html><body>{SCRIPT}{IMG}</body></html>".encode()
         hostile_url = receiver.url + "?q=%3Cscript%3Ealert(5)%3C/script%3E&x=<img src=x onerror=alert(6)>"
         status, ch = herald.call(
             "POST",

@@ -158,6 +158,29 @@ def test_while_sqs_still_refuses_the_event_stays_failed_and_waits_for_the_next_s
     assert accept.requeue_unqueued(services) == 1
 
 
+def test_a_refused_sweep_leaves_the_events_first_failure_and_its_place_in_the_sweep(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    event_id = _unqueued(services, monkeypatch)
+    first = services.events.get(event_id, consistent=True)
+    assert first is not None and "QueueSendError" in (first.routingError or "")
+    _later(monkeypatch, accept.UNQUEUED_GRACE_SECONDS + 1)
+
+    def unreachable(queue_url: str, messages: list) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services.queues, "send", unreachable)
+        assert accept.requeue_unqueued(services) == 0
+
+    stored = services.events.get(event_id, consistent=True)
+    assert stored is not None and (stored.status, stored.routingError) == ("failed", first.routingError)
+    listed = services.events.unqueued(clock.now() - accept.UNQUEUED_GRACE_SECONDS, accept.SWEEP_LIMIT)
+    assert listed == [(event_id, "p1")]  # still due: the next sweep tries it again
+
+
 def test_an_event_the_producer_reposted_and_got_routed_is_not_reopened_by_the_sweep(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,13 +1,11 @@
-"""`herald policy`: target resource policies rendered from the packaged templates."""
+"""Target resource policies rendered from the packaged templates (herald.domain.policy)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from herald.domain import policy
 
@@ -88,20 +86,20 @@ def test_fifo_and_long_names_are_accepted() -> None:
     ],
 )
 def test_bad_arns_are_named(kind: policy.Kind, arn: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(policy.PolicyInputError, match=message):
         policy.render_policy(kind, arn, HERALD)
 
 
 def test_bad_kind_account_and_role() -> None:
-    with pytest.raises(ValueError, match="kind must be 'sqs' or 'sns'"):
+    with pytest.raises(policy.PolicyInputError, match="kind must be 'sqs' or 'sns'"):
         policy.render_policy("lambda", QUEUE, HERALD)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="must be 12 digits"):
+    with pytest.raises(policy.PolicyInputError, match="must be 12 digits"):
         policy.render_policy("sqs", QUEUE, "12345")
-    with pytest.raises(ValueError, match="not an IAM role ARN"):
+    with pytest.raises(policy.PolicyInputError, match="not an IAM role ARN"):
         policy.render_policy("sqs", QUEUE, HERALD, role_arn="Herald-deliver")
-    with pytest.raises(ValueError, match="is in account 333333333333, not Herald's account"):
+    with pytest.raises(policy.PolicyInputError, match="is in account 333333333333, not Herald's account"):
         policy.render_policy("sqs", QUEUE, HERALD, role_arn="arn:aws:iam::333333333333:role/x")
-    with pytest.raises(ValueError, match="partition aws-cn"):
+    with pytest.raises(policy.PolicyInputError, match="partition aws-cn"):
         policy.render_policy("sqs", QUEUE, HERALD, role_arn=f"arn:aws-cn:iam::{HERALD}:role/x")
 
 
@@ -111,48 +109,3 @@ def test_the_repository_policies_are_written_from_the_packaged_templates() -> No
     for path in packaged:
         written = (REPO / "policies" / path.name).read_bytes()
         assert written == path.read_bytes(), f"policies/{path.name} is out of date: run `make policies`"
-
-
-def test_cli_prints_the_policy_with_an_explicit_account() -> None:
-    out, err = io.StringIO(), io.StringIO()
-    assert policy.cli_main("sqs", QUEUE, HERALD, out=out, err=err) == 0
-    assert json.loads(out.getvalue()) == policy.render_policy("sqs", QUEUE, HERALD)
-    assert err.getvalue() == ""
-
-
-def test_cli_reads_the_account_from_the_credentials() -> None:
-    out, err = io.StringIO(), io.StringIO()
-    with mock_aws():
-        assert policy.cli_main("sns", TOPIC, None, out=out, err=err) == 0
-    [statement] = json.loads(out.getvalue())["Statement"]
-    assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}  # moto's account
-
-
-def test_cli_without_credentials_asks_for_the_account(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    out, err = io.StringIO(), io.StringIO()
-    assert policy.cli_main("sqs", QUEUE, None, out=out, err=err) == 2
-    assert out.getvalue() == ""
-    assert "pass --account" in err.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("kind", "arn", "message"),
-    [("sqs", TOPIC, "wrong service"), ("queue", QUEUE, "must be 'sqs' or 'sns'"), ("sns", "x", "not an ARN")],
-)
-def test_cli_rejects_bad_input_with_exit_2(kind: str, arn: str, message: str) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    assert policy.cli_main(kind, arn, HERALD, out=out, err=err) == 2
-    assert out.getvalue() == ""
-    assert err.getvalue().startswith("herald policy: ") and message in err.getvalue()
-
-
-def test_cli_defaults_to_the_current_streams(capsys: pytest.CaptureFixture[str]) -> None:
-    assert policy.cli_main("sqs", QUEUE, HERALD) == 0
-    assert json.loads(capsys.readouterr().out)["Statement"][0]["Resource"] == QUEUE

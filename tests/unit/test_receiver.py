@@ -1,7 +1,10 @@
-"""`herald receive`: prints each delivery with its signature verdict, and stops cleanly."""
+"""herald.dev.receiver: `herald receive` prints each delivery with its signature verdict and stops
+cleanly; its WebhookHandler, which the tests' receivers build on, hands over whole bodies and sends
+the answer it is given."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import signal
 import socket
@@ -66,3 +69,46 @@ def test_kill_stops_it_with_status_0_and_frees_the_port() -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the port stayed taken"
                 time.sleep(0.05)
+
+
+def _recording_server(
+    status: int, reply: bytes, headers: dict[str, str]
+) -> tuple[receiver.WebhookServer, list]:
+    """A WebhookHandler that records (client port, body) and answers with what it is given."""
+    seen: list[tuple[int, bytes]] = []
+
+    class Handler(receiver.WebhookHandler):
+        def receive(self, body: bytes) -> None:
+            seen.append((self.client_address[1], body))
+            self.answer(status, reply, headers)
+
+    return receiver.WebhookServer(("127.0.0.1", 0), Handler), seen
+
+
+def test_a_webhook_handler_receives_the_whole_body_and_its_answer_reaches_the_sender() -> None:
+    page = b"<html><body><script>alert(1)</script></body></html>"
+    body = b'{"eventCode":"ICA_EXEC_002","payload":"' + b"x" * 200_000 + b'"}'
+    server, seen = _recording_server(500, page, {"Content-Type": "text/html"})
+    with serving(server):
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connection.request("POST", "/hook", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answered = (response.status, response.getheader("Content-Type"), response.read())
+        connection.close()
+    assert answered == (500, "text/html", page)
+    assert [received for _, received in seen] == [body]
+
+
+def test_a_webhook_handler_answers_several_deliveries_on_one_kept_alive_connection() -> None:
+    server, seen = _recording_server(200, b"ok", {})
+    with serving(server):
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        replies = []
+        for n in (1, 2, 3):
+            connection.request("POST", "/hook", body=b'{"n": %d}' % n)
+            response = connection.getresponse()
+            replies.append((response.status, response.read()))
+        connection.close()
+    assert replies == [(200, b"ok")] * 3
+    assert [body for _, body in seen] == [b'{"n": 1}', b'{"n": 2}', b'{"n": 3}']
+    assert len({port for port, _ in seen}) == 1  # one connection carried all three

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from herald.adapters import sts
 from herald.dal.codec import InvalidCursorError
 from herald.domain import policy, ssrf
 from herald.logic import accept, console_sessions, failed_notifications, inbound, onecodex, sample_events
@@ -131,9 +132,11 @@ ANSWERS: dict[type[Exception], Answer] = {
         400, "invalid_request", lambda _: "not a cursor this API returned for this list", "cursor", named=True
     ),
     ssrf.UnsafeTargetError: Answer(400, "invalid_request", field="address", named=True),
+    # A target's address (`GET /api/targetPolicy`) that is not the queue's or topic's ARN.
+    policy.PolicyInputError: Answer(400, "invalid_request", field="address", named=True),
     inbound.TooManyInboundWebhooks: Answer(409, "conflict"),
     console_sessions.SessionError: Answer(401, "invalid_link", field="link"),
-    policy.CredentialsUnavailable: Answer(
+    sts.CredentialsUnavailable: Answer(
         503, "unavailable", lambda exc: f"Herald's AWS account is unknown ({exc})"
     ),
     # Failed notifications and test events.

@@ -42,12 +42,6 @@ def _filter_check(args: argparse.Namespace) -> int:
     return check(args.expression, args.payload)
 
 
-def _policy(args: argparse.Namespace) -> int:
-    from herald.domain.policy import cli_main
-
-    return cli_main(args.kind, args.arn, args.account)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="herald", description="Herald event notifications")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,14 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("expression", help="e.g. \"[?($.status == 'SUCCEEDED')]\"")
     chk.add_argument("payload", nargs="?", help="a JSON file with the event payload")
     chk.set_defaults(func=_filter_check)
-    pol = sub.add_parser("policy", help="print the resource policy a target queue/topic needs for Herald")
-    pol.add_argument("kind", choices=["sqs", "sns"])
-    pol.add_argument("--arn", required=True, help="the target queue's or topic's ARN")
-    pol.add_argument("--account", help="Herald's AWS account id (default: the current credentials')")
-    pol.set_defaults(func=_policy)
 
-    from herald.dev import console_cli, keys_cli
+    from herald.dev import console_cli, keys_cli, policy_cli
 
+    policy_cli.register(sub)
     keys_cli.register(sub)
     console_cli.register(sub)
     return parser

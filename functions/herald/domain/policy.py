@@ -1,8 +1,9 @@
 """Resource policies users add to their SQS/SNS targets so Herald may deliver to them.
 
-`herald policy sqs|sns --arn ARN [--account ID]` prints the filled-in policy (cli.py wires it to
-`cli_main`). The templates' source is inside the package (`herald/policy_templates/`), so the CLI
-works from a wheel as well as a checkout; `make policies` copies them to the repository's
+Rendering only: `herald policy sqs|sns --arn ARN [--account ID]` (herald.dev.policy_cli) and the
+API's `GET /api/targetPolicy` print what `render_policy` makes, each finding Herald's account with
+herald.adapters.sts. The templates' source is inside the package (`herald/policy_templates/`), so
+the CLI works from a wheel as well as a checkout; `make policies` copies them to the repository's
 `policies/`, beside the other templates users apply.
 
 Like ICA's own instructions, the principal is Herald's account root; given Herald's deliver role
@@ -14,10 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from importlib import resources
 from string import Template
-from typing import Any, Literal, TextIO, cast
+from typing import Any, Literal
 
 Kind = Literal["sqs", "sns"]
 
@@ -38,17 +38,21 @@ _QUEUE_URL = re.compile(r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(\
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
+class PolicyInputError(ValueError):
+    """What was given cannot make a policy: the message names the kind, ARN, account or role and why."""
+
+
 def render_policy(kind: Kind, arn: str, account_id: str, role_arn: str | None = None) -> dict[str, Any]:
     """The resource policy for target `arn` that lets Herald (account `account_id`) deliver.
 
     `role_arn` (Herald's deliver role) narrows the grant from the whole account to that role.
-    Raises ValueError naming what is wrong with the kind, the ARN, the account or the role.
+    Raises PolicyInputError naming what is wrong with the kind, the ARN, the account or the role.
     """
     if kind not in TEMPLATES:
-        raise ValueError(f"kind must be 'sqs' or 'sns', got {kind!r}")
+        raise PolicyInputError(f"kind must be 'sqs' or 'sns', got {kind!r}")
     partition = validate_target_arn(kind, arn)
     if not isinstance(account_id, str) or not _ACCOUNT.match(account_id):
-        raise ValueError(f"Herald's account id must be 12 digits, got {account_id!r}")
+        raise PolicyInputError(f"Herald's account id must be 12 digits, got {account_id!r}")
     if role_arn is not None:
         _validate_role(role_arn, account_id, partition)
 
@@ -67,41 +71,43 @@ def render_policy(kind: Kind, arn: str, account_id: str, role_arn: str | None = 
 
 
 def validate_target_arn(kind: Kind, arn: str) -> str:
-    """Check `arn` names a queue (sqs) or a topic (sns); returns its partition."""
+    """Check `arn` names a queue (sqs) or a topic (sns); returns its partition (else PolicyInputError)."""
     what = SERVICE_NAMES[kind]
     example = f"arn:aws:{kind}:<region>:<account>:<name>"
     if not isinstance(arn, str) or not arn.strip():
-        raise ValueError(f"the ARN is empty: expected {what} ARN ({example})")
+        raise PolicyInputError(f"the ARN is empty: expected {what} ARN ({example})")
     arn = arn.strip()
     url = _QUEUE_URL.match(arn)
     if url:
         region, account, name = url.groups()
         hint = f"; its ARN is arn:aws:sqs:{region}:{account}:{name}" if kind == "sqs" else ""
-        raise ValueError(f"{arn!r} is a queue URL, not an ARN{hint}")
+        raise PolicyInputError(f"{arn!r} is a queue URL, not an ARN{hint}")
     if not arn.startswith("arn:"):
-        raise ValueError(f"{arn!r} is not an ARN: expected {what} ARN ({example})")
+        raise PolicyInputError(f"{arn!r} is not an ARN: expected {what} ARN ({example})")
     parts = arn.split(":", 5)
     if len(parts) != 6:
-        raise ValueError(f"{arn!r} is a malformed ARN: expected {example}")
+        raise PolicyInputError(f"{arn!r} is a malformed ARN: expected {example}")
     _, partition, service, region, account, resource = parts
     if partition not in PARTITIONS:
-        raise ValueError(
+        raise PolicyInputError(
             f"{arn!r}: unknown partition {partition!r} (expected one of {', '.join(PARTITIONS)})"
         )
     if service != kind:
         named = f"an {service.upper()} ARN" if service else "an ARN without a service"
-        raise ValueError(
+        raise PolicyInputError(
             f"wrong service: expected {what} ARN (arn:{partition}:{kind}:...), got {named}: {arn!r}"
         )
     if not _REGION.match(region):
-        raise ValueError(f"{arn!r}: malformed region {region!r} (expected e.g. eu-west-1)")
+        raise PolicyInputError(f"{arn!r}: malformed region {region!r} (expected e.g. eu-west-1)")
     if not _ACCOUNT.match(account):
-        raise ValueError(f"{arn!r}: malformed account {account!r} (expected 12 digits)")
+        raise PolicyInputError(f"{arn!r}: malformed account {account!r} (expected 12 digits)")
     if kind == "sns" and ":" in resource:
-        raise ValueError(f"{arn!r} looks like a subscription ARN: pass the topic's ARN (without the id)")
+        raise PolicyInputError(
+            f"{arn!r} looks like a subscription ARN: pass the topic's ARN (without the id)"
+        )
     pattern, limit = (_QUEUE_NAME, 80) if kind == "sqs" else (_TOPIC_NAME, 256)
     if not pattern.match(resource):
-        raise ValueError(
+        raise PolicyInputError(
             f"{arn!r}: malformed {kind.upper()} name {resource!r} "
             f"(1-{limit} letters, digits, '-' or '_', optionally ending in .fifo)"
         )
@@ -115,13 +121,15 @@ def template_text(kind: Kind) -> str:
 def _validate_role(role_arn: str, account_id: str, partition: str) -> None:
     match = _ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
     if not match:
-        raise ValueError(f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+        raise PolicyInputError(f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
     if match["account"] != account_id:
-        raise ValueError(
+        raise PolicyInputError(
             f"role {role_arn!r} is in account {match['account']}, not Herald's account {account_id}"
         )
     if match["partition"] != partition:
-        raise ValueError(f"role {role_arn!r} is in partition {match['partition']}, the target in {partition}")
+        raise PolicyInputError(
+            f"role {role_arn!r} is in partition {match['partition']}, the target in {partition}"
+        )
 
 
 def _drop_role_condition(statement: dict[str, Any]) -> None:
@@ -132,59 +140,3 @@ def _drop_role_condition(statement: dict[str, Any]) -> None:
         del conditions["ArnEquals"]
     if "Condition" in statement and not conditions:
         del statement["Condition"]
-
-
-class CredentialsUnavailable(RuntimeError):
-    """No working AWS credentials to ask STS which account Herald runs in."""
-
-
-def caller_account_id() -> str:
-    """The account of the current AWS credentials (`sts get-caller-identity`)."""
-    try:
-        import boto3
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError as exc:  # pragma: no cover - boto3 is a dependency
-        raise CredentialsUnavailable(f"boto3 is not available ({exc})") from None
-    try:
-        session = boto3.session.Session()
-        client = session.client(
-            "sts",
-            region_name=session.region_name or "us-east-1",
-            config=Config(connect_timeout=5, read_timeout=5, retries={"max_attempts": 2}),
-        )
-        return str(client.get_caller_identity()["Account"])
-    except (BotoCoreError, ClientError) as exc:
-        raise CredentialsUnavailable(str(exc)) from None
-
-
-def cli_main(
-    kind: str, arn: str, account: str | None, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    """`herald policy sqs|sns --arn ARN [--account ID]`: print the policy (0) or say why not (2).
-
-    `out`/`err` default to sys.stdout/sys.stderr at call time (so captured streams work).
-    """
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
-    if kind not in TEMPLATES:
-        print(f"herald policy: the target kind must be 'sqs' or 'sns', got {kind!r}", file=err)
-        return 2
-    if account is None:
-        try:
-            account = caller_account_id()
-        except CredentialsUnavailable as exc:
-            print(
-                "herald policy: cannot tell Herald's AWS account from your credentials "
-                f"({exc}); pass --account <12-digit id> (the stack's HeraldAccountId output)",
-                file=err,
-            )
-            return 2
-    try:
-        policy = render_policy(cast(Kind, kind), arn, account)  # a Kind: checked against TEMPLATES above
-    except ValueError as exc:
-        print(f"herald policy: {exc}", file=err)
-        return 2
-    json.dump(policy, out, indent=2)
-    out.write("\n")
-    return 0

@@ -22,11 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from herald.adapters.queues import QueueSendError
 from herald.domain import clock, jsontext, limits
-from herald.domain.messages import RouteEvent
 from herald.domain.models import DuplicateRule, Event
 from herald.logic import emit
 from herald.logic.services import Services
@@ -153,7 +150,7 @@ def accept(
                 )
             duplicate = _duplicate(stored, fact, client_id, identity, requeued=not stored.routed)
         if created or not stored.routed:
-            emit.queue_for_routing(services, stored)
+            emit.queue_for_routing(services, stored.id, stored.projectId)
         emit.derive(services, stored)
     except emit.NotQueuedError as exc:
         # The event itself, or the event it implies: stored, and queued later (see emit).
@@ -217,11 +214,11 @@ def requeue_unqueued(services: Services) -> int:
     queued = 0
     for event_id, project_id in services.events.unqueued(clock.now() - UNQUEUED_GRACE_SECONDS, SWEEP_LIMIT):
         try:
-            services.queues.send(
-                services.queues.events_url, [RouteEvent(eventId=event_id, projectId=project_id)]
+            emit.queue_for_routing(services, event_id, project_id, already_marked=True)
+        except emit.NotQueuedError as exc:
+            logger.warning(
+                "an unqueued event could not be queued yet", event_id=event_id, error=str(exc.__cause__)
             )
-        except (QueueSendError, ClientError, BotoCoreError) as exc:
-            logger.warning("an unqueued event could not be queued yet", event_id=event_id, error=str(exc))
             break
         services.events.requeued(event_id)
         queued += 1

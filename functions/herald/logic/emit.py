@@ -90,7 +90,7 @@ def emit(
     )
     stored, created = services.events.put_if_new(event)
     if created or not stored.routed:  # emitted before but never queued: queued now
-        queue_for_routing(services, stored)
+        queue_for_routing(services, stored.id, stored.projectId)
     return stored
 
 
@@ -158,20 +158,26 @@ def new_event(
     )
 
 
-def queue_for_routing(services: Services, event: Event) -> None:
-    """Queue a stored event for routing. Storing comes first, so an event SQS refuses is never
-    lost: it is marked unqueued (visible as failed, never silently pending) and NotQueuedError is
-    raised; the sweep (`accept.requeue_unqueued`) or the same event posted again queues it."""
+def queue_for_routing(
+    services: Services, event_id: str, project_id: str, *, already_marked: bool = False
+) -> None:
+    """Queue a stored event for routing: the one way an event reaches the events queue.
+
+    Storing comes first, so an event SQS refuses is never lost: it is marked unqueued (visible as
+    failed, never silently pending) and NotQueuedError is raised; the sweep
+    (`accept.requeue_unqueued`) or the same event posted again queues it. The sweep passes
+    `already_marked`: a refusal then leaves the event's mark as it is, so the event keeps its place
+    (oldest first) and is tried again at the next sweep rather than after a new grace period.
+    """
     try:
-        services.queues.send(
-            services.queues.events_url, [RouteEvent(eventId=event.id, projectId=event.projectId)]
-        )
+        services.queues.send(services.queues.events_url, [RouteEvent(eventId=event_id, projectId=project_id)])
     except (QueueSendError, ClientError, BotoCoreError) as exc:
-        services.events.mark_unqueued(
-            event.id,
-            event.projectId,
-            f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "
-            "within minutes, or post it again with the same id",
-            clock.now(),
-        )
-        raise NotQueuedError(event.id) from exc
+        if not already_marked:
+            services.events.mark_unqueued(
+                event_id,
+                project_id,
+                f"could not be queued for routing ({type(exc).__name__}); Herald queues it again "
+                "within minutes, or post it again with the same id",
+                clock.now(),
+            )
+        raise NotQueuedError(event_id) from exc

@@ -469,6 +469,29 @@ def test_a_wrong_target_address_names_the_problem(p1: Client, kind: str, address
     assert status == 400 and body["error"]["field"] == "address"
 
 
+@pytest.mark.parametrize(
+    ("kind", "address"),
+    [
+        ("SNS", "arn:aws:sqs:eu-west-1:111122223333:q"),
+        ("SQS", "arn:aws:sqs:eu-west-1:2222:q"),
+        ("SNS", "arn:aws:sns:eu-west-1:111122223333:t:8a21d249-4329-4871-acc6-7be709c6ea7f"),
+        ("SQS", "arn:nope:sqs:eu-west-1:111122223333:q"),
+    ],
+)
+def test_a_target_address_the_policy_cannot_name_answers_400_with_the_policys_reason(
+    p1: Client, kind: str, address: str
+) -> None:
+    from herald.domain import policy
+
+    with pytest.raises(policy.PolicyInputError) as reason:
+        policy.render_policy("sqs" if kind == "SQS" else "sns", address, "123456789012")
+    status, body = p1.call("GET", f"/api/targetPolicy?type={kind}&address={address}")
+    assert (status, body) == (
+        400,
+        {"error": {"code": "invalid_request", "message": f"address: {reason.value}", "field": "address"}},
+    )
+
+
 def test_a_target_policy_needs_credentials(keys: Services) -> None:
     assert (
         Client(None).call("GET", "/api/targetPolicy?type=SNS&address=arn:aws:sns:eu-west-1:111122223333:t")[0]

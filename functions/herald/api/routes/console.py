@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from herald.adapters import sts
 from herald.api import project_subscriptions
 from herald.api.context import base_path, console_store, current_session, principal, services
 from herald.api.errors import ApiError, invalid, not_found
@@ -388,7 +389,7 @@ def queue_arn(address: str, default_region: str) -> str:
 
 @lru_cache(maxsize=1)
 def _herald_account() -> str:
-    return policy.caller_account_id()
+    return sts.caller_account_id()
 
 
 @router.get(
@@ -407,10 +408,7 @@ def target_policy(
     kind: policy.Kind = "sqs" if type == "SQS" else "sns"
     arn = queue_arn(address.strip(), _default_region()) if kind == "sqs" else address.strip()
     account = _herald_account()
-    try:
-        rendered = policy.render_policy(kind, arn, account)
-    except ValueError as exc:  # render_policy names what is wrong with the address's ARN
-        raise invalid("address", str(exc)) from None
+    rendered = policy.render_policy(kind, arn, account)  # PolicyInputError: the error table's 400
     return TargetPolicyOut(type=type, arn=arn, accountId=account, policy=rendered)
 
 

@@ -17,6 +17,7 @@ from herald.logic.services import Services
 from herald.names import GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY
 from tests.unit.builders import ANALYSIS
 from tests.unit.dal.support import event as _event
+from tests.unit.dal.support import item_bytes
 
 INDEX_KEYS = {GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI2_PARTITION_KEY, GSI2_SORT_KEY}
 
@@ -77,7 +78,7 @@ def test_the_analysis_payload_icas_documentation_shows_fits_an_event_item_in_1_k
     item = to_ddb(_stored_item(services, event))
 
     assert len(json.dumps(payload, separators=(",", ":"))) > 1400
-    assert _item_bytes(item) <= 1024
+    assert item_bytes(item) <= 1024
 
 
 def test_an_event_that_could_not_be_queued_is_failed_and_listed_for_the_sweeper(services: Services) -> None:
@@ -131,20 +132,3 @@ def test_routing_given_up_with_an_error_fails_the_event(services: Services) -> N
 
     stored = services.events.get(event.id, consistent=True)
     assert stored is not None and stored.routingError and stored.status == NotificationStatus.FAILED
-
-
-def _item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's item size: names plus values (numbers: about one byte per two digits)."""
-    size = 0
-    for name, value in item.items():
-        ((kind, raw),) = value.items()
-        size += len(name.encode())
-        if kind == "S":
-            size += len(raw.encode())
-        elif kind == "B":
-            size += len(raw)
-        elif kind == "N":
-            size += len(raw.replace(".", "").replace("-", "")) // 2 + 1
-        else:
-            size += 1
-    return size

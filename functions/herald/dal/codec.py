@@ -485,9 +485,11 @@ class _Stream:
 
 @dataclass
 class ReadBudget:
-    """Queries one call may still make (shared by every merge the call runs)."""
+    """Queries one call may still make (shared by every merge the call runs), and entries it may
+    still examine (counted by the caller)."""
 
-    left: int
+    queries: int
+    entries: int
 
 
 class MergedPartitions:
@@ -496,8 +498,8 @@ class MergedPartitions:
 
     Iterating yields (sort key, item), each sort key once (a key found in two partitions, e.g. an
     entry written in two layouts, is taken from the first). Each partition is queried once before
-    the first item (its head decides the order), then again, with twice the chunk, whenever the
-    item just taken was its last read one. `below` excludes it and every larger key (a page's
+    the first item (its head decides the order), then again, with twice the chunk, whenever its
+    entries read so far have all been taken. `below` excludes it and every larger key (a page's
     continuation). Iteration stops early, with `spent` set, when a query is due and `budget` has
     none left; every key larger than the last one yielded has then been yielded.
     """
@@ -527,10 +529,10 @@ class MergedPartitions:
         return self.spent or any(s.entries or s.after or not s.started for s in self.streams)
 
     def _read(self, stream: _Stream) -> bool:
-        if self.budget.left <= 0:
+        if self.budget.queries <= 0:
             self.spent = True
             return False
-        self.budget.left -= 1
+        self.budget.queries -= 1
         pk_attr, sk_attr = INDEX_KEYS[stream.index]
         items, stream.after = self.table.query(
             "#pk = :pk AND #sk BETWEEN :lo AND :hi",
@@ -549,11 +551,14 @@ class MergedPartitions:
     def __iter__(self) -> Iterator[tuple[str, Item]]:
         if self.lo > self.hi:
             return
-        for stream in self.streams:
-            if not stream.started and not self._read(stream):
-                return
         last: str | None = None
         while True:
+            # Every partition that may hold more must show its head before the newest is chosen:
+            # each is read once at first, and again whenever its read entries are all taken.
+            for stream in self.streams:
+                while not stream.entries and (not stream.started or stream.after is not None):
+                    if not self._read(stream):
+                        return
             live = [s for s in self.streams if s.entries]
             if not live:
                 return
@@ -562,9 +567,6 @@ class MergedPartitions:
             if key != last:
                 last = key
                 yield key, item
-            # Its next entries may be newer than the other partitions' heads: read them first.
-            if not top.entries and top.after is not None and not self._read(top):
-                return
 
 
 def _check_start(

@@ -45,7 +45,11 @@ LIST_QUERY_BUDGET = 4 * (layout.EVENT_LIST_SHARDS + 1)
 # Entries a list partition is first asked for, at least (about what one 4 KB read unit holds: a
 # smaller query costs the same), and at most per query as its chunk doubles.
 LIST_FIRST_CHUNK = 20
-LIST_MAX_CHUNK = 500
+LIST_MAX_CHUNK = 100
+# A list page examines at most this many entries (each a fetch of its event when the status is
+# filtered): with the query budget, what one request may read (~170 read units of entries, ~500
+# of events) whatever the filter.
+LIST_MAX_ENTRIES = 1000
 # A page fetches the events behind at least this many list entries at a time (BatchGetItem).
 LIST_RESOLVE_AT_LEAST = 10
 
@@ -165,15 +169,19 @@ class EventStore:
         event_code: str | None,
         keep: Callable[[Item], bool],
     ) -> tuple[list[Item], str | None, bool]:
-        """Up to `limit` events of the merged list entries that `keep` accepts; the sort key of the
-        last entry taken (the continuation: everything above it was seen) and whether more may
-        follow it."""
+        """Up to `limit` events of the merged list entries that `keep` accepts, examining at most
+        the budget's entries; the sort key of the last entry taken (the continuation: everything
+        above it was seen) and whether more may follow it."""
         found: list[Item] = []
         last: str | None = None
         entries = iter(merge)
         while True:
+            if merge.budget.entries <= 0:
+                return found, last, True
             # A few at a time: one BatchGetItem per entry would be many calls.
-            batch = list(islice(entries, max(limit - len(found), LIST_RESOLVE_AT_LEAST)))
+            size = min(max(limit - len(found), LIST_RESOLVE_AT_LEAST), merge.budget.entries)
+            batch = list(islice(entries, size))
+            merge.budget.entries -= len(batch)
             if not batch:
                 return found, last, merge.pending()
             for (key, _), item in zip(batch, self._listed(batch, event_code), strict=True):
@@ -221,9 +229,9 @@ class EventStore:
 
         With a project: its list shards and its legacy list partition, merged. Without (admins):
         each day's shards and legacy partition, from `until`'s day back to `since`'s (or the
-        retention horizon). A call makes at most LIST_QUERY_BUDGET queries, then returns what it
-        found with a cursor: the last sort key it saw (and its day), so the next page asks every
-        partition for what sorts below it.
+        retention horizon). A call makes at most LIST_QUERY_BUDGET queries and examines at most
+        LIST_MAX_ENTRIES entries, then returns what it found with a cursor: the last sort key it
+        saw (and its day), so the next page asks every partition for what sorts below it.
         """
         # Nothing is older than the retention period or newer than now: clamping to both also
         # keeps the fixed-width sort keys and the day buckets within range.
@@ -239,7 +247,7 @@ class EventStore:
             )
 
         filtered = event_code is not None or status is not None
-        budget = ReadBudget(LIST_QUERY_BUDGET)
+        budget = ReadBudget(queries=LIST_QUERY_BUDGET, entries=LIST_MAX_ENTRIES)
         state = unpack_cursor(cursor) if cursor else {}
         below = state.get("k")
         if below is not None and not (isinstance(below, str) and bounds[0] <= below <= bounds[1]):
@@ -272,7 +280,7 @@ class EventStore:
         while True:
             partitions = [(layout.day_events(day, shard), GSI2_NAME) for shard in layout.event_list_shards()]
             partitions.append((layout.legacy_day_events(day), GSI2_NAME))
-            if budget.left < len(partitions):  # not enough left to start this day's merge
+            if budget.queries < len(partitions) or budget.entries <= 0:  # none left for this day
                 return Page([event_from(i) for i in found], pack_cursor({"d": day}))
             merge = self._merge(partitions, bounds, below, limit - len(found), budget, filtered)
             items, last, more = self._take(merge, limit - len(found), event_code, keep)

@@ -231,6 +231,32 @@ def test_a_filter_matching_nothing_reads_a_bounded_amount_per_page(
     assert max(per_page) == layout.EVENT_LIST_SHARDS + 3
 
 
+@pytest.mark.parametrize("project", ["p1", None])
+def test_a_status_filter_matching_nothing_examines_a_bounded_number_of_entries_per_page_each_once(
+    services: Services, spread: list[Event], monkeypatch: pytest.MonkeyPatch, project: str | None
+) -> None:
+    monkeypatch.setattr(events_module, "LIST_MAX_ENTRIES", 7)
+    fetched: list[int] = []
+    services.table.ddb.meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem",
+        lambda params, **_: fetched.append(sum(len(t["Keys"]) for t in params["RequestItems"].values())),
+    )
+
+    per_page, cursor = [], None
+    while True:
+        before = sum(fetched)
+        page = services.events.list_page(
+            project, 5, cursor, now=time.time(), status=NotificationStatus.FAILED
+        )
+        per_page.append(sum(fetched) - before)
+        assert page.items == []
+        cursor = page.cursor
+        if cursor is None:
+            break
+
+    assert max(per_page) == 7 and sum(per_page) == len(spread)
+
+
 def test_a_list_entry_whose_event_is_missing_is_skipped(services: Services) -> None:
     kept, lost = _stored(services, [_event(), _event()])
     services.table.delete(layout.event(lost.id))

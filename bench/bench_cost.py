@@ -233,13 +233,19 @@ def _write_label(op: str, key: dict[str, Any], request: dict[str, Any]) -> str:
         if "routed" in expr:
             return "DynamoDB UpdateItem event routed (route)"
         return "DynamoDB UpdateItem event status (events.refresh_status)"
-    if sk == "LISTING":
+    if _is_list_entry(key["pk"]["S"], sk):
         return f"DynamoDB {op} event list entry (ingest)"
     if sk.startswith("NOTIFICATION#"):
         if op == "PutItem":
             return "DynamoDB PutItem notification (route)"
         return "DynamoDB UpdateItem notification attempt (record_attempt)"
     return f"DynamoDB {op} {sk.split('#')[0].lower()}"
+
+
+def _is_list_entry(pk: str, sk: str) -> bool:
+    """An event's list entry: in a project's list shard (PROJECT#{p}#EVENTS#{shard}), or in the
+    legacy layout (EVENT#{id}, LISTING)."""
+    return sk == "LISTING" or (pk.startswith("PROJECT#") and "#EVENTS#" in pk)
 
 
 def _read_label(request: dict[str, Any], consistent: bool) -> str:
@@ -459,7 +465,11 @@ def _stored_bytes(raw: Any, table_name: str) -> tuple[float, float, int]:
         page = raw.scan(**kwargs)
         for item in page["Items"]:
             sk = item["sk"]["S"]
-            if sk not in ("EVENT", "LISTING") and not sk.startswith("NOTIFICATION#"):
+            if (
+                sk != "EVENT"
+                and not _is_list_entry(item["pk"]["S"], sk)
+                and not sk.startswith("NOTIFICATION#")
+            ):
                 continue
             size = item_size(item) + 100
             total += size

@@ -15,7 +15,8 @@ import base64
 import json
 import time
 import zlib
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -57,9 +58,6 @@ INDEX_KEYS: dict[str | None, tuple[str, str]] = {
 MAX_READS_PER_PAGE = 10
 # zlib level for event payloads: 6 and 9 give the same size on ICA's payloads, 6 is faster.
 PAYLOAD_COMPRESSION_LEVEL = 6
-# A page of index entries that stand for other items (event list entries) fetches at least
-# this many of them at a time.
-RESOLVE_AT_LEAST = 10
 # BatchGetItem: at most 100 keys a call; unprocessed keys are asked for again this many times.
 BATCH_GET_KEYS = 100
 BATCH_GET_TRIES = 6
@@ -413,7 +411,6 @@ class Table:
         filter_names: dict[str, str] | None = None,
         max_reads: int = MAX_READS_PER_PAGE,
         chunk: int | None = None,
-        resolve: Callable[[list[Item]], list[Item | None]] | None = None,
     ) -> tuple[list[Item], Item | None]:
         """Up to `limit` items of one partition that `keep` accepts, and where to continue.
 
@@ -455,23 +452,13 @@ class Table:
                 names=names,
                 filter_expression=filter_expression,
             )
-            position = 0
-            while position < len(page):
-                entries = page[position:]
-                if resolve is not None:
-                    # At least a few at a time: one fetch per returned item would be many calls.
-                    entries = entries[: max(limit - len(found), RESOLVE_AT_LEAST)]
-                    items: list[Item | None] = list(resolve(entries))
-                else:
-                    items = list(entries)
-                for entry, item in zip(entries, items, strict=True):
-                    position += 1
-                    if item is None or (keep is not None and not keep(item)):
-                        continue
-                    found.append(item)
-                    if len(found) == limit:
-                        more = position < len(page) or last is not None
-                        return found, ({a: entry[a] for a in key_attrs} if more else None)
+            for position, item in enumerate(page, 1):
+                if keep is not None and not keep(item):
+                    continue
+                found.append(item)
+                if len(found) == limit:
+                    more = position < len(page) or last is not None
+                    return found, ({a: item[a] for a in key_attrs} if more else None)
             if not last:
                 return found, None
             cursor = last
@@ -487,6 +474,104 @@ class Table:
                 raise InvalidCursorError("the pagination cursor is not one this API returned")
         items, after = self.page(start=start, **query)
         return Page([build(i) for i in items], pack_cursor({"k": after}) if after else None)
+
+
+@dataclass
+class _Stream:
+    """One partition of a merge: its entries read so far and not yet taken, and where to go on."""
+
+    partition: str
+    index: str | None
+    chunk: int
+    entries: deque[tuple[str, Item]]
+    after: Item | None = None  # DynamoDB's LastEvaluatedKey: more to read
+    started: bool = False
+
+
+@dataclass
+class ReadBudget:
+    """Queries one call may still make (shared by every merge the call runs), and entries it may
+    still examine (counted by the caller)."""
+
+    queries: int
+    entries: int
+
+
+class MergedPartitions:
+    """Several partitions (of the table or its indexes, each sorted by sort key) read newest
+    first as one sequence: a k-way merge of descending queries within a sort key range.
+
+    Iterating yields (sort key, item), each sort key once (a key found in two partitions, e.g. an
+    entry written in two layouts, is taken from the first). Each partition is queried once before
+    the first item (its head decides the order), then again, with twice the chunk, whenever its
+    entries read so far have all been taken. `below` excludes it and every larger key (a page's
+    continuation). Iteration stops early, with `spent` set, when a query is due and `budget` has
+    none left; every key larger than the last one yielded has then been yielded.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        partitions: list[tuple[str, str | None]],
+        *,
+        between: tuple[str, str],
+        below: str | None,
+        first_chunk: int,
+        max_chunk: int,
+        budget: ReadBudget,
+    ) -> None:
+        self.table = table
+        self.streams = [_Stream(p, index, first_chunk, deque()) for p, index in partitions]
+        self.lo = between[0]
+        self.hi = between[1] if below is None else min(between[1], below)
+        self.below = below
+        self.max_chunk = max_chunk
+        self.budget = budget
+        self.spent = False
+
+    def pending(self) -> bool:
+        """Whether anything may remain after what was yielded (read but not taken, or unread)."""
+        return self.spent or any(s.entries or s.after or not s.started for s in self.streams)
+
+    def _read(self, stream: _Stream) -> bool:
+        if self.budget.queries <= 0:
+            self.spent = True
+            return False
+        self.budget.queries -= 1
+        pk_attr, sk_attr = INDEX_KEYS[stream.index]
+        items, stream.after = self.table.query(
+            "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+            {":pk": stream.partition, ":lo": self.lo, ":hi": self.hi},
+            index=stream.index,
+            limit=stream.chunk,
+            cursor=stream.after,
+            forward=False,
+            names={"#pk": pk_attr, "#sk": sk_attr},
+        )
+        stream.started = True
+        stream.chunk = min(2 * stream.chunk, self.max_chunk)
+        stream.entries.extend((i[sk_attr], i) for i in items if self.below is None or i[sk_attr] < self.below)
+        return True
+
+    def __iter__(self) -> Iterator[tuple[str, Item]]:
+        if self.lo > self.hi:
+            return
+        last: str | None = None
+        while True:
+            # Every partition that may hold more must show its head before the newest is chosen:
+            # each is read once at first, and again whenever its read entries are all taken.
+            for stream in self.streams:
+                while not stream.entries and (not stream.started or stream.after is not None):
+                    if not self._read(stream):
+                        return
+            live = [s for s in self.streams if s.entries]
+            if not live:
+                return
+            top = max(live, key=lambda s: s.entries[0][0])
+            key, item = top.entries.popleft()
+            if key != last:
+                last = key
+                yield key, item
 
 
 def _check_start(

@@ -7,8 +7,9 @@ An event's status is derived (`herald.domain.status`), never incremented: every 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from herald.dal import layout
@@ -17,7 +18,9 @@ from herald.dal.codec import (
     SK,
     InvalidCursorError,
     Item,
+    MergedPartitions,
     Page,
+    ReadBudget,
     Table,
     pack_cursor,
     pack_payload,
@@ -26,7 +29,7 @@ from herald.dal.codec import (
 )
 from herald.domain.models import Event, Notification, NotificationStatus
 from herald.domain.status import aggregate_of, aggregate_status
-from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI2_NAME, TABLE_TTL_ATTRIBUTE
+from herald.names import GSI1_NAME, GSI2_NAME, TABLE_TTL_ATTRIBUTE
 
 _NOT_ROUTED = "(attribute_not_exists(routed) OR routed = :false)"
 # Set on an event whose delivery finished before routing marked it routed (see `refresh_status`).
@@ -34,6 +37,21 @@ PROGRESS_BEFORE_ROUTED = "progressBeforeRouted"
 # A status refresh whose conditional write keeps losing to other writers reads again at most
 # this many times.
 REFRESH_TRIES = 10
+# A list page queries each list partition once (EVENT_LIST_SHARDS + the legacy one: 17; per day
+# for the admin list) and again wherever a partition runs dry before the page is full; it stops
+# after this many queries (four rounds) with a cursor, so a filter matching nothing reads a
+# bounded amount per request, well inside API Gateway's 29 s.
+LIST_QUERY_BUDGET = 4 * (layout.EVENT_LIST_SHARDS + 1)
+# Entries a list partition is first asked for, at least (about what one 4 KB read unit holds: a
+# smaller query costs the same), and at most per query as its chunk doubles.
+LIST_FIRST_CHUNK = 20
+LIST_MAX_CHUNK = 100
+# A list page examines at most this many entries (each a fetch of its event when the status is
+# filtered): with the query budget, what one request may read (~170 read units of entries, ~500
+# of events) whatever the filter.
+LIST_MAX_ENTRIES = 1000
+# A page fetches the events behind at least this many list entries at a time (BatchGetItem).
+LIST_RESOLVE_AT_LEAST = 10
 
 
 def event_from(item: Item) -> Event:
@@ -54,39 +72,48 @@ class EventStore:
         item[TABLE_TTL_ATTRIBUTE] = self.table.expires_at(event.createdAt)
         return item
 
-    def _listing_item(self, event: Event) -> Item:
-        """The event's entry in the events indexes: keys and code, never the payload.
+    def _list_entry(self, event: Event) -> Item:
+        """The event's list entry: keys and code, never the payload.
 
-        Both indexes project ALL, so whatever an item holds is copied, and rewritten, into each
-        index entry it has. Keeping the index keys here and off the event item means the event's
-        updates (routed, status) are one table write, and the indexes hold a small copy.
+        gsi2 projects ALL, so whatever the entry holds is copied into its index entry too. Keeping
+        the list keys here and off the event item means the event's updates (routed, status) are
+        one table write, and the list holds a small copy (2 write units: table and gsi2).
         """
         return {
-            **layout.event_listing(event.id),
+            **layout.event_list_entry(event.id, event.projectId, event.createdAt),
             "eventCode": event.eventCode,
-            **layout.event_listing_index(event.id, event.projectId, event.createdAt),
+            **layout.event_list_entry_index(event.id, event.createdAt),
             TABLE_TTL_ATTRIBUTE: self.table.expires_at(event.createdAt),
         }
+
+    def _list(self, stored: Event) -> None:
+        """Write the stored event's list entry unless it is there: a repost (whose createdAt
+        differs) must not add a second one, and a failed conditional put writes no index entry
+        (1 write unit, where rewriting the entry would be 2)."""
+        self.table.put(self._list_entry(stored), condition=f"attribute_not_exists({PK})")
 
     def put_if_new(self, event: Event) -> tuple[Event, bool]:
         """Store the event unless one with its id exists; return the stored one and whether it is new.
 
-        The list entry is written first, also only if new: an entry whose event is missing (the
-        second write failed) is skipped by lists until a repost of the same id stores the event.
+        The event is written first (conditional on its id being new), then its list entry, built
+        from the stored event: a repost of an existing event writes the stored event's entry (same
+        key, kept if it is there), so reposts never list an event twice, and a repost repairs an
+        entry lost to a failure between the two writes (until then the event is stored, readable
+        by id, but not listed; the producer's retry of a failed request, or SQS's redelivery of a
+        bridged message, is that repost). Events listed in the legacy layout get a new entry with
+        the same sort key too; lists take each sort key once.
         """
-        new = f"attribute_not_exists({PK})"
-        listed = self.table.put(self._listing_item(event), condition=new)
-        if self.table.put(self._event_item(event), condition=new):
+        if self.table.put(self._event_item(event), condition=f"attribute_not_exists({PK})"):
+            self._list(event)
             return event, True
         item = self.table.get(layout.event(event.id), consistent=True)
         if item is None:  # expired between the two calls: store it again
             self.table.put(self._event_item(event))
-            self.table.put(self._listing_item(event))
+            self._list(event)
             return event, True
-        if listed and GSI1_PARTITION_KEY in item:
-            # Stored before list entries existed: its own index keys list it already.
-            self.table.delete(layout.event_listing(event.id))
-        return event_from(item), False
+        stored = event_from(item)
+        self._list(stored)
+        return stored, False
 
     def get(self, event_id: str, consistent: bool = False) -> Event | None:
         item = self.table.get(layout.event(event_id), consistent=consistent)
@@ -118,25 +145,78 @@ class EventStore:
                 notifications.append(Notification.model_validate(item))
         return event, notifications
 
-    def _listed(self, entries: list[Item], event_code: str | None = None) -> list[Item | None]:
-        """The event items behind events-index entries (None: gone, or not of `event_code`).
+    def _listed(self, entries: list[tuple[str, Item]], event_code: str | None) -> list[Item | None]:
+        """The event items behind list entries (None: gone, or not of `event_code`), fetched in
+        one BatchGetItem (eventually consistent, as the list's index reads are).
 
-        An entry is a list entry (its event is fetched, eventually consistent, as index reads
-        are) or, for events stored before list entries existed, the event item itself.
+        An entry is a list entry (sharded or legacy: it names its event by its sort key) or, for
+        events stored before list entries existed, the event item itself.
         """
-        wanted = {
-            e[PK]: True
-            for e in entries
-            if e[SK] == layout.LISTING_SK and (event_code is None or e.get("eventCode") == event_code)
-        }
+        wanted: dict[str, bool] = {}
+        for key, entry in entries:
+            if entry[SK] != layout.EVENT_SK and (event_code is None or entry.get("eventCode") == event_code):
+                wanted[layout.event_partition(layout.listed_event_id(key))] = True
         fetched = self.table.batch_get([(pk, layout.EVENT_SK) for pk in wanted])
         out: list[Item | None] = []
-        for entry in entries:
-            if entry[SK] == layout.LISTING_SK:
-                out.append(fetched.get((entry[PK], layout.EVENT_SK)) if entry[PK] in wanted else None)
-            else:
+        for key, entry in entries:
+            if entry[SK] == layout.EVENT_SK:
                 out.append(entry)
+            else:
+                out.append(
+                    fetched.get((layout.event_partition(layout.listed_event_id(key)), layout.EVENT_SK))
+                )
         return out
+
+    def _take(
+        self,
+        merge: MergedPartitions,
+        limit: int,
+        event_code: str | None,
+        keep: Callable[[Item], bool],
+    ) -> tuple[list[Item], str | None, bool]:
+        """Up to `limit` events of the merged list entries that `keep` accepts, examining at most
+        the budget's entries; the sort key of the last entry taken (the continuation: everything
+        above it was seen) and whether more may follow it."""
+        found: list[Item] = []
+        last: str | None = None
+        entries = iter(merge)
+        while True:
+            if merge.budget.entries <= 0:
+                return found, last, True
+            # A few at a time: one BatchGetItem per entry would be many calls.
+            size = min(max(limit - len(found), LIST_RESOLVE_AT_LEAST), merge.budget.entries)
+            batch = list(islice(entries, size))
+            merge.budget.entries -= len(batch)
+            if not batch:
+                return found, last, merge.pending()
+            for (key, _), item in zip(batch, self._listed(batch, event_code), strict=True):
+                last = key
+                if item is not None and keep(item):
+                    found.append(item)
+                    if len(found) == limit:
+                        return found, last, key != batch[-1][0] or merge.pending()
+
+    def _merge(
+        self,
+        partitions: list[tuple[str, str | None]],
+        bounds: tuple[str, str],
+        below: str | None,
+        limit: int,
+        budget: ReadBudget,
+        filtered: bool,
+    ) -> MergedPartitions:
+        # Each shard's fair share of the page, or (filtered) of twice it, and at least what one
+        # read unit holds anyway (a query costs a unit per 4 KB read, and an entry is ~200 bytes).
+        share = -(-limit * (2 if filtered else 1) // layout.EVENT_LIST_SHARDS) + 2
+        return MergedPartitions(
+            self.table,
+            partitions,
+            between=bounds,
+            below=below,
+            first_chunk=max(share, LIST_FIRST_CHUNK),
+            max_chunk=LIST_MAX_CHUNK,
+            budget=budget,
+        )
 
     def list_page(
         self,
@@ -149,17 +229,21 @@ class EventStore:
         event_code: str | None = None,
         status: NotificationStatus | None = None,
         now: float,
-        max_days: int = 40,
     ) -> Page[Event]:
         """Events newest first, triggered within [since, until] and the retention period.
 
-        With a project: that project's index. Without (admins): the day buckets, from `until`'s
-        day back to `since`'s (or the retention horizon), at most `max_days` buckets per call.
+        With a project: its list shards and its legacy list partition, merged. Without (admins):
+        each day's shards and legacy partition, from `until`'s day back to `since`'s (or the
+        retention horizon). A call makes at most LIST_QUERY_BUDGET queries and examines at most
+        LIST_MAX_ENTRIES entries, then returns what it found with a cursor: the last sort key it
+        saw (and its day), so the next page asks every partition for what sorts below it.
         """
         # Nothing is older than the retention period or newer than now: clamping to both also
         # keeps the fixed-width sort keys and the day buckets within range.
         since = max(since or 0.0, now - self.table.retention_seconds)
         until = now if until is None else min(until, now)
+        if since > until:
+            return Page([])
         bounds = (layout.sort_time(max(since, 0.0)), layout.sort_time(max(until, 0.0)) + "#" + layout.HIGH)
 
         def keep(item: Item) -> bool:
@@ -167,59 +251,54 @@ class EventStore:
                 status is None or item.get("status") == status.value
             )
 
-        if since > until:
-            return Page([])
-
-        def resolve(entries: list[Item]) -> list[Item | None]:
-            return self._listed(entries, event_code)
+        filtered = event_code is not None or status is not None
+        budget = ReadBudget(queries=LIST_QUERY_BUDGET, entries=LIST_MAX_ENTRIES)
+        state = unpack_cursor(cursor) if cursor else {}
+        below = state.get("k")
+        if below is not None and not (isinstance(below, str) and bounds[0] <= below <= bounds[1]):
+            raise InvalidCursorError("the pagination cursor does not belong to this list")
 
         if project_id is not None:
-            return self.table.paged(
-                cursor,
-                event_from,
-                partition=layout.project_events(project_id),
-                index=GSI1_NAME,
-                sk_between=bounds,
-                forward=False,
-                limit=limit,
-                keep=keep,
-                resolve=resolve,
-            )
-        first_day, last_day = layout.day(since), layout.day(until)
-        day: Any = last_day
-        start: Any = None
-        if cursor:
-            state = unpack_cursor(cursor)
-            day, start = state.get("d"), state.get("k")
-            if (
-                not set(state) <= {"d", "k"}
-                or not isinstance(day, str)
-                or not first_day <= day <= last_day
-                or (start is not None and not isinstance(start, dict))
-            ):
+            if state and (set(state) != {"p", "k"} or state["p"] != project_id):
                 raise InvalidCursorError("the pagination cursor does not belong to this list")
-        found: list[Item] = []
-        for _ in range(max_days):
-            items, after = self.table.page(
-                partition=layout.day_events(day),
-                index=GSI2_NAME,
-                sk_between=bounds,
-                forward=False,
-                limit=limit - len(found),
-                start=start,
-                keep=keep,
-                resolve=resolve,
+            partitions: list[tuple[str, str | None]] = [
+                (layout.project_events(project_id, shard), None) for shard in layout.event_list_shards()
+            ]
+            partitions.append((layout.legacy_project_events(project_id), GSI1_NAME))
+            merge = self._merge(partitions, bounds, below, limit, budget, filtered)
+            found, last, more = self._take(merge, limit, event_code, keep)
+            after = last or below
+            return Page(
+                [event_from(i) for i in found],
+                pack_cursor({"p": project_id, "k": after}) if more and after else None,
             )
+
+        first_day, last_day = layout.day(since), layout.day(until)
+        day: Any = state.get("d", last_day)
+        if state and (
+            not {"d"} <= set(state) <= {"d", "k"}
+            or not isinstance(day, str)
+            or not first_day <= day <= last_day
+        ):
+            raise InvalidCursorError("the pagination cursor does not belong to this list")
+        found = []
+        while True:
+            partitions = [(layout.day_events(day, shard), GSI2_NAME) for shard in layout.event_list_shards()]
+            partitions.append((layout.legacy_day_events(day), GSI2_NAME))
+            if budget.queries < len(partitions) or budget.entries <= 0:  # none left for this day
+                return Page([event_from(i) for i in found], pack_cursor({"d": day}))
+            merge = self._merge(partitions, bounds, below, limit - len(found), budget, filtered)
+            items, last, more = self._take(merge, limit - len(found), event_code, keep)
             found.extend(items)
-            if after:
+            after = last or below
+            if more and after:
                 return Page([event_from(i) for i in found], pack_cursor({"d": day, "k": after}))
             day = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
-            start = None
+            below = None
             if day < first_day:
                 return Page([event_from(i) for i in found])
             if len(found) >= limit:
-                break
-        return Page([event_from(i) for i in found], pack_cursor({"d": day}))
+                return Page([event_from(i) for i in found], pack_cursor({"d": day}))
 
     # --- routing ----------------------------------------------------------------------------------
     def mark_routed(self, event_id: str, error: str | None = None) -> NotificationStatus | None:

@@ -11,9 +11,15 @@ Items (pk, sk; then the index entries):
 - custom event code: PROJECT#{p}, CUSTOMCODE#{code}
 - event: EVENT#{id}, EVENT (no index keys: its updates are one table write; the payload is
   zlib-compressed JSON, a Binary attribute, or JSON text when that is smaller or older)
-- event list entry: EVENT#{id}, LISTING (its code, no payload); gsi1 PROJECT#{p}#EVENTS / {time}#{id};
-  gsi2 EVENTS#{yyyy-mm-dd} / {time}#{id}. Events stored before list entries existed carry these
-  index keys on the event item itself; lists read both kinds.
+- event list entry (its code, no payload), in the project's list shard:
+  PROJECT#{p}#EVENTS#{shard}, {time}#{id}; gsi2 EVENTS#{yyyy-mm-dd}#{shard} / {time}#{id}
+  (every project's events of one UTC day, the admin list). The shard is a stable hash of the
+  event id (`event_list_shard`), so one project's ingest spreads over EVENT_LIST_SHARDS table
+  partitions and a day's over as many index partitions; lists read the shards back merged.
+- legacy list entries, written before the sharded ones and read until they expire (TTL, the
+  retention period): EVENT#{id}, LISTING; gsi1 PROJECT#{p}#EVENTS / {time}#{id}; gsi2
+  EVENTS#{yyyy-mm-dd} / {time}#{id}. Events stored before any list entry existed carry these index
+  keys on the event item itself. Each list reads its legacy partition as one more merge source.
 - unqueued event marker: EVENT#{id}, UNQUEUED; gsi2 UNQUEUED#EVENTS / {time}#{id} (only while an
   event that could not be queued for routing waits for the sweeper)
 - notification: EVENT#{eventId}, NOTIFICATION#{subId}; gsi2 SUBSCRIPTION#{s}#OPEN / {createdAt}#{id}
@@ -28,7 +34,9 @@ Items (pk, sk; then the index entries):
 An event and its notifications share a partition, so one query reads an event with every
 delivery and attempt. Both indexes project ALL: an item with index keys is copied, and every
 write to it rewritten, into each index, which is why the event item (payload, status) has none
-and lists fetch the events behind their small list entries (BatchGetItem). Notifications are
+and lists fetch the events behind their small list entries (BatchGetItem). A list entry is one
+table item with one index entry: 2 write units per event (the unsharded entries had two index
+entries, 3 units, all of one project's in one gsi1 partition). Notifications are
 updated in place (attempts appended), and the subscription's "open" index entry exists only while
 a notification is pending, retryable or failed, which is what the delete guard and the
 failed-notifications list read.
@@ -36,6 +44,7 @@ failed-notifications list read.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,16 +167,25 @@ def inbound_webhook(project_id: str, webhook_id: str) -> Key:
 
 
 # --- events and notifications ---------------------------------------------------------------------
-# An event is two items in its partition: the event (payload, status) and its list entry (the
-# events indexes' keys), plus one item per notification.
+# An event is its item in its partition (payload, status), plus one item per notification there,
+# and a list entry in its project's list shard.
 EVENT_SK = "EVENT"
-LISTING_SK = "LISTING"
 # An event stored but not queued for routing: a marker item in its partition, listed in gsi2
 # for the scheduled function's sweeper until it is queued.
 UNQUEUED_SK = "UNQUEUED"
 UNQUEUED_EVENTS = "UNQUEUED#EVENTS"
 NOTIFICATION_PREFIX = "NOTIFICATION#"
 _EVENT = "EVENT#"
+
+# How many partitions one project's list entries (table) and one day's (gsi2) are spread over.
+# DynamoDB serves at most 1,000 write units a second per partition, and a list entry (< 1 KB) is
+# one unit in the table and one in gsi2: 10,000 events/s of one project (EventBridge's PutEvents
+# quota) put 10,000 / 16 = 625 units/s on each shard, and 10,000/s of all projects together as
+# many on each of the day's index shards, under the limit with room for the hash's unevenness
+# (tests/unit/dal/test_write_distribution.py). A list page queries every shard (plus the legacy
+# partition), so more shards cost reads. Raise it, never lower it: readers query shards 0..N-1,
+# so entries written with fewer shards stay readable, and entries in shards >= N would not.
+EVENT_LIST_SHARDS = 16
 
 
 def event_partition(event_id: str) -> str:
@@ -182,23 +200,72 @@ def event(event_id: str) -> Key:
     return _key(event_partition(event_id), EVENT_SK)
 
 
-def event_listing(event_id: str) -> Key:
-    return _key(event_partition(event_id), LISTING_SK)
+def event_list_shard(event_id: str) -> str:
+    """The list shard of an event: a hash of its id (stable across processes, unlike `hash`),
+    two hex digits."""
+    digest = hashlib.blake2b(event_id.encode(), digest_size=4).digest()
+    return f"{int.from_bytes(digest, 'big') % EVENT_LIST_SHARDS:02x}"
 
 
-def project_events(project_id: str) -> str:
-    """gsi1 partition: a project's events by time."""
+def event_list_shards() -> list[str]:
+    return [f"{n:02x}" for n in range(EVENT_LIST_SHARDS)]
+
+
+def project_events(project_id: str, shard: str) -> str:
+    """Table partition: one shard of a project's list entries, by time."""
+    return f"PROJECT#{project_id}#EVENTS#{shard}"
+
+
+def day_events(day_: str, shard: str) -> str:
+    """gsi2 partition: one shard of every project's list entries of one UTC day, by time."""
+    return f"EVENTS#{day_}#{shard}"
+
+
+def event_list_sort_key(event_id: str, created_at: float) -> str:
+    """Where an event sorts in every events list (new and legacy entries alike): time, then id."""
+    return f"{sort_time(created_at)}#{event_id}"
+
+
+def listed_event_id(sort_key: str) -> str:
+    """The event an events-list sort key names."""
+    return sort_key.partition("#")[2]
+
+
+def event_list_entry(event_id: str, project_id: str, created_at: float) -> Key:
+    """An event's list entry, in its project's list shard."""
+    return _key(
+        project_events(project_id, event_list_shard(event_id)), event_list_sort_key(event_id, created_at)
+    )
+
+
+def event_list_entry_index(event_id: str, created_at: float) -> Key:
+    """The list entry's gsi2 keys: its day's shard (the same shard number as in the table)."""
+    return gsi2(
+        day_events(day(created_at), event_list_shard(event_id)), event_list_sort_key(event_id, created_at)
+    )
+
+
+# Legacy list entries (see the module docstring): read, never written.
+LEGACY_LISTING_SK = "LISTING"
+
+
+def legacy_event_listing(event_id: str) -> Key:
+    return _key(event_partition(event_id), LEGACY_LISTING_SK)
+
+
+def legacy_project_events(project_id: str) -> str:
+    """gsi1 partition: a project's legacy list entries by time."""
     return f"PROJECT#{project_id}#EVENTS"
 
 
-def day_events(day_: str) -> str:
-    """gsi2 partition: every project's events of one UTC day, by time."""
+def legacy_day_events(day_: str) -> str:
+    """gsi2 partition: every project's legacy list entries of one UTC day, by time."""
     return f"EVENTS#{day_}"
 
 
-def event_listing_index(event_id: str, project_id: str, created_at: float) -> Key:
-    when = f"{sort_time(created_at)}#{event_id}"
-    return {**gsi1(project_events(project_id), when), **gsi2(day_events(day(created_at)), when)}
+def legacy_event_listing_index(event_id: str, project_id: str, created_at: float) -> Key:
+    when = event_list_sort_key(event_id, created_at)
+    return {**gsi1(legacy_project_events(project_id), when), **gsi2(legacy_day_events(day(created_at)), when)}
 
 
 def unqueued(event_id: str) -> Key:

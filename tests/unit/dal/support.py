@@ -1,4 +1,4 @@
-"""Builders for the data-access tests: events, routed notifications, raw items."""
+"""Builders for the data-access tests: events, routed notifications, raw items, item sizes."""
 
 from __future__ import annotations
 
@@ -52,3 +52,25 @@ def attempt(success: bool, status: int = 500) -> Attempt:
         httpStatus=200 if success else status,
         error=None if success else f"HTTP {status}",
     )
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's size of an item in its typed form: attribute names plus values (strings and
+    binaries their bytes, numbers about one byte per two digits, lists and maps 3 bytes plus
+    their elements, booleans and nulls 1)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    ((kind, raw),) = value.items()
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "B":
+        return len(raw)
+    if kind == "N":
+        return len(raw.replace(".", "").replace("-", "")) // 2 + 1
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(v) for v in raw)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in raw.items())
+    return 1

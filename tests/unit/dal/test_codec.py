@@ -10,7 +10,7 @@ from herald.logic.services import Services
 
 
 def test_a_cursor_round_trips_its_state() -> None:
-    state = {"k": layout.event_listing("e1")}
+    state = {"k": layout.subscription("p1", "s1")}
 
     assert unpack_cursor(pack_cursor(state)) == state
 

@@ -8,7 +8,8 @@
   as a script wraps `herald.adapters.aws.client`; no Herald file is changed) on free ports.
 - `LoopbackReceiver`: an aiohttp receiver in its own process that records when each delivery
   arrived.
-- `table()`: the plain-text tables every benchmark prints.
+- `table()`: the plain-text tables every benchmark prints; `Target` and `targets_table()`: a
+  figure beside its target (issue 18's), met or not and by how much.
 
 Everything listens on and talks to 127.0.0.1 only.
 """
@@ -16,6 +17,7 @@ Everything listens on and talks to 127.0.0.1 only.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import socket
@@ -28,6 +30,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,43 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], aligns: str | N
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A measured figure and its bound: `at_most` for costs, calls and latencies (≤ bound), not for
+    rates (≥ bound); no bound: shown for information. `fmt` formats both numbers."""
+
+    figure: str
+    measured: float
+    bound: float | None = None
+    at_most: bool = True
+    fmt: str = "{:.1f}"
+
+    def verdict(self) -> str:
+        """ "met", or "NOT met (rx)" where r is how far off: measured/bound for an upper bound,
+        bound/measured for a lower one (so 3x means "three times too many" or "a third of it")."""
+        if self.bound is None:
+            return ""
+        if math.isnan(self.measured):
+            return "not measured"
+        if self.measured <= self.bound if self.at_most else self.measured >= self.bound:
+            return "met"
+        if self.at_most:
+            ratio = self.measured / self.bound if self.bound else math.inf
+        else:
+            ratio = self.bound / self.measured if self.measured > 0 else math.inf
+        return f"NOT met ({ratio:.2f}x)" if math.isfinite(ratio) else "NOT met"
+
+    def row(self) -> list[str]:
+        bound = "—" if self.bound is None else f"{'≤' if self.at_most else '≥'} {self.fmt.format(self.bound)}"
+        return [self.figure, self.fmt.format(self.measured), bound, self.verdict()]
+
+
+def targets_table(targets: Sequence[Target]) -> str:
+    """The figures beside their targets, and what "NOT met (rx)" means."""
+    rows = table(["figure", "measured", "target", "met?"], [t.row() for t in targets], "lrrl")
+    return rows + "\n\n   NOT met (rx): r times the target for a ≤ target, 1/r of it for a ≥ target."
 
 
 def machine() -> str:
@@ -272,6 +312,10 @@ class CountedDev(HeraldProcess):
         self.log = workdir / "herald-dev.log"
         key = "bench-admin-key"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        # This checkout's code in the child and in the moto server it starts (`python -m`): without
+        # it the venv's editable install (another checkout, maybe) would answer `import herald`.
+        here = os.pathsep.join([str(ROOT / "functions"), str(ROOT)])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH", "")]))
         env.update({"HERALD_API_KEY": key, "PYTHONUNBUFFERED": "1", "HERALD_RETRY_SCHEDULE": retry_schedule})
         script = [sys.executable, str(Path(__file__).resolve()), "--counted-dev"]
         with self.log.open("w") as out:

@@ -173,15 +173,18 @@ class Pump(herald_on_moto.Pump):
         self.seconds: Counter[str] = Counter()  # wall time in each function
         self.own_seconds: Counter[str] = Counter()  # ... minus time inside AWS calls (aws_clock)
         self.aws_clock: Any = None  # e.g. CallCounter.aws_seconds
+        self.current: str | None = None  # the mapping whose function is running (its calls are its)
         super().__init__(sqs, res, wrap=self._timed)
 
     def _timed(self, name: str, handler: herald_on_moto.Handler) -> herald_on_moto.Handler:
         def call(event: dict[str, Any], context: Any) -> Any:
             in_aws = self.aws_clock() if self.aws_clock else 0.0
             start = time.perf_counter()
+            self.current = name
             try:
                 return handler(event, context)
             finally:
+                self.current = None
                 wall = time.perf_counter() - start
                 self.seconds[name] += wall
                 aws = (self.aws_clock() - in_aws) if self.aws_clock else 0.0

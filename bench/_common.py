@@ -8,7 +8,8 @@
   as a script wraps `herald.adapters.aws.client`; no Herald file is changed) on free ports.
 - `LoopbackReceiver`: an aiohttp receiver in its own process that records when each delivery
   arrived.
-- `table()`: the plain-text tables every benchmark prints.
+- `table()`: the plain-text tables every benchmark prints; `Target` and `targets_table()`: a
+  figure beside its target (issue 18's), met or not and by how much.
 
 Everything listens on and talks to 127.0.0.1 only.
 """
@@ -16,6 +17,7 @@ Everything listens on and talks to 127.0.0.1 only.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import socket
@@ -28,6 +30,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,43 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], aligns: str | N
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A measured figure and its bound: `at_most` for costs, calls and latencies (≤ bound), not for
+    rates (≥ bound); no bound: shown for information. `fmt` formats both numbers."""
+
+    figure: str
+    measured: float
+    bound: float | None = None
+    at_most: bool = True
+    fmt: str = "{:.1f}"
+
+    def verdict(self) -> str:
+        """ "met", or "NOT met (rx)" where r is how far off: measured/bound for an upper bound,
+        bound/measured for a lower one (so 3x means "three times too many" or "a third of it")."""
+        if self.bound is None:
+            return ""
+        if math.isnan(self.measured):
+            return "not measured"
+        if self.measured <= self.bound if self.at_most else self.measured >= self.bound:
+            return "met"
+        if self.at_most:
+            ratio = self.measured / self.bound if self.bound else math.inf
+        else:
+            ratio = self.bound / self.measured if self.measured > 0 else math.inf
+        return f"NOT met ({ratio:.2f}x)" if math.isfinite(ratio) else "NOT met"
+
+    def row(self) -> list[str]:
+        bound = "—" if self.bound is None else f"{'≤' if self.at_most else '≥'} {self.fmt.format(self.bound)}"
+        return [self.figure, self.fmt.format(self.measured), bound, self.verdict()]
+
+
+def targets_table(targets: Sequence[Target]) -> str:
+    """The figures beside their targets, and what "NOT met (rx)" means."""
+    rows = table(["figure", "measured", "target", "met?"], [t.row() for t in targets], "lrrl")
+    return rows + "\n\n   NOT met (rx): r times the target for a ≤ target, 1/r of it for a ≥ target."
 
 
 def machine() -> str:
@@ -133,15 +173,18 @@ class Pump(herald_on_moto.Pump):
         self.seconds: Counter[str] = Counter()  # wall time in each function
         self.own_seconds: Counter[str] = Counter()  # ... minus time inside AWS calls (aws_clock)
         self.aws_clock: Any = None  # e.g. CallCounter.aws_seconds
+        self.current: str | None = None  # the mapping whose function is running (its calls are its)
         super().__init__(sqs, res, wrap=self._timed)
 
     def _timed(self, name: str, handler: herald_on_moto.Handler) -> herald_on_moto.Handler:
         def call(event: dict[str, Any], context: Any) -> Any:
             in_aws = self.aws_clock() if self.aws_clock else 0.0
             start = time.perf_counter()
+            self.current = name
             try:
                 return handler(event, context)
             finally:
+                self.current = None
                 wall = time.perf_counter() - start
                 self.seconds[name] += wall
                 aws = (self.aws_clock() - in_aws) if self.aws_clock else 0.0
@@ -272,6 +315,10 @@ class CountedDev(HeraldProcess):
         self.log = workdir / "herald-dev.log"
         key = "bench-admin-key"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        # This checkout's code in the child and in the moto server it starts (`python -m`): without
+        # it the venv's editable install (another checkout, maybe) would answer `import herald`.
+        here = os.pathsep.join([str(ROOT / "functions"), str(ROOT)])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH", "")]))
         env.update({"HERALD_API_KEY": key, "PYTHONUNBUFFERED": "1", "HERALD_RETRY_SCHEDULE": retry_schedule})
         script = [sys.executable, str(Path(__file__).resolve()), "--counted-dev"]
         with self.log.open("w") as out:

@@ -12,6 +12,7 @@ import pytest
 from herald import signing
 from herald.dal.events import EventStore
 from herald.dev.local.lambda_context import LocalContext
+from herald.domain.messages import CARRIED_EVENT_BYTES
 from herald.domain.models import Channel, NotificationStatus
 from herald.handlers import deliver
 from herald.handlers import route as route_handler
@@ -23,15 +24,19 @@ from tests.unit.builders import ANALYSIS, channel, subscription
 
 
 class DynamoCalls:
-    """Every DynamoDB operation the test's client makes, with the sort key it names (if one)."""
+    """Every DynamoDB operation the test's client makes, with the sort key it names (if one), and
+    the sort keys each BatchGetItem asked for."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
+        self.batch_keys: list[list[str]] = []
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         key = params.get("Key") or {}
         sk = key.get("sk", {}).get("S") if isinstance(key, dict) else None
         self.calls.append((model.name, sk))
+        for request in (params.get("RequestItems") or {}).values():
+            self.batch_keys.append([k["sk"]["S"] for k in request["Keys"]])
 
     def named(self, operation: str) -> list[str | None]:
         return [sk for op, sk in self.calls if op == operation]
@@ -76,6 +81,7 @@ def _three_deliveries(
     batch = _deliveries(services)
     assert len(batch["Records"]) == 3
     calls.calls.clear()
+    calls.batch_keys.clear()
     return event_id, batch
 
 
@@ -87,8 +93,7 @@ def test_a_batch_reads_its_notifications_events_subscriptions_and_channels_in_tw
     assert _deliver(services, batch) == {"batchItemFailures": []}
 
     assert len(dynamo_calls.named("BatchGetItem")) == 2
-    # The only single-item read left is the channel's health (cached per channel, not per message).
-    assert set(dynamo_calls.named("GetItem")) <= {"HEALTH"}
+    assert dynamo_calls.named("GetItem") == []  # the channel's health came with its item
     assert len(receiver.requests) == 3
 
 
@@ -238,3 +243,39 @@ def test_a_subscription_deleted_after_a_batch_is_not_delivered_by_the_next_batch
     _, (notification,) = services.events.get_with_notifications(event_id, consistent=True)
     assert notification.status == NotificationStatus.FAILED
     assert notification.lastError == "the subscription no longer exists"
+
+
+def test_an_event_carried_in_its_messages_is_not_read_again(
+    services: Services, receiver: Receiver, dynamo_calls: DynamoCalls
+) -> None:
+    _, batch = _three_deliveries(services, receiver, dynamo_calls)
+
+    _deliver(services, batch)
+
+    assert all("EVENT" not in keys for keys in dynamo_calls.batch_keys)
+    assert len(receiver.requests) == 3
+
+
+def test_an_event_too_big_to_carry_is_read_with_the_batch(
+    services: Services, receiver: Receiver, dynamo_calls: DynamoCalls
+) -> None:
+    ch = channel(services, receiver.url)
+    subscription(services, ch.id)
+    big = {**ANALYSIS, "id": "big", "notes": "x" * (CARRIED_EVENT_BYTES + 1)}
+    event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", big)
+    route_handler.handler(
+        events.received(services.queues.sqs, services.queues.events_url, "sqs_route"),
+        LocalContext("route"),
+        services=services,
+    )
+    batch = _deliveries(services)
+    assert "notes" not in batch["Records"][0]["body"]
+    dynamo_calls.calls.clear()
+    dynamo_calls.batch_keys.clear()
+
+    _deliver(services, batch)
+
+    assert any("EVENT" in keys for keys in dynamo_calls.batch_keys)
+    assert receiver.bodies()[0]["payload"]["notes"] == big["notes"]
+    stored = services.events.get(event.id, consistent=True)
+    assert stored is not None and stored.status == NotificationStatus.SUCCESS

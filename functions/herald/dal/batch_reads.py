@@ -1,10 +1,11 @@
 """What a batch of deliveries reads, in two BatchGetItem calls instead of four GetItems a message.
 
 A delivery needs its notification (strongly consistent: its status and attempt count decide
-whether to send), its event, its subscription (whose channel is the one to use, now) and that
-channel. For a batch of messages this module reads every notification in one consistent
-BatchGetItem, then every event, subscription and channel they name in one eventually consistent
-BatchGetItem (a third only when a subscription has moved to a channel not read yet).
+whether to send), its event (unless its message carries it), its subscription (whose channel is
+the one to use, now), that channel and the channel's health. For a batch of messages this module
+reads every notification in one consistent BatchGetItem, then every event, subscription, channel
+and health item they name in one eventually consistent BatchGetItem (a third only when a
+subscription has moved to a channel not read yet).
 
 What is read here is a snapshot taken when the batch starts: a channel disabled, a secret
 rotated or a subscription deleted while the batch runs is seen by the next batch (the deliver
@@ -14,6 +15,7 @@ they read (the notification's attempt count), so a stale snapshot never records 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +23,7 @@ from herald.dal import layout
 from herald.dal.codec import PK, SK, Item, Table
 from herald.dal.events import event_from
 from herald.dal.notifications import notification_from
+from herald.domain.circuit import ChannelHealth
 from herald.domain.models import Channel, Event, Notification, Subscription
 
 
@@ -33,12 +36,19 @@ class DeliveryReads:
     events: dict[str, Event | None] = field(default_factory=dict)
     subscriptions: dict[tuple[str, str], Subscription | None] = field(default_factory=dict)
     channels: dict[str, Channel | None] = field(default_factory=dict)
+    health: dict[str, ChannelHealth | None] = field(default_factory=dict)
+    read_at: float = 0.0  # time.monotonic() when the snapshot was read
     calls: int = 0  # BatchGetItem requests made (for tests and benchmarks)
 
 
-def read_for_deliveries(table: Table, wanted: Iterable[tuple[str, str]]) -> DeliveryReads:
-    """The notifications (event id, subscription id) and what they need to be delivered."""
-    reads = DeliveryReads()
+def read_for_deliveries(
+    table: Table, wanted: Iterable[tuple[str, str]], known: Iterable[Event] = ()
+) -> DeliveryReads:
+    """The notifications (event id, subscription id) and what they need to be delivered: their
+    events (but those `known`, carried in the messages), subscriptions, channels and the
+    channels' health."""
+    reads = DeliveryReads(read_at=time.monotonic())
+    reads.events.update({e.id: e for e in known})
     keys = list(dict.fromkeys(wanted))
     if not keys:
         return reads
@@ -48,7 +58,7 @@ def read_for_deliveries(table: Table, wanted: Iterable[tuple[str, str]]) -> Deli
         item = found.get(_pair(layout.notification(event_id, sub_id)))
         reads.notifications[(event_id, sub_id)] = notification_from(item) if item else None
     live = [n for n in reads.notifications.values() if n is not None]
-    events = {n.eventId for n in live}
+    events = {n.eventId for n in live} - set(reads.events)
     subs = {(n.projectId, n.subscriptionId) for n in live}
     channels = {n.channelId for n in live}
     _read_rest(table, reads, events, subs, channels)
@@ -69,6 +79,7 @@ def _read_rest(
         [_pair(layout.event(e)) for e in events]
         + [_pair(layout.subscription(p, s)) for p, s in subs]
         + [_pair(layout.channel(c)) for c in channels]
+        + [_pair(layout.channel_health(c)) for c in channels]
     )
     if not keys:
         return
@@ -83,6 +94,8 @@ def _read_rest(
     for channel_id in channels:
         item = found.get(_pair(layout.channel(channel_id)))
         reads.channels[channel_id] = Channel.model_validate(item) if item else None
+        health = found.get(_pair(layout.channel_health(channel_id)))
+        reads.health[channel_id] = ChannelHealth.model_validate(health) if health else None
 
 
 def _pair(key: Item) -> tuple[str, str]:

@@ -390,38 +390,26 @@ class EventStore:
 
     # --- status -----------------------------------------------------------------------------------
     def settle_deliveries(
-        self, event_id: str, seen: Event | None, settled: Mapping[str, NotificationStatus]
+        self, event_id: str, settled: Mapping[str, NotificationStatus]
     ) -> NotificationStatus | None:
         """A batch of deliveries changed these notifications of the event (subscription id → new
-        status); the event's status follows. `seen`: the event as the batch read it (eventually
-        consistent), if it did.
+        status); the event's status follows.
 
-        When the batch settled every notification routing created (`notificationCount`), their
-        statuses are the event's whole story: the status is written without reading them again,
-        on condition that the event is still routed with that count and the status the batch read.
-        Otherwise, or if that condition fails, `refresh_status` reads the partition.
+        When the batch settled every notification routing created (the event's
+        `notificationCount`), their statuses are the event's whole story: the status is written
+        without reading anything, on condition that the event is routed with exactly that many
+        notifications. Otherwise (fewer settled here, routing not finished, an interrupted
+        routing that did not count) `refresh_status` reads the partition.
         """
-        if (
-            seen is not None
-            and seen.routed
-            and not seen.routingError
-            and seen.notificationCount is not None
-            and seen.notificationCount == len(settled)
+        status = aggregate_of(settled.values())
+        if self.table.update_if(
+            layout.event(event_id),
+            "SET #s = :s",
+            {":s": status.value, ":true": True, ":n": len(settled)},
+            condition="routed = :true AND notificationCount = :n AND attribute_not_exists(routingError)",
+            names={"#s": "status"},
         ):
-            status = aggregate_of(settled.values())
-            if status == seen.status:
-                return status
-            if self.table.update_if(
-                layout.event(event_id),
-                "SET #s = :s",
-                {":s": status.value, ":read": seen.status.value, ":true": True, ":n": seen.notificationCount},
-                condition=(
-                    "#s = :read AND routed = :true AND notificationCount = :n "
-                    "AND attribute_not_exists(routingError)"
-                ),
-                names={"#s": "status"},
-            ):
-                return status
+            return status
         return self.refresh_status(event_id)
 
     def refresh_status(self, event_id: str) -> NotificationStatus | None:

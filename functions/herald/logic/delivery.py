@@ -57,7 +57,15 @@ class DeliveryBatch:
 
     @classmethod
     def read(cls, services: Services, messages: Iterable[DeliverNotification]) -> DeliveryBatch:
-        return cls(read_for_deliveries(services.table, ((m.eventId, m.subscriptionId) for m in messages)))
+        messages = list(messages)
+        reads = read_for_deliveries(
+            services.table,
+            ((m.eventId, m.subscriptionId) for m in messages),
+            known=(m.event for m in messages if m.event is not None),
+        )
+        for channel_id, health in reads.health.items():
+            endpoint_health.seed(channel_id, health, reads.read_at)
+        return cls(reads)
 
     def note(self, event_id: str, subscription_id: str, status: NotificationStatus | None) -> None:
         """The batch changed a notification to `status` (None: it may have, or another writer did)."""
@@ -83,7 +91,7 @@ class DeliveryBatch:
             for event_id, statuses in settled.items():
                 if event_id in unsure:
                     continue
-                services.events.settle_deliveries(event_id, self.reads.events.get(event_id), statuses)
+                services.events.settle_deliveries(event_id, statuses)
             for event_id in unsure:
                 services.events.refresh_status(event_id)
         finally:
@@ -176,7 +184,7 @@ def prepare(
     event = (
         reads.events[message.eventId]
         if message.eventId in reads.events
-        else services.events.get(message.eventId)
+        else message.event or services.events.get(message.eventId)
     )
     if event is None or subscription is None or channel is None:
         missing = "event" if event is None else "subscription" if subscription is None else "channel"

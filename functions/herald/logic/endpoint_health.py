@@ -52,6 +52,14 @@ def _remember(channel_id: str, health: ChannelHealth | None) -> None:
     _cache[channel_id] = (time.monotonic(), health)
 
 
+def seed(channel_id: str, health: ChannelHealth | None, read_at: float) -> None:
+    """A channel's health read elsewhere (a batch's reads, at `read_at`, time.monotonic()): kept
+    as the cached value unless the cache holds a newer one."""
+    cached = _cache.get(channel_id)
+    if cached is None or cached[0] < read_at:
+        _cache[channel_id] = (read_at, health)
+
+
 def forget(channel_id: str | None = None) -> None:
     """Drop cached health (one channel's, or all: tests and re-enabling)."""
     if channel_id is None:

@@ -30,7 +30,7 @@ from aws_lambda_powertools import Logger
 
 from herald.adapters import aws
 from herald.domain import catalog, clock, formats, ids, versions
-from herald.domain.messages import DeliverNotification
+from herald.domain.messages import DeliverNotification, carried
 from herald.domain.models import Event, Notification, NotificationStatus, Subscription
 from herald.filters import REGEX_TIMEOUT_SECONDS, FilterSyntaxError, compile_filter
 from herald.logic import operational, transfers
@@ -248,6 +248,7 @@ def route_event(
     # Routing knows the event's status when it created every notification itself (all pending);
     # after an earlier, interrupted run it recomputes it from the notifications.
     knows_status = True
+    along = carried(event)
     for sub in subs:
         notification = _notification(event, sub, stamp)
         if not services.notifications.create_if_new(notification, event):
@@ -263,7 +264,11 @@ def route_event(
                 continue
         to_send.append(
             DeliverNotification(
-                eventId=event.id, subscriptionId=sub.id, notificationId=notification.id, ordered=sub.ordered
+                eventId=event.id,
+                subscriptionId=sub.id,
+                notificationId=notification.id,
+                ordered=sub.ordered,
+                event=along,
             )
         )
     spenders = budget.spenders(event.projectId)

@@ -146,11 +146,11 @@ def test_a_routing_crash_for_one_event_leaves_the_others_of_the_batch_routed(
     real_route = routing.route_event
     crashes = {"left": 1}
 
-    def route(services: Any, event_id: str, lookup: Any = None) -> int:
+    def route(services: Any, event_id: str, *args: Any) -> int:
         if event_id == events["p2"] and crashes["left"]:
             crashes["left"] -= 1
             raise Crash("injected crash while routing")
-        return real_route(services, event_id)
+        return real_route(services, event_id, *args)
 
     monkeypatch.setattr(routing, "route_event", route)
     assert world.pump.once("filter") == 3

@@ -161,7 +161,7 @@ def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_se
     sub = subscription(services, ch.id)
     event, _ = accept.accept_event(services, "p1", "ICA_EXEC_002", ANALYSIS)
 
-    def delivered_at_once(messages: list, *_: object) -> None:
+    def delivered_at_once(messages: list, *_: object) -> tuple[list, list]:
         # The deliver function is faster than the rest of route_event (its write refreshes the
         # event's status while the event is not yet routed).
         for message in messages:
@@ -174,8 +174,9 @@ def test_a_delivery_that_finishes_before_routing_marks_the_event_routed_still_se
                 clock.utc_iso(),
                 0,
             )
+        return [], []  # every message accepted
 
-    monkeypatch.setattr(services.queues, "send_deliveries", delivered_at_once)
+    monkeypatch.setattr(services.queues, "deliveries_not_accepted", delivered_at_once)
     routing.route_event(services, event.id)
 
     stored, [notification] = services.events.get_with_notifications(event.id, consistent=True)

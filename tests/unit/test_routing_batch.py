@@ -100,7 +100,7 @@ def test_broadcasts_too_big_for_one_publish_batch_are_split(broadcasting: tuple[
     assert len(_received(svc.queues.sqs, consumer)) == 3
 
 
-def test_no_event_of_a_batch_is_marked_routed_when_its_broadcasts_are_refused(
+def test_events_whose_broadcasts_are_refused_fail_their_records_and_are_not_marked_routed(
     broadcasting: tuple[Services, str],
 ) -> None:
     svc, _ = broadcasting
@@ -108,10 +108,12 @@ def test_no_event_of_a_batch_is_marked_routed_when_its_broadcasts_are_refused(
     batch = events.received(svc.queues.sqs, svc.queues.events_url, "sqs_route")
     aws.client("sns").delete_topic(TopicArn=svc.settings.broadcast_topic_arn)
 
-    with pytest.raises(Exception, match=r"(?i)topic|not ?found"):
-        route_handler.handler(batch, LocalContext("route"), services=svc)
+    result = route_handler.handler(batch, LocalContext("route"), services=svc)
 
-    # The function failed: Lambda returns the whole batch, and routing it again is safe.
+    # Every record fails and comes back; routing them again is safe.
+    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(
+        r["messageId"] for r in batch["Records"]
+    )
     assert not any(svc.events.get(i, consistent=True).routed for i in ids)  # type: ignore[union-attr]
 
 
@@ -165,3 +167,32 @@ def test_two_messages_for_one_event_in_a_batch_queue_its_deliveries_once(service
         json.loads(m["Body"])["eventId"]
         for m in _received(services.queues.sqs, services.queues.deliveries_url)
     ] == [event_id]
+
+
+def test_only_the_events_whose_deliveries_sqs_refused_fail_their_records(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ch = channel(services, "http://127.0.0.1:9/hook")
+    subscription(services, ch.id)
+    ids = _accept(services, 3)
+    batch = events.received(services.queues.sqs, services.queues.events_url, "sqs_route")
+    send = services.queues.sqs.send_message_batch
+
+    def refuse_the_first(**kwargs: Any) -> dict[str, Any]:
+        answer = send(**kwargs)
+        entry = kwargs["Entries"][0]
+        return {
+            "Successful": [s for s in answer.get("Successful", []) if s["Id"] != entry["Id"]],
+            "Failed": [
+                {"Id": entry["Id"], "Code": "InternalError", "Message": "refused", "SenderFault": False}
+            ],
+        }
+
+    monkeypatch.setattr(services.queues.sqs, "send_message_batch", refuse_the_first)
+    result = route_handler.handler(batch, LocalContext("route"), services=services)
+
+    refused = json.loads(batch["Records"][0]["body"])["eventId"]
+    by_event = {json.loads(r["body"])["eventId"]: r["messageId"] for r in batch["Records"]}
+    assert result["batchItemFailures"] == [{"itemIdentifier": by_event[refused]}]
+    routed = {i for i in ids if services.events.get(i, consistent=True).routed}  # type: ignore[union-attr]
+    assert routed == set(ids) - {refused}

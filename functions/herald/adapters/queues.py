@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -11,6 +11,7 @@ from herald.adapters import aws
 from herald.domain.messages import DeliverNotification
 
 SQS_BATCH_LIMIT = 10
+M = TypeVar("M", bound=BaseModel)
 
 
 class QueueSendError(RuntimeError):
@@ -34,29 +35,65 @@ class Queues:
 
         `fifo(message)` gives a FIFO queue's (message group, de-duplication id).
         """
+        failed, reasons = self.send_each(queue_url, messages, delay_seconds, fifo)
+        if failed:
+            raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({', '.join(reasons)})")
+
+    def send_each(
+        self,
+        queue_url: str,
+        messages: Sequence[M],
+        delay_seconds: int = 0,
+        fifo: Callable[[Any], tuple[str, str]] | None = None,
+    ) -> tuple[list[M], list[str]]:
+        """Send in batches of ten, every batch tried; the messages SQS did not accept (a batch
+        whose call failed: all of it) and why."""
+        not_sent: list[M] = []
+        reasons: list[str] = []
         for start in range(0, len(messages), SQS_BATCH_LIMIT):
             chunk = messages[start : start + SQS_BATCH_LIMIT]
             entries: list[dict[str, Any]] = []
             for i, m in enumerate(chunk):
-                entry: dict[str, Any] = {"Id": str(i), "MessageBody": m.model_dump_json()}
+                # Fields left unset (None) stay out of the body: messages stay small.
+                entry: dict[str, Any] = {"Id": str(i), "MessageBody": m.model_dump_json(exclude_none=True)}
                 if delay_seconds:
                     entry["DelaySeconds"] = delay_seconds
                 if fifo is not None:
                     entry["MessageGroupId"], entry["MessageDeduplicationId"] = fifo(m)
                 entries.append(entry)
-            resp = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-            failed = resp.get("Failed") or []
-            if failed:
-                reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
-                raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({reasons})")
+            try:
+                resp = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            except Exception as exc:  # the SDK's own retries are spent
+                not_sent.extend(chunk)
+                reasons.append(str(exc))
+                continue
+            for f in resp.get("Failed") or []:
+                not_sent.append(chunk[int(f["Id"])])
+                reasons.append(f"{f.get('Code')}: {f.get('Message')}")
+        return not_sent, reasons
 
     def send_deliveries(self, messages: Sequence[DeliverNotification], ordered_url: str) -> None:
         """Ordered subscriptions' deliveries to the FIFO queue (a group per subscription, so one
-        subscription's failure holds back only its own); the rest to the deliveries queue."""
+        subscription's failure holds back only its own); the rest to the deliveries queue. Raises
+        if any was not accepted."""
+        failed, reasons = self.deliveries_not_accepted(messages, ordered_url)
+        if failed:
+            raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({', '.join(reasons)})")
+
+    def deliveries_not_accepted(
+        self, messages: Sequence[DeliverNotification], ordered_url: str
+    ) -> tuple[list[DeliverNotification], list[str]]:
+        """`send_deliveries`, answering which messages SQS did not accept (and why) instead of raising."""
         ordered = [m for m in messages if m.ordered] if ordered_url else []
-        self.send(self.deliveries_url, [m for m in messages if not (ordered_url and m.ordered)])
+        failed, reasons = self.send_each(
+            self.deliveries_url, [m for m in messages if not (ordered_url and m.ordered)]
+        )
         if ordered:
-            self.send(ordered_url, ordered, fifo=lambda m: (m.subscriptionId, m.notificationId))
+            more, why = self.send_each(
+                ordered_url, ordered, fifo=lambda m: (m.subscriptionId, m.notificationId)
+            )
+            failed, reasons = failed + more, reasons + why
+        return failed, reasons
 
     def resend(self, queue_url: str, body: str, delay_seconds: int) -> None:
         """A copy of a received message (a standard queue's), back after `delay_seconds`."""

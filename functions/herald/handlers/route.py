@@ -35,12 +35,13 @@ def project_of(record: dict[str, Any]) -> str | None:
     return project if isinstance(project, str) else None
 
 
-def _event_ids(event: dict[str, Any]) -> list[str]:
-    ids = []
+def _event_ids(event: dict[str, Any]) -> dict[str, str]:
+    """Record (message id) → the event it routes."""
+    ids = {}
     for record in event.get("Records") or []:
         try:
-            ids.append(RouteEvent.model_validate_json(record.get("body") or "").eventId)
-        except ValueError:
+            ids[record["messageId"]] = RouteEvent.model_validate_json(record.get("body") or "").eventId
+        except (ValueError, KeyError):
             continue  # its record handler fails it
     return ids
 
@@ -75,18 +76,29 @@ def handler(
         project = project_of(record)
         return project is not None and not lookup.budget.left(project)
 
-    # The batch's deliveries and broadcasts are sent together once it is routed: if that fails,
-    # the function fails and the whole batch comes back (see herald.logic.routing.Outbox).
     outbox = routing.Outbox()
-    # The batch's events, read in one BatchGetItem (one missing here is read on its own, consistently).
-    read = services.events.get_many(_event_ids(event))
+    ids = _event_ids(event)
+    try:
+        # The batch's events in one BatchGetItem (one missing here is read on its own).
+        read = services.events.get_many(list(ids.values()))
+    except Exception:  # e.g. throttled beyond the SDK's retries: each record reads its own
+        logger.exception("the batch's events could not be read together")
+        read = {}
     response = batch.process(
         event,
         context,
         functools.partial(record_handler, services=services, lookup=lookup, outbox=outbox, read=read),
         later=budget_spent,
     )
-    outbox.flush(services)
+    # Sent together once the batch is routed; an event whose sends were not all accepted fails
+    # its record (see herald.logic.routing.Outbox).
+    unsent = outbox.flush(services)
+    failures = response.get("batchItemFailures", [])
+    failing = {f["itemIdentifier"] for f in failures}
+    for message_id, event_id in ids.items():
+        if event_id in unsent and message_id not in failing:
+            failures.append({"itemIdentifier": message_id})
+    response["batchItemFailures"] = failures
     try:  # bookkeeping about filters, after the batch: it must neither delay nor fail its events
         routing.count_strikes(services, lookup)
     except Exception:

@@ -185,28 +185,48 @@ class Settle:
     count: int
 
 
+class RoutingSendError(RuntimeError):
+    """An event's deliveries or broadcast were not all accepted: it was not marked routed."""
+
+
 @dataclass
 class Outbox:
     """What a batch of routed events sends, sent when the batch is routed: every delivery in
     SendMessageBatch calls of ten whichever event it belongs to, every broadcast in PublishBatch
-    calls of ten, and only then each event marked routed (an event is routed once its deliveries
-    are queued). If a send fails, `flush` raises before any event of the batch is marked routed,
-    and the whole batch is routed again (notifications are created once; unsent ones are queued
-    again)."""
+    calls of ten, and only then each event whose sends were all accepted marked routed (an event
+    is routed once its deliveries are queued). `flush` answers the events that were not: their
+    records fail and come back, and routing them again queues what is still unsent
+    (notifications are created once)."""
 
     deliveries: list[DeliverNotification] = field(default_factory=list)
     broadcasts: list[Event] = field(default_factory=list)
     settles: list[Settle] = field(default_factory=list)
 
-    def flush(self, services: Services) -> None:
-        services.queues.send_deliveries(self.deliveries, services.settings.ordered_deliveries_queue_url)
+    def flush(self, services: Services) -> set[str]:
+        failed: set[str] = set()
+        refused, reasons = services.queues.deliveries_not_accepted(
+            self.deliveries, services.settings.ordered_deliveries_queue_url
+        )
+        if refused:
+            logger.warning("deliveries not accepted by SQS", count=len(refused), reasons=reasons[:3])
+            failed |= {m.eventId for m in refused}
         if self.broadcasts:
-            broadcast_all(services, self.broadcasts)
+            failed |= broadcast_all(services, self.broadcasts)
         for settle in self.settles:
-            services.events.settle_routing(
-                settle.event_id, settle.known, read_status=settle.read_status, notification_count=settle.count
-            )
+            if settle.event_id in failed:
+                continue
+            try:
+                services.events.settle_routing(
+                    settle.event_id,
+                    settle.known,
+                    read_status=settle.read_status,
+                    notification_count=settle.count,
+                )
+            except Exception:  # the SDK's retries are spent: the record comes back
+                logger.exception("the event could not be marked routed", event_id=settle.event_id)
+                failed.add(settle.event_id)
         self.deliveries, self.broadcasts, self.settles = [], [], []
+        return failed
 
 
 def route_event(
@@ -296,8 +316,8 @@ def route_event(
     sends.settles.append(
         Settle(event.id, known if knows_status else None, event.status, len(subs) + len(matching.unevaluated))
     )
-    if outbox is None:
-        sends.flush(services)
+    if outbox is None and sends.flush(services):
+        raise RoutingSendError(f"event {event.id}: its deliveries or broadcast were not all accepted")
     if alone:
         count_strikes(services, lookup)
     return len(to_send)
@@ -346,17 +366,14 @@ PUBLISH_BATCH_ENTRIES = 10
 PUBLISH_BATCH_BYTES = 262_144
 
 
-class BroadcastError(RuntimeError):
-    pass
-
-
-def broadcast_all(services: Services, events: Sequence[Event]) -> None:
+def broadcast_all(services: Services, events: Sequence[Event]) -> set[str]:
     """Publish each event (ICA's envelope) to the deployment's broadcast topic, for consumer
     accounts that subscribe to everything and filter with SNS filter policies on eventCode; in
-    PublishBatch calls of up to ten. Raises if SNS refused any."""
+    PublishBatch calls of up to ten. Returns the ids of the events SNS did not accept."""
     sns = aws.client("sns")
     chunk: list[dict[str, Any]] = []
     size = 0
+    failed: set[str] = set()
     for n, event in enumerate(events):
         body = formats.ica_envelope(
             event, event.payload, versions.delivered_version(None, event.payloadVersion)
@@ -365,7 +382,7 @@ def broadcast_all(services: Services, events: Sequence[Event]) -> None:
         message = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         entry_size = len(message.encode()) + sum(len(k) + len(v.encode()) + 6 for k, v in attributes.items())
         if chunk and (len(chunk) == PUBLISH_BATCH_ENTRIES or size + entry_size > PUBLISH_BATCH_BYTES):
-            _publish(sns, services.settings.broadcast_topic_arn, chunk)
+            failed |= _publish(sns, services.settings.broadcast_topic_arn, chunk, events)
             chunk, size = [], 0
         chunk.append(
             {
@@ -378,12 +395,23 @@ def broadcast_all(services: Services, events: Sequence[Event]) -> None:
         )
         size += entry_size
     if chunk:
-        _publish(sns, services.settings.broadcast_topic_arn, chunk)
+        failed |= _publish(sns, services.settings.broadcast_topic_arn, chunk, events)
+    return failed
 
 
-def _publish(sns: Any, topic_arn: str, chunk: list[dict[str, Any]]) -> None:
-    response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=chunk)
+def _publish(sns: Any, topic_arn: str, chunk: list[dict[str, Any]], events: Sequence[Event]) -> set[str]:
+    """One PublishBatch; the ids of the events (by the entries' Id, their index in `events`) SNS
+    did not accept."""
+    try:
+        response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=chunk)
+    except Exception:  # the SDK's retries are spent
+        logger.exception("broadcast not accepted by SNS", count=len(chunk))
+        return {events[int(e["Id"])].id for e in chunk}
     failed = response.get("Failed") or []
     if failed:
-        reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
-        raise BroadcastError(f"{len(failed)} broadcast(s) not accepted by SNS ({reasons})")
+        logger.warning(
+            "broadcasts not accepted by SNS",
+            count=len(failed),
+            reasons=[f"{f.get('Code')}: {f.get('Message')}" for f in failed[:3]],
+        )
+    return {events[int(f["Id"])].id for f in failed}

@@ -18,6 +18,11 @@ class QueueSendError(RuntimeError):
     pass
 
 
+def _raise_if_refused(refused: Sequence[BaseModel], reasons: list[str]) -> None:
+    if refused:
+        raise QueueSendError(f"{len(refused)} message(s) not accepted by SQS ({', '.join(reasons)})")
+
+
 class Queues:
     def __init__(self, events_url: str, deliveries_url: str, sqs: Any | None = None) -> None:
         self.events_url = events_url
@@ -35,9 +40,7 @@ class Queues:
 
         `fifo(message)` gives a FIFO queue's (message group, de-duplication id).
         """
-        failed, reasons = self.send_each(queue_url, messages, delay_seconds, fifo)
-        if failed:
-            raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({', '.join(reasons)})")
+        _raise_if_refused(*self.send_each(queue_url, messages, delay_seconds, fifo))
 
     def send_each(
         self,
@@ -76,9 +79,7 @@ class Queues:
         """Ordered subscriptions' deliveries to the FIFO queue (a group per subscription, so one
         subscription's failure holds back only its own); the rest to the deliveries queue. Raises
         if any was not accepted."""
-        failed, reasons = self.deliveries_not_accepted(messages, ordered_url)
-        if failed:
-            raise QueueSendError(f"{len(failed)} message(s) not accepted by SQS ({', '.join(reasons)})")
+        _raise_if_refused(*self.deliveries_not_accepted(messages, ordered_url))
 
     def deliveries_not_accepted(
         self, messages: Sequence[DeliverNotification], ordered_url: str

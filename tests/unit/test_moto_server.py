@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import backends
 from moto.dynamodb.models.table import Table
-from moto.sqs.models import SQSBackend, sqs_backends
+from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
 from herald.dev.local import moto_server
 from herald.dev.local.resources import LocalResources
@@ -27,6 +27,10 @@ def patchable(monkeypatch: pytest.MonkeyPatch) -> None:
         "is_message_valid_based_on_retention_period",
         SQSBackend.is_message_valid_based_on_retention_period,
     )
+    for name in ("send_message", "send_message_batch"):
+        monkeypatch.setattr(SQSBackend, name, getattr(SQSBackend, name))
+    for name in moto_server._COUNTS:
+        monkeypatch.setattr(Queue, name, getattr(Queue, name))
 
 
 def _fill(ddb: Any, table: str) -> None:
@@ -163,3 +167,45 @@ def test_a_message_is_kept_for_its_queue_s_retention_period_as_moto_keeps_it(
         message.sent_timestamp = int((time.time() - age) * 1000)
         patched.append(backend.is_message_valid_based_on_retention_period("retained", message))
     assert patched == answers == [True, True, False, False]
+
+
+def test_a_send_counts_no_message_of_its_queue(resources: LocalResources, patchable: None) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+    counted: list[int] = []
+    count = Queue.approximate_number_of_messages.fget
+    assert count is not None
+
+    def counting(self: Queue) -> int:
+        counted.append(1)
+        return int(count(self))
+
+    Queue.approximate_number_of_messages = property(counting)  # type: ignore[assignment,method-assign]
+    moto_server.apply()
+
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
+
+    assert counted == []
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "4"  # read, it counts as moto does
+    assert counted != []
+
+
+def test_a_fifo_queue_still_drops_a_content_based_duplicate(
+    resources: LocalResources, patchable: None
+) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(
+        QueueName="dedup.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    moto_server.apply()
+
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "other", "MessageGroupId": "g"}])
+    with pytest.raises(sqs.exceptions.ClientError, match="MessageGroupId"):
+        sqs.send_message(QueueUrl=url, MessageBody="no group")
+
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in received] == ["same", "other"]

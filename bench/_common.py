@@ -231,6 +231,28 @@ def in_process(retry_schedule: str = "0,0") -> Iterator[Any]:
             reset_services()
 
 
+# --- CPU time per process (Linux /proc) -----------------------------------------------------------------
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 if it is gone or not on Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+def child_pids(pid: int) -> list[int]:
+    """A process's children (every thread's), e.g. the moto server `herald dev` started."""
+    pids: list[int] = []
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    return pids
+
+
 # --- a loopback receiver in its own process ------------------------------------------------------------
 def _serve_receiver(port: int, conn: Any) -> None:
     import asyncio

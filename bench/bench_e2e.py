@@ -26,7 +26,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import CountedDev, LoopbackReceiver, Target, diff, machine, table, targets_table
+from _common import (
+    CountedDev,
+    LoopbackReceiver,
+    Target,
+    child_pids,
+    cpu_seconds,
+    diff,
+    machine,
+    table,
+    targets_table,
+)
 
 DEADLINE = float(os.environ.get("BENCH_E2E_DEADLINE", "600"))
 # Issue 18's targets on herald dev (2 cores).
@@ -70,6 +80,14 @@ def scenario(label: str, events: int, subscribers: int, paced_rate: float | None
             assert status == 201, sub
         time.sleep(1.0)  # let the pollers settle into their idle rhythm
         before = dev.counts()
+        # CPU used by each process while the scenario runs (moto's server is herald dev's child).
+        pids = {
+            "moto": child_pids(dev.process.pid),
+            "herald": [dev.process.pid],
+            "receiver": [receiver.proc.pid],
+        }
+        cpu_before = {name: sum(cpu_seconds(p) for p in ps) for name, ps in pids.items()}
+        cpu_before["clients"] = time.process_time()
         accepted: dict[str, float] = {}
         lock = threading.Lock()
         started = time.time()
@@ -104,6 +122,8 @@ def scenario(label: str, events: int, subscribers: int, paced_rate: float | None
             if len(receipts) >= expected:
                 break
             time.sleep(0.5)
+        cpu = {name: sum(cpu_seconds(p) for p in ps) - cpu_before[name] for name, ps in pids.items()}
+        cpu["clients"] = time.process_time() - cpu_before["clients"]
         after = dev.counts()
         calls = diff(after, before)
         latencies = [(at - accepted[correlation]) * 1000 for _, correlation, at in receipts]
@@ -127,6 +147,9 @@ def scenario(label: str, events: int, subscribers: int, paced_rate: float | None
             "calls_per_second": total_calls / max(last - started, 1e-9),
             "empty": calls["empty_receives"],
             "by_op": sorted(calls["calls"].items(), key=lambda kv: -kv[1]),
+            "cpu": cpu,
+            "wall": max(last - started, 1e-9),
+            "cpu_ms_per_call": cpu["moto"] * 1000 / max(total_calls, 1),
         }
     finally:
         dev.stop()
@@ -236,6 +259,39 @@ def main() -> None:
     for r in results:
         ops = ", ".join(f"{k} {v / max(r['events'], 1):.1f}" for k, v in r["by_op"][:12])
         print(f"   {r['label']}: per event {ops} (idle polls {r['empty']})")
+    print("\n== Where the 2 cores went: CPU ms per delivered event, by process (share of one core)\n")
+    names = ["moto", "herald", "receiver", "clients"]
+    cpu_rows = []
+    for r in results:
+        n = max(r["deliveries"] // max(r["subs"], 1), 1)
+        per = {k: r["cpu"][k] * 1000 / n for k in names}
+        total = sum(per.values())
+        cpu_rows.append(
+            [r["label"]]
+            + [f"{per[k]:.1f} ({r['cpu'][k] / r['wall']:.0%})" for k in names]
+            + [round(total, 1), round(r["cpu_ms_per_call"], 2), round(1000 / max(per["moto"], 1e-9), 1)]
+        )
+    print(
+        table(
+            [
+                "scenario",
+                "moto server",
+                "herald dev",
+                "receiver",
+                "2 clients",
+                "total ms/event",
+                "moto ms/call",
+                "events/s moto's core allows",
+            ],
+            cpu_rows,
+            "lrrrrrrr",
+        )
+    )
+    print(
+        "\n   moto's server answers on one core (one Python process, its lock): at its CPU per event it "
+        "cannot answer more than the last column, whatever Herald does; the 2 cores together allow "
+        "2000 / total ms/event.\n"
+    )
     short = [r for r in results if r["deliveries"] < r["expected"]]
     if short:
         print(f"\n   NOT all delivered within {DEADLINE:.0f} s: " + ", ".join(r["label"] for r in short))

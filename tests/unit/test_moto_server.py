@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import pytest
 from moto import backends
 from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
 from herald.dev.local import moto_server
+from herald.dev.local.moto_http import KeepAliveServer
 from herald.dev.local.resources import LocalResources
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY
 
@@ -209,3 +216,112 @@ def test_a_fifo_queue_still_drops_a_content_based_duplicate(
 
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in received] == ["same", "other"]
+
+
+# --- the kept-alive HTTP server (herald.dev.local.moto_http) -------------------------------------------
+@contextmanager
+def serving(app: Any) -> Iterator[tuple[str, list[int]]]:
+    """`app` on a KeepAliveServer in a thread; yields its URL and a list that grows by one per
+    connection accepted."""
+    connections: list[int] = []
+
+    class Counted(KeepAliveServer):
+        def process_request(self, request: Any, client_address: Any) -> None:
+            connections.append(1)
+            super().process_request(request, client_address)
+
+    server = Counted(("127.0.0.1", 0), app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", connections
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Connection", "close")])
+    return [environ["REQUEST_METHOD"].encode(), b" ", body]
+
+
+def _failing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("the app broke")
+
+
+def test_aws_calls_on_one_client_share_one_connection() -> None:
+    with serving(DomainDispatcherApplication(create_backend_app)) as (url, connections):
+        ddb = boto3.client("dynamodb", endpoint_url=url)
+        ddb.create_table(
+            TableName="kept",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(20):
+            ddb.put_item(TableName="kept", Item={"pk": {"S": str(n)}})
+        with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+            ddb.put_item(
+                TableName="kept", Item={"pk": {"S": "1"}}, ConditionExpression="attribute_not_exists(pk)"
+            )
+        assert ddb.scan(TableName="kept")["Count"] == 20
+
+    assert len(connections) == 1
+
+
+def test_a_chunked_body_is_read_whole_and_the_connection_goes_on() -> None:
+    with serving(_echo) as (url, connections):
+        conn = http.client.HTTPConnection(url.removeprefix("http://"))
+        conn.request("POST", "/", body=iter([b"he", b"llo"]), encode_chunked=True)
+        first = conn.getresponse()
+        assert (first.status, first.read()) == (200, b"POST hello")
+        assert first.getheader("Connection") is None  # the app's "close" is the server's to say
+        conn.request("PUT", "/", body=b"again")
+        second = conn.getresponse()
+        assert (second.status, second.read()) == (200, b"PUT again")
+
+    assert len(connections) == 1
+
+
+def test_a_head_answer_has_no_body_and_the_connection_goes_on() -> None:
+    with serving(_echo) as (url, connections):
+        conn = http.client.HTTPConnection(url.removeprefix("http://"))
+        conn.request("HEAD", "/")
+        head = conn.getresponse()
+        assert (head.status, head.read()) == (200, b"")
+        conn.request("POST", "/", body=b"x")
+        assert conn.getresponse().read() == b"POST x"
+
+    assert len(connections) == 1
+
+
+@pytest.mark.parametrize("content_length", ["ten", "-1", "1e3"])
+def test_a_content_length_that_is_no_byte_count_is_refused_and_the_connection_closed(
+    content_length: str,
+) -> None:
+    with serving(_echo) as (url, _), socket.create_connection(url.removeprefix("http://").split(":")) as sock:  # type: ignore[arg-type]
+        sock.sendall(f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {content_length}\r\n\r\n".encode())
+        answer = _read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_an_app_that_fails_answers_500_and_closes_the_connection() -> None:
+    with (
+        serving(_failing) as (url, _),
+        socket.create_connection(url.removeprefix("http://").split(":")) as sock,
+    ):  # type: ignore[arg-type]
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = _read_until_closed(sock)
+
+    assert answer.startswith(b"HTTP/1.1 500")
+    assert b"Connection: close" in answer
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data

@@ -17,14 +17,21 @@ moto 5's server costs grow with what it holds, which made `herald dev` slower th
 Neither changes an answer (`tests/unit/test_moto_server.py` compares them with unpatched moto's);
 if moto's internals no longer look as these patches expect, the server runs unpatched.
 
-Run as `python -m herald.dev.local.moto_server -H 127.0.0.1 -p 5000` (moto's own arguments).
+It serves moto's app over kept-alive connections (herald.dev.local.moto_http), where moto's own
+server opens a connection per call.
+
+Run as `python -m herald.dev.local.moto_server -H 127.0.0.1 -p 5000`.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import inspect
 import logging
+import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -159,11 +166,35 @@ def apply() -> bool:
     return True
 
 
-def main() -> None:
-    apply()
-    from moto.server import main as moto_main
+def serve(host: str, port: int) -> None:
+    """moto's app on kept-alive connections (herald.dev.local.moto_http), until the process stops;
+    on moto's own server if its WSGI parts have moved."""
+    os.environ.setdefault("MOTO_PORT", str(port))  # as moto's server does: some answers name it
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    moto_main()
+        from herald.dev.local.moto_http import KeepAliveServer
+    except ImportError:
+        logger.warning("moto's server parts have moved: running moto's own server")
+        from moto.server import main as moto_main
+
+        moto_main(["-H", host, "-p", str(port)])
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = KeepAliveServer((host, port), DomainDispatcherApplication(create_backend_app))
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto's server, with Herald's speed-ups")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    args = parser.parse_args(argv)
+    apply()
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":

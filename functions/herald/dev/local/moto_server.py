@@ -184,6 +184,8 @@ def serve(host: str, port: int) -> None:
     server = KeepAliveServer((host, port), DomainDispatcherApplication(create_backend_app))
     try:
         server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:  # run by hand in a terminal: Ctrl-C stops it without a traceback
+        pass
     finally:
         server.server_close()
 

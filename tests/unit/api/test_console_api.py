@@ -294,6 +294,9 @@ def test_stats_bucket_attempts_by_step_with_latency(admin: Client, keys: Service
         ("since=2020-01-01T00:00:00Z", "since"),
         ("since=2999-01-01T00:00:00Z", "since"),
         ("since=yesterday", "since"),
+        ("since=", "since"),
+        ("until=", "until"),
+        ("until=now", "until"),
     ],
 )
 def test_stats_ranges_are_bounded(admin: Client, query: str, field: str) -> None:

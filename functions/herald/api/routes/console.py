@@ -327,8 +327,9 @@ def channel_attempt_stats(
     if channel is None:
         raise not_found(f"channel {channel_id}")
     now = clock.now()
-    until_ts = min(parse_time("until", until), now) if until else now
-    since_ts = parse_time("since", since) if since else until_ts - 86400
+    # Given but empty is not "not given": parse_time refuses it (400), as the schema's date-time does.
+    until_ts = min(parse_time("until", until), now) if until is not None else now
+    since_ts = parse_time("since", since) if since is not None else until_ts - 86400
     if since_ts >= until_ts:
         raise invalid("since", "must be before until")
     if until_ts - since_ts > channel_stats.MAX_SERIES_SECONDS:

@@ -94,7 +94,18 @@ _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
             "delete_subscription",
             "list_failed",
             "reprocess_since",
+            "notification_counts",
+            "send_test_event",
         ),
+    ),
+    # A listed failed notification: what can be done with it.
+    "list_failed": (
+        {
+            "project_id": _PROJECT,
+            "subscription_id": "$request.path.subscription_id",
+            "notification_id": "$response.body#/items/0/id",
+        },
+        ("get_failed", "delete_failed", "reprocess_failed"),
     ),
     "create_custom_subscription": (
         {"project_id": _PROJECT, "subscription_id": "$response.body#/id"},
@@ -109,14 +120,13 @@ _LINKS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 }
 
 
-# A created channel can be subscribed to by one of its projects: links that also fill in the
-# target's request body.
+# A created channel can be subscribed to: links that also fill in the target's request body. The
+# project is the caller's to choose (one of the channel's projects, or any for an admin key's
+# project-less channel), so the link leaves it out rather than naming `projects/0`, which a
+# project-less channel does not have.
 _BODY_LINKS: dict[str, dict[str, tuple[dict[str, str], dict[str, str]]]] = {
     "create_channel": {
-        "create_subscription": (
-            {"project_id": "$response.body#/projects/0"},
-            {"eventCode": "*", "notificationChannelId": "$response.body#/id"},
-        ),
+        "create_subscription": ({}, {"eventCode": "*", "notificationChannelId": "$response.body#/id"}),
     },
 }
 

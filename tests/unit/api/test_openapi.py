@@ -73,6 +73,14 @@ def test_operations_are_named_and_creates_link_to_what_they_create(spec: dict[st
         "operationId": "rotate_secret",
         "parameters": {"channel_id": "$response.body#/id"},
     }
+    failed = spec["paths"][
+        "/api/projects/{project_id}/notificationSubscriptions/{subscription_id}/failedNotifications"
+    ]
+    assert failed["get"]["responses"]["200"]["links"]["reprocess_failed"]["parameters"] == {
+        "project_id": "$request.path.project_id",
+        "subscription_id": "$request.path.subscription_id",
+        "notification_id": "$response.body#/items/0/id",
+    }
     ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
     assert len(ids) == len(set(ids))
     linked = {

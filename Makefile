@@ -108,7 +108,7 @@ bench: install
 # schemathesis against a fresh `herald dev`: no request may make the API answer 5xx or break its spec,
 # operations alone and, in the stateful phase, chained along the spec's links (create → get,
 # update, delete of the created resource).
-# Known false positive (schemathesis 4.32, fixed upstream in schemathesis/schemathesis#4662): ST201
+# Known false positive of schemathesis 4.32.5 (fixed upstream by schemathesis/schemathesis#4662): ST201
 # "schema-violating request accepted" for a request with a valid X-API-Key and a malformed
 # Authorization header. The two are alternative credentials; with X-API-Key present the API
 # authenticates by it and ignores Authorization (a proxy's or SigV4's may be there). Once found,

@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
 from herald.dev.local import moto_server
-from herald.dev.local.moto_http import KeepAliveServer
+from herald.dev.local.moto_http import KeepAliveHandler, KeepAliveServer
 from herald.dev.local.resources import LocalResources
 from herald.names import GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY
 
@@ -325,3 +325,18 @@ def _read_until_closed(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         data += chunk
     return data
+
+
+def test_a_client_whose_idle_connection_the_server_closed_opens_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(KeepAliveHandler, "timeout", 0.5)
+    with serving(DomainDispatcherApplication(create_backend_app)) as (url, connections):
+        sqs = boto3.client("sqs", endpoint_url=url)
+        queue = sqs.create_queue(QueueName="idle")["QueueUrl"]
+        time.sleep(1.5)  # the server has closed the pooled connection by now
+
+        sqs.send_message(QueueUrl=queue, MessageBody="after the pause")
+
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["after the pause"]
+    assert len(connections) >= 2  # (more if a loaded machine paused past the timeout again)

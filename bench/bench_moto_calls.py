@@ -23,17 +23,17 @@ from typing import Any
 import boto3
 from _common import ROOT, cpu_seconds, free_port, machine, table, wait_for_port
 
-OPERATIONS: list[tuple[str, Callable[[Any, Any, Any, str, int], Any]]] = [
-    ("SQS GetQueueUrl (the cheapest call)", lambda ddb, sqs, sns, url, i: sqs.get_queue_url(QueueName="q")),
+OPERATIONS: list[tuple[str, Callable[[Any, Any, str, int], Any]]] = [
+    ("SQS GetQueueUrl (the cheapest call)", lambda ddb, sqs, url, i: sqs.get_queue_url(QueueName="q")),
     (
         "DynamoDB PutItem, 1 KB item",
-        lambda ddb, sqs, sns, url, i: ddb.put_item(
+        lambda ddb, sqs, url, i: ddb.put_item(
             TableName="t", Item={"pk": {"S": str(i)}, "v": {"S": "x" * 1000}}
         ),
     ),
     (
         "DynamoDB UpdateItem, SET + ADD, conditional",
-        lambda ddb, sqs, sns, url, i: ddb.update_item(
+        lambda ddb, sqs, url, i: ddb.update_item(
             TableName="t",
             Key={"pk": {"S": str(i)}},
             UpdateExpression="SET a = :a ADD b :one",
@@ -43,13 +43,13 @@ OPERATIONS: list[tuple[str, Callable[[Any, Any, Any, str, int], Any]]] = [
     ),
     (
         "DynamoDB BatchGetItem, 3 keys",
-        lambda ddb, sqs, sns, url, i: ddb.batch_get_item(
+        lambda ddb, sqs, url, i: ddb.batch_get_item(
             RequestItems={"t": {"Keys": [{"pk": {"S": str(i - k)}} for k in range(3)]}}
         ),
     ),
     (
         "SQS SendMessageBatch, 1 message",
-        lambda ddb, sqs, sns, url, i: sqs.send_message_batch(
+        lambda ddb, sqs, url, i: sqs.send_message_batch(
             QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "x" * 500}]
         ),
     ),
@@ -73,7 +73,7 @@ def measure(command: list[str], calls: int) -> list[tuple[float, float, float]]:
             "aws_access_key_id": "bench",
             "aws_secret_access_key": "bench",
         }
-        ddb, sqs, sns = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("sns", **kw)
+        ddb, sqs = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw)
         ddb.create_table(
             TableName="t",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -84,10 +84,10 @@ def measure(command: list[str], calls: int) -> list[tuple[float, float, float]]:
         rows = []
         for _, operation in OPERATIONS:
             for i in range(20):  # warm up: imports, connection
-                operation(ddb, sqs, sns, url, i)
+                operation(ddb, sqs, url, i)
             server, client, wall = cpu_seconds(proc.pid), time.process_time(), time.perf_counter()
             for i in range(calls):
-                operation(ddb, sqs, sns, url, i)
+                operation(ddb, sqs, url, i)
             rows.append(
                 (
                     (cpu_seconds(proc.pid) - server) * 1000 / calls,
